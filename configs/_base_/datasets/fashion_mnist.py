@@ -1,0 +1,45 @@
+# Fashion-MNIST (60k train / 10k test, 1x28x28, 10 classes) read by
+# mmpretrain's FashionMNIST dataset from the un-gzipped IDX files in
+# `data_root` (prepared by `python tools/prepare_fashion_mnist.py`).
+# mmpretrain 1.2.0 selects the split with `test_mode`, not `split`.
+dataset_type = 'FashionMNIST'
+data_root = 'data/fashion_mnist'
+data_preprocessor = dict(
+    num_classes=10, mean=[72.94], std=[90.02], to_rgb=False)
+
+train_pipeline = [
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        _scope_='mmpretrain',
+        type=dataset_type,
+        data_root=data_root,
+        test_mode=False,
+        download=False,
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+val_dataloader = dict(
+    batch_size=500,
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        _scope_='mmpretrain',
+        type=dataset_type,
+        data_root=data_root,
+        split='test',  # only silences a warning; test_mode selects the split
+        test_mode=True,
+        download=False,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

@@ -1,0 +1,26 @@
+# Runtime shared by our configs: our scope and MMEngine's usual hooks.
+# Distillation configs also set
+#   optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# (it leaves the frozen teacher out of the optimizer); it cannot live here
+# because the schedule bases define `optim_wrapper` too.
+default_scope = 'mmfeatdistill'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_processor = dict(window_size=10, by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

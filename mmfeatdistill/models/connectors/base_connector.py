@@ -1,0 +1,25 @@
+"""Base class of the connectors (feature transforms between recorders and
+losses)."""
+from mmengine.model import BaseModule
+from torch import nn
+
+
+class BaseConnector(BaseModule):
+    """A module applied to a recorded feature before a loss.
+
+    Connectors live in the distiller's ``connectors`` ``ModuleDict``: those
+    with parameters train with the student (they are in the optimizer) and
+    they are all left out of the exported student.
+
+    :meth:`prepare` is called once after the teacher checkpoint is loaded,
+    for connectors that derive something from the teacher or student (OFD's
+    margins from the teacher's BN).
+    """
+
+    def prepare(self, student: nn.Module, teacher: nn.Module) -> None:
+        """Derive state from the loaded models. Does nothing by default.
+
+        Args:
+            student (nn.Module): The student model.
+            teacher (nn.Module): The teacher model, checkpoint loaded.
+        """

@@ -1,0 +1,161 @@
+"""OFD (Heo et al., ICCV 2019) connectors: margin ReLU on the teacher side,
+1x1 conv + BN on the student side."""
+import math
+from typing import Optional
+
+import numpy as np
+import torch
+from scipy.stats import norm
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmfeatdistill.registry import MODELS
+from ..recorders import get_submodule_or_explain
+from .base_connector import BaseConnector
+
+
+@MODELS.register_module()
+class OFDTeacherConnector(BaseConnector):
+    """Margin ReLU ``T = max(t, m_c)`` on a pre-ReLU teacher feature.
+
+    ``m_c = E[x | x < 0]`` for ``x ~ N(mu_c, sigma_c^2)``; the margin is a
+    buffer of shape (1, C, 1, 1), so checkpoints, resume and export keep it.
+    It is filled in one of two ways:
+
+    * ``bn='backbone.layer1.1.norm2'``: from the teacher BN that produces the
+      feature (``mu = bn.bias``, ``sigma = |bn.weight|``, closed form of
+      :meth:`margin_from_bn`), once, after the teacher checkpoint is loaded.
+    * ``bn=None``: no BN precedes the position; the margin is the running
+      mean of the teacher's negative responses, per channel, over every
+      training batch seen so far (sums kept in float64 buffers).
+
+    Args:
+        channels (int): Number of channels C of the feature.
+        bn (str, optional): Module path of the teacher BN. Defaults to None.
+        phi_threshold (float): Below this ``Phi(-mu/sigma)`` the margin is
+            ``-3 * sigma``. Defaults to 0.001 (OFD's released code).
+        init_cfg (dict, optional): Unused.
+    """
+
+    def __init__(self, channels: int, bn: Optional[str] = None,
+                 phi_threshold: float = 0.001,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg)
+        self.channels = channels
+        self.bn = bn
+        self.phi_threshold = phi_threshold
+        self.register_buffer('margin', torch.zeros(1, channels, 1, 1))
+        if bn is None:
+            self.register_buffer('neg_sum',
+                                 torch.zeros(channels, dtype=torch.float64))
+            self.register_buffer('neg_count',
+                                 torch.zeros(channels, dtype=torch.float64))
+
+    @staticmethod
+    def margin_from_bn(bn: _BatchNorm,
+                       phi_threshold: float = 0.001) -> torch.Tensor:
+        """``E[x | x < 0]`` per channel for ``x ~ N(bn.bias, bn.weight^2)``.
+
+        ``m = mu - sigma * phi(mu / sigma) / Phi(-mu / sigma)``; where
+        ``Phi(-mu / sigma) <= phi_threshold``, ``m = -3 * sigma``. Computed in
+        float64.
+
+        Args:
+            bn (_BatchNorm): The BN that produces the pre-ReLU feature.
+            phi_threshold (float): Defaults to 0.001.
+
+        Returns:
+            Tensor: float32 margins of shape (1, C, 1, 1).
+
+        Raises:
+            ValueError: when a channel has ``weight == 0`` (zero std: the
+                conditional mean is undefined).
+        """
+        if not isinstance(bn, _BatchNorm) or bn.weight is None:
+            raise TypeError(f'margin_from_bn needs an affine BatchNorm, got '
+                            f'{type(bn).__name__}')
+        sigma = bn.weight.detach().abs().double().cpu().numpy()
+        mu = bn.bias.detach().double().cpu().numpy()
+        zero = np.flatnonzero(sigma == 0)
+        if zero.size:
+            raise ValueError(
+                f'OFD margin: BN channel(s) {zero.tolist()[:10]} have weight '
+                f'0, i.e. a zero standard deviation, so E[x | x < 0] is '
+                f'undefined. Use another position, a teacher whose BN has no '
+                f'zero weights, or bn=None for a running estimate.')
+        z = mu / sigma
+        tail = norm.cdf(-z)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            margin = np.where(tail > phi_threshold,
+                              mu - sigma * norm.pdf(z) / tail, -3 * sigma)
+        return torch.from_numpy(margin).float().view(1, -1, 1, 1)
+
+    def prepare(self, student: nn.Module, teacher: nn.Module) -> None:
+        """Fill the margin from the teacher's BN named by ``bn``."""
+        if self.bn is None:
+            return
+        bn = get_submodule_or_explain(teacher, self.bn, 'teacher')
+        if not isinstance(bn, _BatchNorm):
+            raise TypeError(
+                f'OFDTeacherConnector(bn={self.bn!r}) must name a BatchNorm '
+                f'of the teacher, found {type(bn).__name__}.')
+        if bn.num_features != self.channels:
+            raise ValueError(
+                f'OFDTeacherConnector(channels={self.channels}) does not match '
+                f'the {bn.num_features} channels of teacher BN {self.bn!r}.')
+        try:
+            margin = self.margin_from_bn(bn, self.phi_threshold)
+        except ValueError as err:
+            raise ValueError(f'teacher BN {self.bn!r}: {err}') from None
+        self.margin.copy_(margin)
+
+    @torch.no_grad()
+    def _update_running_margin(self, feature: torch.Tensor) -> None:
+        neg = feature.detach().double().clamp(max=0)
+        dims = [d for d in range(feature.dim()) if d != 1]
+        self.neg_sum += neg.sum(dims)
+        self.neg_count += (feature < 0).double().sum(dims)
+        estimate = self.neg_sum / self.neg_count.clamp(min=1)
+        self.margin.copy_(estimate.float().view(1, -1, 1, 1))
+
+    def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        if self.bn is None and self.training:
+            self._update_running_margin(feature)
+        margin = self.margin.to(feature.dtype)
+        if feature.dim() != margin.dim():
+            margin = margin.view(1, -1, *([1] * (feature.dim() - 2)))
+        return torch.max(feature, margin)
+
+    def extra_repr(self) -> str:
+        return f'channels={self.channels}, bn={self.bn!r}'
+
+
+@MODELS.register_module()
+class OFDStudentConnector(BaseConnector):
+    """1x1 conv (no bias) + BN, OFD's student transform.
+
+    Init as in OFD's code: conv weight ~ N(0, sqrt(2 / (k * k * C_out))),
+    BN weight 1, bias 0. Trained with the student, left out of the export.
+
+    Args:
+        in_channels (int): Student channels.
+        out_channels (int): Teacher channels.
+        init_cfg (dict, optional): Unused (the spec's init is applied).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg)
+        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        k = self.conv.kernel_size[0] * self.conv.kernel_size[1]
+        nn.init.normal_(self.conv.weight, 0.0,
+                        math.sqrt(2.0 / (k * self.conv.out_channels)))
+        nn.init.ones_(self.bn.weight)
+        nn.init.zeros_(self.bn.bias)
+
+    def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(feature))

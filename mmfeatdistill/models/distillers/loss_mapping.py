@@ -1,0 +1,144 @@
+"""Config mapping from recorded values (through connectors) to loss
+arguments."""
+import inspect
+from typing import Any, Dict, Optional
+
+from torch import nn
+
+from ..recorders import RecorderManager
+
+_RECORD_KEYS = {'from_student', 'recorder', 'index', 'connector'}
+_ATTRIBUTE_KEYS = {'connector', 'attribute'}
+
+
+class LossArgument:
+    """One argument of one distillation loss, as written in the config.
+
+    Two forms are accepted:
+
+    * a recorded value, optionally indexed and passed through a connector::
+
+        dict(from_student=True, recorder='stage3', index=None,
+             connector='s_stage3')
+
+    * an attribute of a connector (e.g. a link's weight for an orthogonality
+      loss)::
+
+        dict(connector='link1', attribute='weight')
+
+    Args:
+        loss_name (str): The loss the argument belongs to (for messages).
+        arg_name (str): The argument name of the loss's ``forward``.
+        spec (dict): The config entry.
+        student_recorders (RecorderManager): Recorders of the student.
+        teacher_recorders (RecorderManager): Recorders of the teacher.
+        connectors (nn.ModuleDict): The distiller's connectors.
+    """
+
+    def __init__(self, loss_name: str, arg_name: str, spec: dict,
+                 student_recorders: RecorderManager,
+                 teacher_recorders: RecorderManager,
+                 connectors: nn.ModuleDict) -> None:
+        self.loss_name = loss_name
+        self.arg_name = arg_name
+        where = f'loss_forward_mappings.{loss_name}.{arg_name}'
+        if not isinstance(spec, dict):
+            raise TypeError(f'{where} must be a dict, got {spec!r}')
+        spec = dict(spec)
+        self.attribute: Optional[str] = spec.get('attribute')
+        self.connector: Optional[str] = spec.get('connector')
+        if self.connector is not None and self.connector not in connectors:
+            raise KeyError(
+                f'{where} uses connector {self.connector!r}, which is not in '
+                f'`connectors` (defined: {sorted(connectors) or "none"}).')
+        if self.attribute is not None:
+            extra = set(spec) - _ATTRIBUTE_KEYS
+            if extra or self.connector is None:
+                raise KeyError(
+                    f'{where}: an attribute argument takes exactly the keys '
+                    f'{sorted(_ATTRIBUTE_KEYS)}, got {sorted(spec)}')
+            if not hasattr(connectors[self.connector], self.attribute):
+                raise AttributeError(
+                    f'{where}: connector {self.connector!r} has no attribute '
+                    f'{self.attribute!r}.')
+            return
+        extra = set(spec) - _RECORD_KEYS
+        missing = {'from_student', 'recorder'} - set(spec)
+        if extra or missing:
+            raise KeyError(
+                f'{where}: keys {sorted(missing)} are required and '
+                f'{sorted(extra)} are unknown; allowed keys: '
+                f'{sorted(_RECORD_KEYS)} (or {sorted(_ATTRIBUTE_KEYS)}).')
+        self.from_student = bool(spec['from_student'])
+        self.recorder: str = spec['recorder']
+        self.index: Optional[int] = spec.get('index')
+        manager = student_recorders if self.from_student else \
+            teacher_recorders
+        if self.recorder not in manager:
+            side = 'student' if self.from_student else 'teacher'
+            raise KeyError(
+                f'{where} reads {side} recorder {self.recorder!r}, which is '
+                f'not in `{side}_recorders` (defined: '
+                f'{sorted(manager.recorders) or "none"}).')
+
+    @property
+    def side(self) -> str:
+        return 'student' if self.from_student else 'teacher'
+
+    def describe(self) -> str:
+        """e.g. ``student recorder 'stage3' -> connector 's3'``."""
+        if self.attribute is not None:
+            return f'connector {self.connector!r}.{self.attribute}'
+        text = f'{self.side} recorder {self.recorder!r}'
+        if self.index is not None:
+            text += f'[{self.index}]'
+        if self.connector is not None:
+            text += f' -> connector {self.connector!r}'
+        return text
+
+    def key(self) -> tuple:
+        """Identity of the computed value (shared between losses)."""
+        if self.attribute is not None:
+            return ('attribute', self.connector, self.attribute)
+        return (self.from_student, self.recorder, self.index, self.connector)
+
+    def compute(self, student_recorders: RecorderManager,
+                teacher_recorders: RecorderManager,
+                connectors: nn.ModuleDict) -> Any:
+        """The value of this argument for the last forward."""
+        if self.attribute is not None:
+            return getattr(connectors[self.connector], self.attribute)
+        manager = student_recorders if self.from_student else \
+            teacher_recorders
+        value = manager.get(self.recorder)
+        if self.index is not None:
+            value = value[self.index]
+        if self.connector is not None:
+            value = connectors[self.connector](value)
+        return value
+
+
+def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
+                         **managers) -> Dict[str, LossArgument]:
+    """Check ``mapping`` against ``loss.forward`` and build its arguments.
+
+    Raises:
+        KeyError: a required argument of the loss is not mapped, or a mapped
+            name is not an argument of the loss.
+    """
+    params = inspect.signature(loss.forward).parameters
+    accepts_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    names = [n for n, p in params.items()
+             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [n for n in names if params[n].default is inspect.Parameter.empty]
+    missing = [n for n in required if n not in mapping]
+    unknown = [] if accepts_kwargs else [n for n in mapping if n not in names]
+    if missing or unknown:
+        raise KeyError(
+            f'loss_forward_mappings.{loss_name} does not fit '
+            f'{type(loss).__name__}.forward({", ".join(names)}): missing '
+            f'{missing or "nothing"}, unknown {unknown or "nothing"}.')
+    return {
+        arg: LossArgument(loss_name, arg, spec, **managers)
+        for arg, spec in mapping.items()
+    }

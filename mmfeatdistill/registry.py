@@ -1,0 +1,70 @@
+"""Registries of ``mmfeatdistill``, children of MMEngine's root registries.
+
+The scope of every registry is ``mmfeatdistill`` (inferred from the package
+name), so a config with ``default_scope = 'mmfeatdistill'`` finds both our
+components and MMEngine's (through the parent). ``locations`` makes a lookup
+by name import the modules that register the components, so
+``dict(type='FeatureDistiller')`` works without a prior import. Components of
+mmpretrain / mmdet / mmseg are built in their own scope (``_scope_``).
+"""
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import \
+    RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import \
+    WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+from mmengine.registry import Registry
+
+_MODELS = ['mmfeatdistill.models']
+_ENGINE = ['mmfeatdistill.engine']
+
+#: Distillers, recorders, connectors and losses.
+MODELS = Registry('model', parent=MMENGINE_MODELS, locations=_MODELS)
+#: Helpers that are not modules.
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS,
+                      locations=_MODELS)
+#: Training hooks (connector warm-up, schedules of loss weights, ...).
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=_ENGINE)
+#: Optimizer wrapper constructors (the one that leaves the teacher out).
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, locations=_ENGINE)
+
+# Children without components of ours, so that every lookup under the
+# ``mmfeatdistill`` scope resolves (through the parent) without warnings.
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+RUNNER_CONSTRUCTORS = Registry('runner constructor',
+                               parent=MMENGINE_RUNNER_CONSTRUCTORS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
+PARAM_SCHEDULERS = Registry('parameter scheduler',
+                            parent=MMENGINE_PARAM_SCHEDULERS)
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS)
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS)
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
+WEIGHT_INITIALIZERS = Registry('weight initializer',
+                               parent=MMENGINE_WEIGHT_INITIALIZERS)
+METRICS = Registry('metric', parent=MMENGINE_METRICS)
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)

@@ -1,0 +1,230 @@
+"""The main job: on Fashion-MNIST, train a teacher once (cached), then the
+plain student and one distilled student per method with the same seed and
+schedule, all through ``tools/train.py``; print and save a results table and
+a plot.
+
+Every stage is a real config under ``configs/``; this script only chooses the
+schedule (``--epochs``, ``--train-subset``) and collects the results.
+"""
+import argparse
+import hashlib
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: (name, config, is_teacher) in the order they run.
+STAGES = [
+    ('teacher', 'configs/fashion_mnist/teacher_resnet18-w32_fmnist.py',
+     True),
+    ('student (baseline)',
+     'configs/fashion_mnist/student_resnet18-w8_fmnist.py', False),
+    ('KD + feature MSE',
+     'configs/kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py', False),
+]
+
+
+def slug(name: str) -> str:
+    return ''.join(c if c.isalnum() else '_' for c in name).strip('_')
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """All records of the newest run's ``vis_data/scalars.json``."""
+    runs = sorted(d for d in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                         'scalars.json')))
+    if not runs:
+        raise FileNotFoundError(f'No scalars.json under {work_dir}')
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def last_metric(records: List[dict], key: str = 'accuracy/top1') -> float:
+    values = [r[key] for r in records if key in r]
+    if not values:
+        raise KeyError(f'{key} was never logged')
+    return float(values[-1])
+
+
+def common_options(args: argparse.Namespace) -> List[str]:
+    opts = [
+        f'randomness.seed={args.seed}',
+        f'train_cfg.max_epochs={args.epochs}',
+        f'train_cfg.val_interval={args.epochs}',
+        f'param_scheduler.0.T_max={args.epochs}',
+        f'default_hooks.checkpoint.interval={args.epochs}',
+        f'default_hooks.logger.interval={args.log_interval}',
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts.append(f'{loader}.dataset.data_root={args.data_root}')
+        if args.workers is not None:
+            opts += [f'{loader}.num_workers={args.workers}',
+                     f'{loader}.persistent_workers={args.workers > 0}']
+    if args.train_subset:
+        opts.append(f'train_dataloader.dataset.indices={args.train_subset}')
+    if args.test_subset:
+        opts.append(f'val_dataloader.dataset.indices={args.test_subset}')
+    if args.batch_size:
+        opts.append(f'train_dataloader.batch_size={args.batch_size}')
+    return opts
+
+
+def run_stage(name: str, config: str, work_dir: str, options: List[str],
+              quiet: bool) -> float:
+    """Train one config with tools/train.py; returns the wall time."""
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+           osp.join(REPO, config), '--work-dir', work_dir, '--cfg-options',
+           *options]
+    print(f'[demo] ==> {name}: {config}', flush=True)
+    start = time.time()
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep +
+               os.environ.get('PYTHONPATH', ''))
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=env,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None, text=True)
+    if proc.returncode != 0:
+        if quiet:
+            print(proc.stdout[-5000:])
+        raise RuntimeError(f'Stage {name!r} failed: {" ".join(cmd)}')
+    elapsed = time.time() - start
+    print(f'[demo] <== {name} done in {elapsed:.0f} s', flush=True)
+    return elapsed
+
+
+def teacher_key(config: str, options: List[str]) -> str:
+    with open(osp.join(REPO, config), 'rb') as f:
+        content = f.read()
+    return hashlib.sha256(content + '\n'.join(options).encode()).hexdigest()
+
+
+def train_teacher(args, options) -> Dict:
+    name, config, _ = STAGES[0]
+    work_dir = osp.join(args.work_dir, 'teacher')
+    cache = osp.join(work_dir, 'teacher.json')
+    key = teacher_key(config, options)
+    ckpt = osp.join(work_dir, 'teacher.pth')
+    if osp.exists(cache) and osp.exists(ckpt):
+        with open(cache) as f:
+            cached = json.load(f)
+        if cached.get('key') == key:
+            print(f'[demo] ==> teacher: cached {ckpt} '
+                  f'(top-1 {cached["top1"]:.2f})', flush=True)
+            cached['cached'] = True
+            return cached
+    elapsed = run_stage(name, config, work_dir, options, args.quiet)
+    records = read_scalars(work_dir)
+    last = osp.join(work_dir, f'epoch_{args.epochs}.pth')
+    os.replace(last, ckpt)
+    result = dict(key=key, top1=last_metric(records), time=elapsed,
+                  records=records, ckpt=ckpt)
+    with open(cache, 'w') as f:
+        json.dump(result, f)
+    return result
+
+
+def format_table(results: List[dict]) -> str:
+    base = next(r['top1'] for r in results if 'baseline' in r['name'])
+    lines = ['| model | top-1 (%) | gain over baseline | training time (s) |',
+             '|---|---|---|---|']
+    for r in results:
+        gain = '' if r['name'] in ('teacher', 'student (baseline)') else \
+            f'{r["top1"] - base:+.2f}'
+        cached = ' (cached)' if r.get('cached') else ''
+        lines.append(f'| {r["name"]} | {r["top1"]:.2f} | {gain} | '
+                     f'{r["time"]:.0f}{cached} |')
+    return '\n'.join(lines)
+
+
+def plot(results: List[dict], path: str) -> None:
+    """Accuracy bars and per-loss training curves, as one PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
+    names = [r['name'] for r in results]
+    accs = [r['top1'] for r in results]
+    bars = ax1.bar(range(len(names)), accs, color='tab:blue')
+    ax1.set_xticks(range(len(names)), names, rotation=25, ha='right')
+    ax1.set_ylabel('top-1 accuracy (%)')
+    ax1.set_ylim(max(0, min(accs) - 5), min(100, max(accs) + 2))
+    ax1.bar_label(bars, fmt='%.2f')
+    ax1.set_title('Fashion-MNIST test set (10k)')
+    for r in results:
+        if r['name'] == 'teacher':
+            continue
+        train = [x for x in r['records'] if 'loss' in x and 'step' in x]
+        keys = sorted({k for x in train for k in x
+                       if k.startswith('loss') and k != 'loss'})
+        for key in keys:
+            pts = [(x['step'], x[key]) for x in train if key in x]
+            ax2.plot(*zip(*pts), label=f'{r["name"]}: {key}')
+    ax2.set_yscale('log')
+    ax2.set_xlabel('iteration')
+    ax2.set_title('training losses')
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--data-root', default='data/fashion_mnist')
+    parser.add_argument('--epochs', type=int, default=3)
+    parser.add_argument('--train-subset', type=int, default=None,
+                        help='use the first N training images')
+    parser.add_argument('--test-subset', type=int, default=None,
+                        help='evaluate on the first N test images '
+                        '(default: all 10k)')
+    parser.add_argument('--batch-size', type=int, default=None)
+    parser.add_argument('--workers', type=int, default=None)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--log-interval', type=int, default=50)
+    parser.add_argument('--only', nargs='*', default=None,
+                        help='names of the stages to run after the teacher')
+    parser.add_argument('--quiet', action='store_true',
+                        help='hide the training logs (one line per stage)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> List[dict]:
+    args = parse_args(argv)
+    args.work_dir = osp.abspath(args.work_dir)
+    args.data_root = osp.abspath(args.data_root)
+    os.makedirs(args.work_dir, exist_ok=True)
+    options = common_options(args)
+    teacher = train_teacher(args, options)
+    results = [dict(name='teacher', top1=teacher['top1'],
+                    time=teacher['time'], records=teacher['records'],
+                    cached=teacher.get('cached', False))]
+    for name, config, _ in STAGES[1:]:
+        if args.only is not None and name not in args.only and \
+                'baseline' not in name:
+            continue
+        work_dir = osp.join(args.work_dir, slug(name))
+        stage_opts = options + [f'model.teacher_ckpt={teacher["ckpt"]}'] \
+            if 'baseline' not in name else options
+        elapsed = run_stage(name, config, work_dir, stage_opts, args.quiet)
+        records = read_scalars(work_dir)
+        results.append(dict(name=name, top1=last_metric(records),
+                            time=elapsed, records=records))
+    table = format_table(results)
+    print('\n' + table + '\n')
+    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    png = osp.join(args.work_dir, 'results.png')
+    plot(results, png)
+    print(f'[demo] table: {osp.join(args.work_dir, "results.md")}\n'
+          f'[demo] plot:  {png}')
+    return results
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,160 @@
+"""Print every named module of a distillation config's student and teacher
+with its output shape, marking pre-activation positions, so that a user can
+write recorders for a new teacher/student pair."""
+import argparse
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils import resolve_model_cfg
+
+ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU,
+               nn.Hardswish, nn.PReLU, nn.ELU)
+
+
+def _shape(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return str(tuple(value.shape))
+    if isinstance(value, (list, tuple)):
+        return '[' + ', '.join(_shape(v) for v in value) + ']'
+    if isinstance(value, dict):
+        return '{' + ', '.join(f'{k}: {_shape(v)}'
+                               for k, v in value.items()) + '}'
+    return type(value).__name__
+
+
+def trace_modules(model: nn.Module,
+                  inputs: torch.Tensor) -> 'OrderedDict[str, dict]':
+    """Run ``model(inputs, mode='tensor')`` and describe every module.
+
+    Returns:
+        OrderedDict: ``name -> dict(type, calls, shape, notes)`` in module
+        order; ``notes`` names pre-activation positions and the recorder that
+        captures them.
+    """
+    rows: 'OrderedDict[str, dict]' = OrderedDict(
+        (name, dict(type=type(m).__name__, calls=0, shape='not run',
+                    notes=[]))
+        for name, m in model.named_modules() if name)
+    producers: Dict[int, tuple] = {}
+    handles = []
+
+    def post_hook(name, module):
+
+        def hook(_, args, output):
+            row = rows[name]
+            if row['calls'] == 0:
+                row['shape'] = _shape(output)
+            row['calls'] += 1
+            if isinstance(output, torch.Tensor) and not list(
+                    module.children()):
+                producers[id(output)] = (name, module, output,
+                                         output._version)
+
+        return hook
+
+    def pre_hook(name, module):
+
+        def hook(_, args):
+            if not args or not isinstance(args[0], torch.Tensor):
+                return
+            call = rows[name]['calls']
+            src = producers.get(id(args[0]))
+            if src is not None and (src[2] is not args[0]
+                                    or src[3] != args[0]._version):
+                src = None  # another tensor, or changed in place since
+            if src is not None and isinstance(src[1], _BatchNorm):
+                rows[src[0]]['notes'].append(
+                    f'pre-activation (BN -> {name}): '
+                    f"ModuleOutputRecorder(source='{src[0]}')")
+                origin = f'output of {src[0]}'
+            elif src is not None:
+                origin = f'output of {src[0]}'
+            else:
+                origin = 'computed in forward (e.g. residual sum)'
+            rows[name]['notes'].append(
+                f'call {call} input = pre-activation, {origin}: '
+                f"ModuleInputRecorder(source='{name}', call_index={call})")
+
+        return hook
+
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        handles.append(module.register_forward_hook(post_hook(name, module)))
+        if isinstance(module, ACTIVATIONS):
+            handles.append(
+                module.register_forward_pre_hook(pre_hook(name, module)))
+    try:
+        with torch.no_grad():
+            model(inputs, None, mode='tensor')
+    finally:
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
+def format_rows(title: str, rows: 'OrderedDict[str, dict]') -> str:
+    width = max([len(n) for n in rows] + [4])
+    lines = [f'== {title} ==',
+             f'{"module":<{width}}  {"type":<24} {"calls":>5}  output shape']
+    for name, row in rows.items():
+        lines.append(f'{name:<{width}}  {row["type"]:<24} {row["calls"]:>5}  '
+                     f'{row["shape"]}')
+        for note in row['notes']:
+            lines.append(f'{"":<{width}}    ^ {note}')
+    return '\n'.join(lines)
+
+
+def build_models(cfg: Config, which: Sequence[str]) -> Dict[str, nn.Module]:
+    """Build the student/teacher of a distillation config (no checkpoint,
+    pretrained weights stripped) or the model of a plain config."""
+    model_cfg = cfg.model
+    dp = cfg.get('data_preprocessor')
+    models = {}
+    if 'student' in model_cfg and 'teacher' in model_cfg:
+        for role in which:
+            spec = dict(model_cfg[role])
+            spec['load_pretrained'] = False
+            models[role] = MODELS.build(resolve_model_cfg(spec, role, dp))
+    else:
+        spec = model_cfg.to_dict()
+        spec.setdefault('_scope_', cfg.get('default_scope'))
+        spec['load_pretrained'] = False
+        models['model'] = MODELS.build(resolve_model_cfg(spec, 'model', dp))
+    return models
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='distillation (or model) config')
+    parser.add_argument('--shape', type=int, nargs='+', default=[3, 224, 224],
+                        help='input size C H W (default 3 224 224)')
+    parser.add_argument('--which', nargs='+', default=['student', 'teacher'],
+                        choices=['student', 'teacher'])
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, 'OrderedDict']:
+    args = parse_args(argv)
+    if len(args.shape) != 3:
+        raise ValueError(f'--shape takes C H W, got {args.shape}')
+    cfg = Config.fromfile(args.config)
+    inputs = torch.rand(1, *args.shape)
+    results = {}
+    for role, model in build_models(cfg, args.which).items():
+        model.eval()
+        rows = trace_modules(model, inputs)
+        print(format_rows(f'{role}: {type(model).__name__}, input '
+                          f'{tuple(inputs.shape)}', rows))
+        results[role] = rows
+    return results
+
+
+if __name__ == '__main__':
+    main()

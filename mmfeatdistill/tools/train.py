@@ -1,0 +1,122 @@
+"""Train a distillation config (or any OpenMMLab config) with MMEngine's
+Runner. Run through ``tools/train.py``, ``tools/dist_train.sh`` or
+``mim train mmfeatdistill CONFIG``."""
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmfeatdistill.utils import trusted_checkpoint_loading
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by train and test: work dir, cfg options, launcher."""
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. model.teacher_ckpt=/path.pth')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch >= 2 passes --local-rank, older launchers --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the given checkpoint, or from the latest one in '
+        'the work dir when no path is given')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision (AmpOptimWrapper; needs a GPU with MMEngine)')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the lr by the actual batch size (auto_scale_lr config)')
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Read the config and apply --cfg-options, --work-dir and --launcher."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    setup_cpu_distributed(cfg)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Make ``--launcher pytorch`` work without a GPU (gloo backend).
+
+    MMEngine 0.10.7's ``init_dist`` always calls ``torch.cuda.set_device`` and
+    its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, both of which fail on
+    CPU. We initialise the gloo process group ourselves (the Runner then
+    skips its own initialisation) and wrap without ``device_ids``.
+    ``find_unused_parameters`` is on, since connectors or heads may not get a
+    gradient on every step.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(
+            f'Launcher {cfg.launcher!r} without a GPU is not supported; use '
+            f'tools/dist_train.sh (torch launcher, gloo backend) on CPU.')
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    wrapper.setdefault('find_unused_parameters', True)
+    cfg.model_wrapper_cfg = wrapper
+
+
+def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply --amp, --resume and --auto-scale-lr to the config."""
+    if args.amp:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+            raise ValueError(f'--amp needs OptimWrapper, got {optim_wrapper}')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
+                           'base_batch_size=...)` in the config.')
+        cfg.auto_scale_lr.enable = True
+
+
+def main(argv: Optional[List[str]] = None) -> Runner:
+    """Build the Runner from the config and train. Returns the Runner."""
+    args = parse_args(argv)
+    cfg = load_config(args)
+    apply_train_args(cfg, args)
+    runner = Runner.from_cfg(cfg)
+    with trusted_checkpoint_loading():  # --resume / load_from on torch>=2.6
+        runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    main()

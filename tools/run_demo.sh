@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's main job: set up .venv, get Fashion-MNIST (Debian package
+# dataset-fashion-mnist when apt-get is there; else mmpretrain's download),
+# then run the distillation demo (mmfeatdistill/tools/demo.py).
+# Extra arguments go to the demo, e.g. `--epochs 1 --train-subset 5000`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash tools/setup_env.sh
+if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null \
+    && [ "$(id -u)" = 0 ]; then
+  echo "[demo] installing Debian package dataset-fashion-mnist"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
+.venv/bin/python tools/prepare_fashion_mnist.py --out data/fashion_mnist
+exec .venv/bin/python tools/demo.py "$@"
