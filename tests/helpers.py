@@ -82,6 +82,21 @@ def save_model_checkpoint(model_cfg: dict, path: str,
     return model
 
 
+def save_trained_like_teacher(model_cfg: dict, path: str) -> None:
+    """Save a teacher whose BN affine parameters look trained (random,
+    non-zero weights): a freshly initialised ResNet has zero-initialised
+    last BNs (``zero_init_residual``), for which OFD's margin is undefined
+    (and raises)."""
+    model = save_model_checkpoint(model_cfg, path)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.weight is not None:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.5)
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+
+
 def cls_batch(batch_size: int = 4, shape=(3, 32, 32), num_classes: int = 10,
               seed: int = 0) -> dict:
     """Packed classification data as mmpretrain's PackInputs yields it."""

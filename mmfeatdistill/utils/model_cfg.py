@@ -57,7 +57,7 @@ def load_package_config(cfg_path: str) -> Config:
 
 
 def resolve_model_cfg(spec: Any, role: str = 'student',
-                      data_preprocessor: Optional[dict] = None) -> dict:
+                      data_preprocessor: Optional[dict] = None) -> ConfigDict:
     """Turn a student/teacher spec of a distillation config into a model dict.
 
     A spec is either a model config dict (with ``_scope_`` or a scoped
@@ -74,7 +74,8 @@ def resolve_model_cfg(spec: Any, role: str = 'student',
             (mmpretrain's dataset bases define it at the top level).
 
     Returns:
-        dict: A model config that ``MODELS.build`` builds in its own scope.
+        ConfigDict: A model config that ``MODELS.build`` builds in its own
+        scope.
     """
     if not isinstance(spec, dict):
         raise TypeError(f'{role} must be a dict (a model config or '
@@ -113,4 +114,6 @@ def resolve_model_cfg(spec: Any, role: str = 'student',
         strip_pretrained(model)
     if data_preprocessor is not None and not model.get('data_preprocessor'):
         model['data_preprocessor'] = _to_dict(data_preprocessor)
-    return model
+    # a ConfigDict, as when the package builds its own config: models read
+    # their train_cfg/test_cfg by attribute (mmseg: ``self.test_cfg.mode``)
+    return ConfigDict(model)

@@ -55,6 +55,13 @@ class RecorderManager:
         started = []
         try:
             for recorder in self.recorders.values():
+                # Sources are looked up again on every forward: MMEngine's
+                # Runner replaces modules after the model is built (e.g.
+                # ``revert_sync_batchnorm`` swaps every SyncBN for a new BN
+                # when not distributed), and a hook on the old one would
+                # never fire.
+                if recorder.model is not None:
+                    recorder._resolve(recorder.model)
                 recorder.start()
                 started.append(recorder)
         except BaseException:

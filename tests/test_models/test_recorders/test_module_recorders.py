@@ -137,3 +137,19 @@ def test_hooks_are_removed_outside_the_context():
     with manager:
         model(torch.randn(3, 4, 5, 5))
     assert manager.get('a').shape[0] == 3
+
+
+def test_recorder_follows_a_module_replaced_after_prepare():
+    """MMEngine's Runner swaps SyncBN for BN (``revert_sync_batchnorm``)
+    after the model is built; recorders must record the new module."""
+    from mmengine.model import revert_sync_batchnorm
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4), nn.ReLU())
+    manager = RecorderManager(dict(
+        bn=dict(type='ModuleOutputRecorder', source='1')))
+    manager.prepare(model)
+    model = revert_sync_batchnorm(model)
+    assert not isinstance(model[1], nn.SyncBatchNorm)
+    x = torch.randn(2, 3, 4, 4)
+    with manager:
+        model(x)
+    assert torch.allclose(manager.get('bn'), model[1](model[0](x)))

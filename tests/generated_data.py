@@ -1,0 +1,161 @@
+"""Generated datasets in the formats the packages read (image folders, VOC
+XML, VOC segmentation PNGs, Fashion-MNIST IDX), and a function that points a
+full-scale config at them for a few iterations. Nothing is downloaded."""
+import copy
+import os
+import os.path as osp
+
+import mmcv
+import numpy as np
+from mmengine.config import Config, ConfigDict
+
+from tests.helpers import make_fake_fashion_mnist
+
+VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
+               'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
+               'train', 'tvmonitor')
+
+
+def _innermost(dataset: dict) -> tuple:
+    """The leaf dataset of Repeat/Concat wrappers and its package scope
+    (set by ``::`` inheritance on the outermost dict)."""
+    scope = dataset.get('_scope_')
+    while True:
+        scope = dataset.get('_scope_', scope)
+        if 'dataset' in dataset:
+            dataset = dataset['dataset']
+        elif 'datasets' in dataset:
+            dataset = dataset['datasets'][0]
+        else:
+            return dataset, scope
+
+
+def _image(rng, h, w):
+    return rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+
+def make_image_folder(root, num, size, num_classes=2, seed=0) -> str:
+    rng = np.random.default_rng(seed)
+    for i in range(num):
+        mmcv.imwrite(_image(rng, size, size),
+                     osp.join(root, f'class{i % num_classes}', f'{i}.png'))
+    return root
+
+
+def make_voc_detection(root, num, size=(240, 320), seed=0) -> str:
+    """VOC2007-style folders: JPEGImages, Annotations, ImageSets/Main."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    sub = osp.join(root, 'VOC2007')
+    os.makedirs(osp.join(sub, 'Annotations'), exist_ok=True)
+    os.makedirs(osp.join(sub, 'ImageSets', 'Main'), exist_ok=True)
+    names = [f'{i:06d}' for i in range(num)]
+    for i, name in enumerate(names):
+        mmcv.imwrite(_image(rng, h, w), osp.join(sub, 'JPEGImages',
+                                                 f'{name}.jpg'))
+        objects = ''
+        for j in range(2):
+            x1, y1 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
+            x2, y2 = x1 + int(rng.integers(40, w // 2)), y1 + int(
+                rng.integers(40, h // 2))
+            objects += (
+                f'<object><name>{VOC_CLASSES[(i + j) % 20]}</name>'
+                f'<difficult>0</difficult><bndbox><xmin>{x1}</xmin>'
+                f'<ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax>'
+                f'</bndbox></object>')
+        with open(osp.join(sub, 'Annotations', f'{name}.xml'), 'w') as f:
+            f.write(f'<annotation><filename>{name}.jpg</filename><size>'
+                    f'<width>{w}</width><height>{h}</height><depth>3</depth>'
+                    f'</size>{objects}</annotation>')
+    with open(osp.join(sub, 'ImageSets', 'Main', 'list.txt'), 'w') as f:
+        f.write('\n'.join(names) + '\n')
+    return root
+
+
+def make_voc_segmentation(root, num, size=512, seed=0) -> str:
+    """VOC2012-style folders: JPEGImages, SegmentationClass (PNG labels
+    0..20 with a 255 border), ImageSets/Segmentation."""
+    rng = np.random.default_rng(seed)
+    names = [f'{i:06d}' for i in range(num)]
+    for i, name in enumerate(names):
+        mmcv.imwrite(_image(rng, size, size),
+                     osp.join(root, 'JPEGImages', f'{name}.jpg'))
+        label = np.zeros((size, size), np.uint8)
+        label[size // 4:size // 2, :] = (i % 20) + 1
+        label[:4] = 255
+        mmcv.imwrite(label, osp.join(root, 'SegmentationClass',
+                                     f'{name}.png'))
+    os.makedirs(osp.join(root, 'ImageSets', 'Segmentation'), exist_ok=True)
+    with open(osp.join(root, 'ImageSets', 'Segmentation', 'list.txt'),
+              'w') as f:
+        f.write('\n'.join(names) + '\n')
+    return root
+
+
+def generated_dataset(dataset: dict, root: str, num: int,
+                      test_mode: bool) -> dict:
+    """A dataset config of the same package and pipeline as ``dataset``
+    reading generated files of the configured input size."""
+    leaf, scope = _innermost(dataset)
+    pipeline = copy.deepcopy(leaf['pipeline'])
+    if leaf['type'] == 'FashionMNIST':
+        out = copy.deepcopy(leaf)
+        out.update(data_root=make_fake_fashion_mnist(root, num, num))
+        return out
+    if scope == 'mmpretrain':
+        if pipeline[0]['type'] != 'LoadImageFromFile':
+            # in-memory datasets (CIFAR): same pipeline on 32x32 files
+            pipeline.insert(0, dict(type='LoadImageFromFile'))
+            size = 32
+        else:
+            size = 256
+        return dict(type='CustomDataset', _scope_='mmpretrain',
+                    data_root=make_image_folder(root, num, size),
+                    data_prefix='', with_label=True, pipeline=pipeline,
+                    test_mode=test_mode)
+    if scope == 'mmdet':
+        return dict(type='VOCDataset', _scope_='mmdet',
+                    data_root=make_voc_detection(root, num),
+                    ann_file='VOC2007/ImageSets/Main/list.txt',
+                    data_prefix=dict(sub_data_root='VOC2007/'),
+                    pipeline=pipeline, test_mode=test_mode)
+    if scope == 'mmseg':
+        return dict(type='PascalVOCDataset', _scope_='mmseg',
+                    data_root=make_voc_segmentation(root, num),
+                    data_prefix=dict(img_path='JPEGImages',
+                                     seg_map_path='SegmentationClass'),
+                    ann_file='ImageSets/Segmentation/list.txt',
+                    pipeline=pipeline, test_mode=test_mode)
+    raise NotImplementedError(f'no generator for {leaf["type"]} ({scope})')
+
+
+def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
+              max_iters: int = 2, train_batch: int = 2) -> Config:
+    """``cfg`` on generated data: ``max_iters`` training iterations then one
+    validation step, local teacher weights, no pretrained downloads."""
+    cfg = copy.deepcopy(cfg)
+    data_root = osp.join(work_dir, 'data')
+    for key, num, batch, test_mode in (
+            ('train_dataloader', 2 * train_batch, train_batch, False),
+            ('val_dataloader', 1, 1, True)):
+        loader = cfg[key]
+        loader.dataset = generated_dataset(
+            loader.dataset, osp.join(data_root, key), num, test_mode)
+        loader.batch_size = batch
+        loader.num_workers = 0
+        loader.persistent_workers = False
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.model.teacher_ckpt = teacher_ckpt
+    cfg.model.student = ConfigDict(cfg.model.student, load_pretrained=False)
+    cfg.model.teacher = ConfigDict(cfg.model.teacher, load_pretrained=False)
+    cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop',
+                               max_iters=max_iters, val_interval=max_iters)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=max_iters, by_epoch=False)
+    cfg.log_processor = dict(by_epoch=False, window_size=1)
+    cfg.work_dir = work_dir
+    cfg.pop('load_from', None)
+    return cfg

@@ -1,0 +1,89 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from mmfeatdistill.models.connectors import (OFDStudentConnector,
+                                             OFDTeacherConnector)
+
+
+def _closed_form(mu, sigma, threshold=0.001):
+    """E[x | x < 0] for x ~ N(mu, sigma^2), with the standard normal written
+    out via math.erf (independent of scipy)."""
+    z = mu / sigma
+    pdf = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    cdf_neg = 0.5 * (1 + math.erf(-z / math.sqrt(2)))
+    if cdf_neg <= threshold:
+        return -3 * sigma
+    return mu - sigma * pdf / cdf_neg
+
+
+def test_margin_from_bn_closed_form_and_tail_branch():
+    bn = nn.BatchNorm2d(4)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.0, -2.0, 0.5, 1.0]))
+        # channel 3: mu/sigma = 4 -> Phi(-4) ~ 3e-5 <= 0.001 -> -3 sigma
+        bn.bias.copy_(torch.tensor([0.0, 1.0, -0.3, 4.0]))
+    margin = OFDTeacherConnector.margin_from_bn(bn)
+    assert margin.shape == (1, 4, 1, 1) and margin.dtype == torch.float32
+    expected = [_closed_form(m, abs(s)) for m, s in
+                zip([0.0, 1.0, -0.3, 4.0], [1.0, -2.0, 0.5, 1.0])]
+    assert torch.allclose(margin.flatten(), torch.tensor(expected), atol=1e-6)
+    # mu = 0, sigma = 1: E[x | x < 0] = -sqrt(2 / pi)
+    assert margin[0, 0, 0, 0].item() == pytest.approx(-math.sqrt(2 / math.pi),
+                                                      abs=1e-6)
+    assert margin[0, 3, 0, 0].item() == pytest.approx(-3.0)
+
+
+def test_margin_from_bn_zero_std_is_a_clear_error():
+    bn = nn.BatchNorm2d(3)
+    with torch.no_grad():
+        bn.weight[1] = 0
+    with pytest.raises(ValueError, match=r'channel\(s\) \[1\].*zero standard'):
+        OFDTeacherConnector.margin_from_bn(bn)
+
+
+def test_teacher_connector_margin_relu_and_prepare():
+    teacher = nn.Sequential(nn.Conv2d(3, 2, 1), nn.BatchNorm2d(2))
+    with torch.no_grad():
+        teacher[1].weight.copy_(torch.tensor([1.0, 2.0]))
+        teacher[1].bias.copy_(torch.tensor([0.5, -1.0]))
+    conn = OFDTeacherConnector(2, bn='1')
+    conn.prepare(nn.Identity(), teacher)
+    m = conn.margin.flatten()
+    assert torch.allclose(m, torch.tensor([_closed_form(0.5, 1.0),
+                                           _closed_form(-1.0, 2.0)]))
+    x = torch.tensor([[[[-5.0]], [[3.0]]]])
+    assert torch.allclose(conn(x).flatten(), torch.tensor([m[0], 3.0]))
+    # the margin is state: it goes into checkpoints
+    assert 'margin' in conn.state_dict()
+    with pytest.raises(ValueError, match='channels=3'):
+        OFDTeacherConnector(3, bn='1').prepare(nn.Identity(), teacher)
+    with pytest.raises(TypeError, match='BatchNorm'):
+        OFDTeacherConnector(2, bn='0').prepare(nn.Identity(), teacher)
+
+
+def test_teacher_connector_running_estimate_without_bn():
+    conn = OFDTeacherConnector(2)
+    conn.train()
+    a = torch.tensor([[[[-1.0, 2.0]], [[-4.0, -2.0]]]])
+    b = torch.tensor([[[[-3.0, 5.0]], [[1.0, 1.0]]]])
+    conn(a)
+    out = conn(b)
+    # channel 0 negatives seen: -1, -3 -> -2; channel 1: -4, -2 -> -3
+    assert torch.allclose(conn.margin.flatten(), torch.tensor([-2.0, -3.0]))
+    assert torch.allclose(out, torch.max(b, conn.margin))
+    conn.eval()
+    conn(torch.full((1, 2, 1, 1), -100.0))
+    assert torch.allclose(conn.margin.flatten(), torch.tensor([-2.0, -3.0]))
+
+
+def test_student_connector_init_and_shape():
+    torch.manual_seed(0)
+    conn = OFDStudentConnector(64, 256)
+    w = conn.conv.weight
+    assert conn.conv.bias is None and w.shape == (256, 64, 1, 1)
+    assert w.std().item() == pytest.approx(math.sqrt(2 / 256), rel=0.05)
+    assert torch.all(conn.bn.weight == 1) and torch.all(conn.bn.bias == 0)
+    assert conn(torch.randn(2, 64, 3, 3)).shape == (2, 256, 3, 3)
