@@ -101,6 +101,8 @@ def generated_dataset(dataset: dict, root: str, num: int,
     pipeline = copy.deepcopy(leaf['pipeline'])
     if leaf['type'] == 'FashionMNIST':
         out = copy.deepcopy(leaf)
+        # every class present (ND class means need each one)
+        num = max(num, 10)
         out.update(data_root=make_fake_fashion_mnist(root, num, num))
         return out
     if scope == 'mmpretrain':
@@ -149,6 +151,9 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.model.student = ConfigDict(cfg.model.student, load_pretrained=False)
     cfg.model.teacher = ConfigDict(cfg.model.teacher, load_pretrained=False)
+    for loss in cfg.model.get('distill_losses', {}).values():
+        if isinstance(loss.get('class_means'), str):  # not into the repo
+            loss.class_means = osp.join(work_dir, 'class_means.pth')
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop',
                                max_iters=max_iters, val_interval=max_iters)
     cfg.param_scheduler = []

@@ -27,11 +27,14 @@ def _write_idx(path: str, array: np.ndarray) -> None:
 
 
 def make_fake_fashion_mnist(root: str, num_train: int = 64,
-                            num_test: int = 32, seed: int = 0) -> str:
+                            num_test: int = 32, seed: int = 0,
+                            mirror_symmetric: bool = False) -> str:
     """Write a learnable Fashion-MNIST look-alike (same files and format).
 
     Class ``c`` images are noise plus a bright horizontal band at row
-    ``2 * c + 4``, so a model can tell the classes apart.
+    ``2 * c + 4``, so a model can tell the classes apart. With
+    ``mirror_symmetric`` the images equal their horizontal flip, so a
+    ``RandomFlip`` in the pipeline does not change them.
     """
     os.makedirs(root, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -40,6 +43,8 @@ def make_fake_fashion_mnist(root: str, num_train: int = 64,
         images = rng.integers(0, 60, size=(num, 28, 28))
         for i, label in enumerate(labels):
             images[i, 2 * label + 4:2 * label + 7, 4:24] = 230
+        if mirror_symmetric:
+            images[:, :, 14:] = images[:, :, :14][:, :, ::-1]
         _write_idx(osp.join(root, f'{prefix}-images-idx3-ubyte'), images)
         _write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte'), labels)
     return root

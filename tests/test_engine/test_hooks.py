@@ -116,3 +116,21 @@ def test_ssd_predict_fix_hook_makes_ssd_predict():
         results = model.predict(data['inputs'], data['data_samples'])
     assert len(results) == 1 and 'bboxes' in results[0].pred_instances
     assert state_dict_copy(model).keys() == before.keys()
+
+
+def test_loss_weight_warmup_schedule():
+    from mmfeatdistill.engine.hooks import LossWeightWarmupHook
+    from mmfeatdistill.models.losses import KDLoss
+    model = types.SimpleNamespace(distill_losses={'loss_kd': KDLoss(
+        loss_weight=2.5)})
+    runner = types.SimpleNamespace(model=model, epoch=0)
+    hook = LossWeightWarmupHook(['loss_kd'], warmup_epochs=5)
+    hook.before_train(runner)
+    seen = []
+    for epoch in range(7):
+        runner.epoch = epoch
+        hook.before_train_epoch(runner)
+        seen.append(model.distill_losses['loss_kd'].loss_weight)
+    assert seen == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.5, 2.5, 2.5])
+    with pytest.raises(KeyError, match='loss_x'):
+        LossWeightWarmupHook(['loss_x']).before_train(runner)

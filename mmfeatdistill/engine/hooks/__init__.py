@@ -1,4 +1,7 @@
+from .class_means_hook import ClassMeansHook
 from .connector_warmup_hook import ConnectorWarmupHook
+from .loss_weight_warmup_hook import LossWeightWarmupHook
 from .ssd_predict_fix_hook import SSDPredictFixHook
 
-__all__ = ['ConnectorWarmupHook', 'SSDPredictFixHook']
+__all__ = ['ClassMeansHook', 'ConnectorWarmupHook', 'LossWeightWarmupHook',
+           'SSDPredictFixHook']

@@ -1,8 +1,12 @@
 from .base_connector import BaseConnector
 from .conv_connector import ConvConnector
+from .embedding_transform_connector import EmbeddingTransformConnector
+from .gt_label_connector import GTLabelConnector
 from .ofd_connectors import OFDStudentConnector, OFDTeacherConnector
+from .projector_ensemble_connector import ProjectorEnsembleConnector
 
 __all__ = [
     'BaseConnector', 'ConvConnector', 'OFDTeacherConnector',
-    'OFDStudentConnector'
+    'OFDStudentConnector', 'ProjectorEnsembleConnector',
+    'EmbeddingTransformConnector', 'GTLabelConnector'
 ]

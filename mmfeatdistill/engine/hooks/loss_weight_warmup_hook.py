@@ -1,0 +1,56 @@
+"""Linear warm-up of distillation loss weights (KD++'s KD term)."""
+from typing import Dict, Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmfeatdistill.registry import HOOKS
+
+
+@HOOKS.register_module()
+class LossWeightWarmupHook(Hook):
+    """``loss_weight = configured * min(1, epoch / warmup_epochs)`` with
+    1-based epochs (KD++: ``kd_w * min(1, epoch / warmup)`` as in ND's
+    released code, whose epochs start at 1), set before every epoch.
+
+    The weight is recomputed from the configured one and the epoch, so
+    resuming gives the same schedule.
+
+    Args:
+        loss_names (Sequence[str]): Distillation losses to warm up.
+            Defaults to ``('loss_kd', )``.
+        warmup_epochs (int): Defaults to 20 (KD++ on CIFAR; 5 on
+            ImageNet).
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self, loss_names: Sequence[str] = ('loss_kd', ),
+                 warmup_epochs: int = 20) -> None:
+        if warmup_epochs < 1:
+            raise ValueError('warmup_epochs must be >= 1')
+        self.loss_names = list(loss_names)
+        self.warmup_epochs = warmup_epochs
+        self._base: Dict[str, float] = {}
+
+    def _losses(self, runner):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        losses = getattr(model, 'distill_losses', {})
+        missing = [n for n in self.loss_names if n not in losses]
+        if missing:
+            raise KeyError(f'LossWeightWarmupHook: no distillation loss '
+                           f'{missing}; defined: {sorted(losses)}')
+        return {n: losses[n] for n in self.loss_names}
+
+    def factor(self, epoch: int) -> float:
+        """Factor for the 0-based ``epoch`` of the runner."""
+        return min(1.0, (epoch + 1) / self.warmup_epochs)
+
+    def before_train(self, runner) -> None:
+        self._base = {n: loss.loss_weight
+                      for n, loss in self._losses(runner).items()}
+
+    def before_train_epoch(self, runner) -> None:
+        for name, loss in self._losses(runner).items():
+            loss.loss_weight = self._base[name] * self.factor(runner.epoch)
