@@ -148,9 +148,18 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
         loader.num_workers = 0
         loader.persistent_workers = False
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.teacher_ckpt = teacher_ckpt
-    cfg.model.student = ConfigDict(cfg.model.student, load_pretrained=False)
-    cfg.model.teacher = ConfigDict(cfg.model.teacher, load_pretrained=False)
+    if cfg.model.type == 'AuxHeadTrainer':  # TOFD's teacher-head step
+        cfg.model.model_ckpt = teacher_ckpt
+        cfg.model.model = ConfigDict(cfg.model.model, load_pretrained=False)
+    else:
+        cfg.model.teacher_ckpt = teacher_ckpt
+        cfg.model.student = ConfigDict(cfg.model.student,
+                                       load_pretrained=False)
+        cfg.model.teacher = ConfigDict(cfg.model.teacher,
+                                       load_pretrained=False)
+        for connector in cfg.model.get('connectors', {}).values():
+            if connector.get('pretrained'):  # TOFD's trained teacher heads
+                connector.pretrained = teacher_ckpt
     for loss in cfg.model.get('distill_losses', {}).values():
         if isinstance(loss.get('class_means'), str):  # not into the repo
             loss.class_means = osp.join(work_dir, 'class_means.pth')

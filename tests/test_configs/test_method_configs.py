@@ -10,6 +10,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmfeatdistill.registry import MODELS
+
 from tests.generated_data import smoke_cfg
 from tests.helpers import (CONFIGS, save_trained_like_teacher,
                            state_dict_copy)
@@ -19,22 +21,44 @@ METHOD_CONFIGS = sorted(
     p for m in METHODS for p in glob.glob(osp.join(CONFIGS, m, '*.py')))
 
 
+def save_teacher_with_heads(heads_config: str, ckpt: str, out: str) -> str:
+    """The checkpoint ``tools/train_tofd_teacher_heads.py`` writes, with
+    untrained heads (enough to build and run the distillation)."""
+    model_cfg = Config.fromfile(heads_config).model
+    model_cfg.model_ckpt = ckpt
+    model_cfg.model = dict(model_cfg.model, load_pretrained=False)
+    trainer = MODELS.build(model_cfg)
+    torch.save(trainer.teacher_checkpoint(), out)
+    return out
+
+
 @pytest.mark.parametrize('path', METHOD_CONFIGS,
                          ids=[osp.relpath(p, CONFIGS) for p in METHOD_CONFIGS])
 def test_config_trains_and_validates(path, tmp_path):
     cfg = Config.fromfile(path)
     ckpt = str(tmp_path / 'teacher.pth')
-    save_trained_like_teacher(cfg.model.teacher, ckpt)
+    save_trained_like_teacher(cfg.model.get('teacher', cfg.model.get('model')),
+                              ckpt)
+    if 'teacher_heads_config' in cfg:
+        # TOFD: the teacher checkpoint carries the (step 1) auxiliary heads
+        ckpt = save_teacher_with_heads(
+            osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
+            str(tmp_path / 'teacher_with_heads.pth'))
     teacher_bytes = open(ckpt, 'rb').read()
     runner = Runner.from_cfg(smoke_cfg(cfg, str(tmp_path / 'work'), ckpt))
-    teacher_before = state_dict_copy(runner.model.teacher)
+    frozen = runner.model.get_submodule(
+        'model' if cfg.model.type == 'AuxHeadTrainer' else 'teacher')
+    teacher_before = state_dict_copy(frozen)
     runner.train()
     scalars = runner.message_hub.log_scalars
-    for name in cfg.model.distill_losses:
+    names = list(cfg.model.get('distill_losses', {})) or [
+        k[len('train/'):] for k in scalars if k.startswith('train/loss_')]
+    assert names
+    for name in names:
         value = scalars[f'train/{name}'].current()
         assert math.isfinite(value), f'{name} = {value}'
     assert math.isfinite(scalars['train/loss'].current())
     assert any(k.startswith('val/') for k in scalars), sorted(scalars)
-    after = state_dict_copy(runner.model.teacher)
+    after = state_dict_copy(frozen)
     assert all(torch.equal(teacher_before[k], after[k]) for k in after)
     assert open(ckpt, 'rb').read() == teacher_bytes

@@ -2,6 +2,7 @@ from .class_means_hook import ClassMeansHook
 from .connector_warmup_hook import ConnectorWarmupHook
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 from .ssd_predict_fix_hook import SSDPredictFixHook
+from .temperature_schedule_hook import TemperatureScheduleHook
 
 __all__ = ['ClassMeansHook', 'ConnectorWarmupHook', 'LossWeightWarmupHook',
-           'SSDPredictFixHook']
+           'SSDPredictFixHook', 'TemperatureScheduleHook']

@@ -187,7 +187,7 @@ class FeatureDistiller(BaseModel):
                 if key not in cache:
                     cache[key] = argument.compute(
                         self.student_recorders, self.teacher_recorders,
-                        self.connectors)
+                        self.connectors, cache)
                 kwargs[arg] = cache[key]
             self._check_shapes(name, loss, arguments, kwargs)
             results[name] = loss(**kwargs)

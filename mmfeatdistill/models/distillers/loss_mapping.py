@@ -7,7 +7,8 @@ from torch import nn
 
 from ..recorders import RecorderManager
 
-_RECORD_KEYS = {'from_student', 'recorder', 'index', 'connector'}
+_RECORD_KEYS = {'from_student', 'recorder', 'index', 'connector',
+                'output_index'}
 _ATTRIBUTE_KEYS = {'connector', 'attribute'}
 
 
@@ -16,10 +17,13 @@ class LossArgument:
 
     Two forms are accepted:
 
-    * a recorded value, optionally indexed and passed through a connector::
+    * a recorded value, optionally indexed and passed through a connector,
+      whose output may itself be indexed (a connector that returns several
+      tensors, e.g. an auxiliary head's feature and logits; it runs once
+      per forward however many arguments read it)::
 
         dict(from_student=True, recorder='stage3', index=None,
-             connector='s_stage3')
+             connector='s_stage3', output_index=None)
 
     * an attribute of a connector (e.g. a link's weight for an orthogonality
       loss)::
@@ -72,6 +76,9 @@ class LossArgument:
         self.from_student = bool(spec['from_student'])
         self.recorder: str = spec['recorder']
         self.index: Optional[int] = spec.get('index')
+        self.output_index: Optional[int] = spec.get('output_index')
+        if self.output_index is not None and self.connector is None:
+            raise KeyError(f'{where}: output_index needs a connector.')
         manager = student_recorders if self.from_student else \
             teacher_recorders
         if self.recorder not in manager:
@@ -94,18 +101,27 @@ class LossArgument:
             text += f'[{self.index}]'
         if self.connector is not None:
             text += f' -> connector {self.connector!r}'
+        if self.output_index is not None:
+            text += f'[{self.output_index}]'
         return text
 
     def key(self) -> tuple:
         """Identity of the computed value (shared between losses)."""
         if self.attribute is not None:
             return ('attribute', self.connector, self.attribute)
-        return (self.from_student, self.recorder, self.index, self.connector)
+        return (self.from_student, self.recorder, self.index, self.connector,
+                self.output_index)
 
     def compute(self, student_recorders: RecorderManager,
                 teacher_recorders: RecorderManager,
-                connectors: nn.ModuleDict) -> Any:
-        """The value of this argument for the last forward."""
+                connectors: nn.ModuleDict,
+                cache: Optional[dict] = None) -> Any:
+        """The value of this argument for the last forward.
+
+        ``cache`` (shared by the arguments of one forward) holds connector
+        outputs, so a connector read with several ``output_index`` values
+        runs once.
+        """
         if self.attribute is not None:
             return getattr(connectors[self.connector], self.attribute)
         manager = student_recorders if self.from_student else \
@@ -114,7 +130,15 @@ class LossArgument:
         if self.index is not None:
             value = value[self.index]
         if self.connector is not None:
-            value = connectors[self.connector](value)
+            key = ('connector', self.from_student, self.recorder, self.index,
+                   self.connector)
+            if cache is None or key not in cache:
+                out = connectors[self.connector](value)
+                if cache is not None:
+                    cache[key] = out
+            value = cache[key] if cache is not None else out
+        if self.output_index is not None:
+            value = value[self.output_index]
         return value
 
 

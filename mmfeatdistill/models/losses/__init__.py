@@ -1,9 +1,15 @@
 from .base_distill_loss import BaseDistillLoss
 from .direction_alignment_loss import DirectionAlignmentLoss
 from .feature_mse_loss import FeatureMSELoss
+from .frobenius_distance_loss import FrobeniusDistanceLoss
 from .kd_loss import KDLoss
+from .label_cross_entropy_loss import LabelCrossEntropyLoss
 from .nd_loss import NDLoss
 from .ofd_loss import OFDLoss
+from .orthogonal_loss import OrthogonalLoss
+from .soft_cross_entropy_loss import SoftCrossEntropyLoss
 
 __all__ = ['BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
-           'DirectionAlignmentLoss', 'NDLoss']
+           'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
+           'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss',
+           'LabelCrossEntropyLoss']

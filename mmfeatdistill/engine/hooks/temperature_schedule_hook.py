@@ -1,0 +1,43 @@
+"""TOFD's rising temperature."""
+from typing import Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmfeatdistill.registry import HOOKS
+
+
+@HOOKS.register_module()
+class TemperatureScheduleHook(Hook):
+    """Before each epoch set ``T = start + delta * (epoch + 1) / max_epochs``
+    on the named losses' ``temperature`` (TOFD: 1 + 3 (epoch+1)/E, about 1
+    to 4). Computed from the epoch, so resuming gives the same schedule.
+
+    Args:
+        loss_names (Sequence[str]): Losses with a ``temperature``.
+        start (float): Defaults to 1.0.
+        delta (float): Defaults to 3.0.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self, loss_names: Sequence[str], start: float = 1.0,
+                 delta: float = 3.0) -> None:
+        self.loss_names = list(loss_names)
+        self.start = start
+        self.delta = delta
+
+    def temperature(self, epoch: int, max_epochs: int) -> float:
+        return self.start + self.delta * (epoch + 1) / max_epochs
+
+    def before_train_epoch(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        losses = getattr(model, 'distill_losses', {})
+        missing = [n for n in self.loss_names if n not in losses]
+        if missing:
+            raise KeyError(f'TemperatureScheduleHook: no distillation loss '
+                           f'{missing}; defined: {sorted(losses)}')
+        T = self.temperature(runner.epoch, runner.max_epochs)
+        for name in self.loss_names:
+            losses[name].temperature = T

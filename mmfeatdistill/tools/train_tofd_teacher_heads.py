@@ -1,0 +1,35 @@
+"""Train TOFD's teacher auxiliary heads (teacher frozen) with a heads config
+(``AuxHeadTrainer``) and write the teacher checkpoint with the heads added,
+which the TOFD distillation config loads as ``teacher_ckpt``."""
+import os.path as osp
+from typing import List, Optional
+
+import torch
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from mmfeatdistill.tools.train import (apply_train_args, load_config,
+                                       parse_args)
+from mmfeatdistill.utils import trusted_checkpoint_loading
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    """Train, then write ``<work_dir>/teacher_with_heads.pth`` (rank 0).
+    Returns its path."""
+    args = parse_args(argv)
+    cfg = load_config(args)
+    apply_train_args(cfg, args)
+    runner = Runner.from_cfg(cfg)
+    with trusted_checkpoint_loading():
+        runner.train()
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    out = osp.join(cfg.work_dir, 'teacher_with_heads.pth')
+    if runner.rank == 0:
+        torch.save(model.teacher_checkpoint(), out)
+        runner.logger.info(f'teacher checkpoint with TOFD heads: {out}')
+    return out
+
+
+if __name__ == '__main__':
+    main()
