@@ -157,9 +157,6 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
                                        load_pretrained=False)
         cfg.model.teacher = ConfigDict(cfg.model.teacher,
                                        load_pretrained=False)
-        for connector in cfg.model.get('connectors', {}).values():
-            if connector.get('pretrained'):  # TOFD's trained teacher heads
-                connector.pretrained = teacher_ckpt
     for loss in cfg.model.get('distill_losses', {}).values():
         if isinstance(loss.get('class_means'), str):  # not into the repo
             loss.class_means = osp.join(work_dir, 'class_means.pth')

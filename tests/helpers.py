@@ -102,6 +102,18 @@ def save_trained_like_teacher(model_cfg: dict, path: str) -> None:
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
 
 
+def save_teacher_with_heads(heads_config: str, ckpt: str, out: str) -> str:
+    """The checkpoint ``tools/train_tofd_teacher_heads.py`` writes, with
+    untrained heads (enough to build and run the distillation)."""
+    model_cfg = Config.fromfile(heads_config).model
+    model_cfg.model_ckpt = ckpt
+    model_cfg.model = dict(model_cfg.model, load_pretrained=False)
+    from mmfeatdistill.registry import MODELS
+    trainer = MODELS.build(model_cfg)
+    torch.save(trainer.teacher_checkpoint(), out)
+    return out
+
+
 def cls_batch(batch_size: int = 4, shape=(3, 32, 32), num_classes: int = 10,
               seed: int = 0) -> dict:
     """Packed classification data as mmpretrain's PackInputs yields it."""

@@ -41,7 +41,7 @@ model = dict(
            for k in heads},
         **{f't_head{k}': dict(type='TOFDAuxHead', stages=teacher_stages,
                               stage_index=k - 1, num_classes=num_classes,
-                              side='teacher', pretrained=teacher_ckpt)
+                              side='teacher', from_teacher_ckpt=True)
            for k in heads}),
     distill_losses={
         name: cfg for k in heads for name, cfg in (

@@ -18,15 +18,22 @@ from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: (name, config, is_teacher) in the order they run.
+#: (name, config, kind) in the order they run. ``kind``: 'teacher',
+#: 'baseline', 'distill', 'nd' (class means into the stage's work dir) or
+#: 'tofd' (teacher heads first, then the distillation).
 STAGES = [
     ('teacher', 'configs/fashion_mnist/teacher_resnet18-w32_fmnist.py',
-     True),
+     'teacher'),
     ('student (baseline)',
-     'configs/fashion_mnist/student_resnet18-w8_fmnist.py', False),
-    ('KD + feature MSE',
-     'configs/kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py', False),
+     'configs/fashion_mnist/student_resnet18-w8_fmnist.py', 'baseline'),
+    ('OFD', 'configs/ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py', 'distill'),
+    ('TOFD', 'configs/tofd/tofd_resnet18-w32_resnet18-w8_fmnist.py', 'tofd'),
+    ('PEFD', 'configs/pefd/pefd_resnet18-w32_resnet18-w8_fmnist.py',
+     'distill'),
+    ('ND (KD++)', 'configs/nd/nd-kdpp_resnet18-w32_resnet18-w8_fmnist.py',
+     'nd'),
 ]
+TOFD_HEADS = 'configs/tofd/tofd-teacher-heads_resnet18-w32_fmnist.py'
 
 
 def slug(name: str) -> str:
@@ -75,9 +82,9 @@ def common_options(args: argparse.Namespace) -> List[str]:
 
 
 def run_stage(name: str, config: str, work_dir: str, options: List[str],
-              quiet: bool) -> float:
-    """Train one config with tools/train.py; returns the wall time."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+              quiet: bool, script: str = 'train.py') -> float:
+    """Train one config with tools/<script>; returns the wall time."""
+    cmd = [sys.executable, osp.join(REPO, 'tools', script),
            osp.join(REPO, config), '--work-dir', work_dir, '--cfg-options',
            *options]
     print(f'[demo] ==> {name}: {config}', flush=True)
@@ -104,7 +111,7 @@ def teacher_key(config: str, options: List[str]) -> str:
 
 
 def train_teacher(args, options) -> Dict:
-    name, config, _ = STAGES[0]
+    name, config, _ = STAGES[0]  # the teacher
     work_dir = osp.join(args.work_dir, 'teacher')
     cache = osp.join(work_dir, 'teacher.json')
     key = teacher_key(config, options)
@@ -204,14 +211,29 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     results = [dict(name='teacher', top1=teacher['top1'],
                     time=teacher['time'], records=teacher['records'],
                     cached=teacher.get('cached', False))]
-    for name, config, _ in STAGES[1:]:
+    for name, config, kind in STAGES[1:]:
         if args.only is not None and name not in args.only and \
-                'baseline' not in name:
+                kind != 'baseline':
             continue
         work_dir = osp.join(args.work_dir, slug(name))
-        stage_opts = options + [f'model.teacher_ckpt={teacher["ckpt"]}'] \
-            if 'baseline' not in name else options
-        elapsed = run_stage(name, config, work_dir, stage_opts, args.quiet)
+        teacher_ckpt, elapsed = teacher['ckpt'], 0.0
+        stage_opts = list(options)
+        if kind == 'tofd':
+            heads_dir = osp.join(work_dir, 'teacher_heads')
+            elapsed += run_stage(
+                'TOFD teacher heads', TOFD_HEADS, heads_dir,
+                options + [f'model.model_ckpt={teacher_ckpt}'], args.quiet,
+                script='train_tofd_teacher_heads.py')
+            teacher_ckpt = osp.join(heads_dir, 'teacher_with_heads.pth')
+        if kind == 'nd':
+            means = osp.join(work_dir, 'class_means.pth')
+            if osp.exists(means):  # computed by this run's ClassMeansHook
+                os.remove(means)
+            stage_opts.append(
+                f'model.distill_losses.loss_nd.class_means={means}')
+        if kind != 'baseline':
+            stage_opts.append(f'model.teacher_ckpt={teacher_ckpt}')
+        elapsed += run_stage(name, config, work_dir, stage_opts, args.quiet)
         records = read_scalars(work_dir)
         results.append(dict(name=name, top1=last_metric(records),
                             time=elapsed, records=records))

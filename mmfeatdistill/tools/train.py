@@ -107,11 +107,21 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
         cfg.auto_scale_lr.enable = True
 
 
+def add_rng_state_hook(cfg: Config) -> None:
+    """Save/restore torch's RNG state in checkpoints (exact resume)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('RNGStateHook', 'mmfeatdistill.RNGStateHook')
+               for h in hooks):
+        hooks.append(dict(type='mmfeatdistill.RNGStateHook'))
+    cfg.custom_hooks = hooks
+
+
 def main(argv: Optional[List[str]] = None) -> Runner:
     """Build the Runner from the config and train. Returns the Runner."""
     args = parse_args(argv)
     cfg = load_config(args)
     apply_train_args(cfg, args)
+    add_rng_state_hook(cfg)
     runner = Runner.from_cfg(cfg)
     with trusted_checkpoint_loading():  # --resume / load_from on torch>=2.6
         runner.train()

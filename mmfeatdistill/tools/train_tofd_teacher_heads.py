@@ -8,7 +8,8 @@ import torch
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mmfeatdistill.tools.train import (apply_train_args, load_config,
+from mmfeatdistill.tools.train import (add_rng_state_hook,
+                                       apply_train_args, load_config,
                                        parse_args)
 from mmfeatdistill.utils import trusted_checkpoint_loading
 
@@ -19,6 +20,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
     cfg = load_config(args)
     apply_train_args(cfg, args)
+    add_rng_state_hook(cfg)
     runner = Runner.from_cfg(cfg)
     with trusted_checkpoint_loading():
         runner.train()

@@ -10,26 +10,14 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfeatdistill.registry import MODELS
 
 from tests.generated_data import smoke_cfg
-from tests.helpers import (CONFIGS, save_trained_like_teacher,
-                           state_dict_copy)
+from tests.helpers import (CONFIGS, save_teacher_with_heads,
+                           save_trained_like_teacher, state_dict_copy)
 
 METHODS = ('ofd', 'pefd', 'nd', 'tofd')
 METHOD_CONFIGS = sorted(
     p for m in METHODS for p in glob.glob(osp.join(CONFIGS, m, '*.py')))
-
-
-def save_teacher_with_heads(heads_config: str, ckpt: str, out: str) -> str:
-    """The checkpoint ``tools/train_tofd_teacher_heads.py`` writes, with
-    untrained heads (enough to build and run the distillation)."""
-    model_cfg = Config.fromfile(heads_config).model
-    model_cfg.model_ckpt = ckpt
-    model_cfg.model = dict(model_cfg.model, load_pretrained=False)
-    trainer = MODELS.build(model_cfg)
-    torch.save(trainer.teacher_checkpoint(), out)
-    return out
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS,

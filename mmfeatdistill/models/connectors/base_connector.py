@@ -1,5 +1,7 @@
 """Base class of the connectors (feature transforms between recorders and
 losses)."""
+from typing import Optional
+
 from mmengine.model import BaseModule
 from torch import nn
 
@@ -16,10 +18,13 @@ class BaseConnector(BaseModule):
     margins from the teacher's BN).
     """
 
-    def prepare(self, student: nn.Module, teacher: nn.Module) -> None:
+    def prepare(self, student: nn.Module, teacher: nn.Module,
+                teacher_ckpt: Optional[str] = None) -> None:
         """Derive state from the loaded models. Does nothing by default.
 
         Args:
             student (nn.Module): The student model.
             teacher (nn.Module): The teacher model, checkpoint loaded.
+            teacher_ckpt (str, optional): The checkpoint the teacher was
+                loaded from (TOFD's teacher heads live in it).
         """

@@ -90,7 +90,8 @@ class OFDTeacherConnector(BaseConnector):
                               mu - sigma * norm.pdf(z) / tail, -3 * sigma)
         return torch.from_numpy(margin).float().view(1, -1, 1, 1)
 
-    def prepare(self, student: nn.Module, teacher: nn.Module) -> None:
+    def prepare(self, student: nn.Module, teacher: nn.Module,
+                teacher_ckpt: Optional[str] = None) -> None:
         """Fill the margin from the teacher's BN named by ``bn``."""
         if self.bn is None:
             return

@@ -48,9 +48,12 @@ class TOFDAuxHead(BaseConnector):
     Channel widths are read from the model's stage modules when the
     distiller calls :meth:`prepare`, not written in the config.
 
-    A teacher head (``pretrained`` given) loads its trained weights from the
-    ``tofd_teacher_heads`` entry of the teacher checkpoint written by
-    ``tools/train_tofd_teacher_heads.py`` and stays frozen in eval mode.
+    A teacher head (``from_teacher_ckpt=True``, or ``pretrained`` given)
+    loads its trained weights from the ``tofd_teacher_heads`` entry of the
+    teacher checkpoint written by ``tools/train_tofd_teacher_heads.py`` (by
+    default the one the distiller loaded the teacher from, so
+    ``--cfg-options model.teacher_ckpt=...`` covers both) and stays frozen
+    in eval mode.
 
     Args:
         stages (list[str]): Module paths of every stage, in order.
@@ -59,7 +62,9 @@ class TOFDAuxHead(BaseConnector):
         side (str): ``'student'`` or ``'teacher'``: which model's stages.
         link_to (str, optional): Teacher module whose output width is D_t;
             adds the link (student heads).
-        pretrained (str, optional): Teacher checkpoint with trained heads.
+        from_teacher_ckpt (bool): Load trained weights from the distiller's
+            teacher checkpoint. Defaults to False.
+        pretrained (str, optional): Another checkpoint with trained heads.
         head_key (str, optional): Key of this head in that checkpoint.
             Defaults to ``f'stage{stage_index + 1}'``.
     """
@@ -67,6 +72,7 @@ class TOFDAuxHead(BaseConnector):
     def __init__(self, stages: List[str], stage_index: int,
                  num_classes: int, side: str = 'student',
                  link_to: Optional[str] = None,
+                 from_teacher_ckpt: bool = False,
                  pretrained: Optional[str] = None,
                  head_key: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -84,10 +90,12 @@ class TOFDAuxHead(BaseConnector):
         self.link_to = link_to
         self.pretrained = pretrained
         self.head_key = head_key or f'stage{stage_index + 1}'
-        self.frozen = pretrained is not None
+        self.from_teacher_ckpt = from_teacher_ckpt
+        self.frozen = from_teacher_ckpt or pretrained is not None
         self.blocks: Optional[nn.Sequential] = None
 
-    def prepare(self, student: nn.Module, teacher: nn.Module) -> None:
+    def prepare(self, student: nn.Module, teacher: nn.Module,
+                teacher_ckpt: Optional[str] = None) -> None:
         model = student if self.side == 'student' else teacher
         widths = [out_channels_of(
             get_submodule_or_explain(model, path, self.side), path)
@@ -108,18 +116,23 @@ class TOFDAuxHead(BaseConnector):
                 self.link_to)
             self.link = nn.Linear(channels, d_t, bias=False)
         if self.frozen:
-            self._load_pretrained()
+            source = self.pretrained or teacher_ckpt
+            if source is None:
+                raise ValueError(
+                    'TOFDAuxHead(from_teacher_ckpt=True) needs the '
+                    'distiller to load a teacher_ckpt (with trained heads).')
+            self._load_pretrained(source)
             self.requires_grad_(False)
             self.eval()
 
-    def _load_pretrained(self) -> None:
+    def _load_pretrained(self, source: str) -> None:
         from mmfeatdistill.utils import read_checkpoint
-        ckpt = read_checkpoint(self.pretrained)
+        ckpt = read_checkpoint(source)
         heads = ckpt.get('tofd_teacher_heads', {}) if isinstance(
             ckpt, dict) else {}
         if self.head_key not in heads:
             raise RuntimeError(
-                f'Teacher checkpoint {self.pretrained} has no trained TOFD '
+                f'Teacher checkpoint {source} has no trained TOFD '
                 f'auxiliary head {self.head_key!r} (has: '
                 f'{sorted(heads) or "none"}). Train the teacher heads first: '
                 f'`python tools/train_tofd_teacher_heads.py <heads config>`, '

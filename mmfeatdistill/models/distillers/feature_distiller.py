@@ -51,6 +51,8 @@ class FeatureDistiller(BaseModel):
             (see :class:`LossArgument`).
         teacher_forward_mode (str): Mode of the teacher's forward. Defaults
             to ``'tensor'`` (backbone, neck and head, no post-processing).
+        check_finite (bool): Raise ``FloatingPointError`` naming the loss
+            and the iteration when a loss is NaN or inf. Defaults to True.
         data_preprocessor (dict, optional): Used for the student if its own
             config has none (the Runner passes the config's top-level one).
         init_cfg (dict, optional): Unused; kept for the MMEngine signature.
@@ -67,6 +69,7 @@ class FeatureDistiller(BaseModel):
                  distill_losses: Optional[dict] = None,
                  loss_forward_mappings: Optional[dict] = None,
                  teacher_forward_mode: str = 'tensor',
+                 check_finite: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -78,6 +81,7 @@ class FeatureDistiller(BaseModel):
         self.teacher_ckpt = teacher_ckpt
         self.teacher_norm_eval = teacher_norm_eval
         self.teacher_forward_mode = teacher_forward_mode
+        self.check_finite = check_finite
 
         if teacher_ckpt is not None:
             load_strict(
@@ -100,7 +104,8 @@ class FeatureDistiller(BaseModel):
              for name, cfg in (connectors or {}).items()})
         for connector in self.connectors.values():
             if hasattr(connector, 'prepare'):
-                connector.prepare(self.student, self.teacher)
+                connector.prepare(self.student, self.teacher,
+                                  teacher_ckpt=teacher_ckpt)
 
         distill_losses = distill_losses or {}
         loss_forward_mappings = loss_forward_mappings or {}
@@ -167,7 +172,29 @@ class FeatureDistiller(BaseModel):
                 self.teacher(inputs, data_samples,
                              mode=self.teacher_forward_mode)
         losses.update(self.compute_distill_losses(losses))
+        if self.check_finite:
+            self._check_finite(losses)
         return losses
+
+    @staticmethod
+    def _check_finite(losses: Dict[str, torch.Tensor]) -> None:
+        """Stop on a NaN/inf loss, naming it and the iteration, before the
+        backward pass trains on garbage."""
+        for name, value in losses.items():
+            if 'loss' not in name:
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, torch.Tensor) and not torch.isfinite(
+                        v.detach()).all():
+                    from mmengine.logging import MessageHub
+                    hub = MessageHub.get_current_instance()
+                    raise FloatingPointError(
+                        f'Loss {name!r} is {v.detach().flatten()[:4].tolist()}'
+                        f' at iteration {hub.get_info("iter", "?")}: '
+                        f'stopping instead of training on it. Lower the lr '
+                        f'or this loss\'s loss_weight, or check its inputs '
+                        f'(set check_finite=False to skip this check).')
 
     def compute_distill_losses(
             self, task_losses: Optional[dict] = None

@@ -11,8 +11,9 @@ from mmfeatdistill.models.recorders import RecorderManager
 @pytest.mark.parametrize('depth,call_index', [(18, 1), (50, 2)])
 def test_pre_relu_of_resnet_block_equals_hand_computation(depth, call_index):
     torch.manual_seed(0)
-    backbone = PRETRAIN_MODELS.build(dict(type='ResNet_CIFAR', depth=depth,
-                                          base_channels=8))
+    backbone = PRETRAIN_MODELS.build(dict(
+        _scope_='mmpretrain', type='ResNet_CIFAR', depth=depth,
+        base_channels=8))
     backbone.init_weights()
     backbone.eval()
     block = backbone.layer2[0]          # has a downsample branch
@@ -45,8 +46,8 @@ def test_pre_relu_of_mobilenetv2_conv_module_bn():
     """mmpretrain MobileNetV2: the BN output inside a ConvModule, recorded
     before the module's in-place ReLU6 runs."""
     torch.manual_seed(0)
-    backbone = PRETRAIN_MODELS.build(dict(type='MobileNetV2',
-                                          widen_factor=0.25))
+    backbone = PRETRAIN_MODELS.build(dict(
+        _scope_='mmpretrain', type='MobileNetV2', widen_factor=0.25))
     backbone.eval()
     recorders = RecorderManager(dict(
         bn=dict(type='ModuleOutputRecorder', source='conv2.bn'),
