@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.realpath(__file__))))
 
 #: (name, config, kind) in the order they run. ``kind``: 'teacher',
 #: 'baseline', 'distill', 'nd' (class means into the stage's work dir) or
@@ -58,13 +58,14 @@ def last_metric(records: List[dict], key: str = 'accuracy/top1') -> float:
     return float(values[-1])
 
 
-def common_options(args: argparse.Namespace) -> List[str]:
+def common_options(args: argparse.Namespace, epochs: int,
+                   train_subset: Optional[int]) -> List[str]:
     opts = [
         f'randomness.seed={args.seed}',
-        f'train_cfg.max_epochs={args.epochs}',
-        f'train_cfg.val_interval={args.epochs}',
-        f'param_scheduler.0.T_max={args.epochs}',
-        f'default_hooks.checkpoint.interval={args.epochs}',
+        f'train_cfg.max_epochs={epochs}',
+        f'train_cfg.val_interval={epochs}',
+        f'param_scheduler.0.T_max={epochs}',
+        f'default_hooks.checkpoint.interval={epochs}',
         f'default_hooks.logger.interval={args.log_interval}',
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -72,8 +73,8 @@ def common_options(args: argparse.Namespace) -> List[str]:
         if args.workers is not None:
             opts += [f'{loader}.num_workers={args.workers}',
                      f'{loader}.persistent_workers={args.workers > 0}']
-    if args.train_subset:
-        opts.append(f'train_dataloader.dataset.indices={args.train_subset}')
+    if train_subset:
+        opts.append(f'train_dataloader.dataset.indices={train_subset}')
     if args.test_subset:
         opts.append(f'val_dataloader.dataset.indices={args.test_subset}')
     if args.batch_size:
@@ -126,7 +127,7 @@ def train_teacher(args, options) -> Dict:
             return cached
     elapsed = run_stage(name, config, work_dir, options, args.quiet)
     records = read_scalars(work_dir)
-    last = osp.join(work_dir, f'epoch_{args.epochs}.pth')
+    last = osp.join(work_dir, f'epoch_{args.teacher_epochs}.pth')
     os.replace(last, ckpt)
     result = dict(key=key, top1=last_metric(records), time=elapsed,
                   records=records, ckpt=ckpt)
@@ -149,34 +150,36 @@ def format_table(results: List[dict]) -> str:
 
 
 def plot(results: List[dict], path: str) -> None:
-    """Accuracy bars and per-loss training curves, as one PNG."""
+    """Accuracy bars (top) and, per distilled model, its training loss
+    curves (bottom), as one PNG."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
+    curves = [r for r in results if r['name'] != 'teacher']
+    fig = plt.figure(figsize=(4 * max(3, len(curves)), 8.5))
+    grid = fig.add_gridspec(2, len(curves))
+    ax = fig.add_subplot(grid[0, :])
     names = [r['name'] for r in results]
     accs = [r['top1'] for r in results]
-    bars = ax1.bar(range(len(names)), accs, color='tab:blue')
-    ax1.set_xticks(range(len(names)), names, rotation=25, ha='right')
-    ax1.set_ylabel('top-1 accuracy (%)')
-    ax1.set_ylim(max(0, min(accs) - 5), min(100, max(accs) + 2))
-    ax1.bar_label(bars, fmt='%.2f')
-    ax1.set_title('Fashion-MNIST test set (10k)')
-    for r in results:
-        if r['name'] == 'teacher':
-            continue
+    bars = ax.bar(range(len(names)), accs, color='tab:blue')
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel('top-1 accuracy (%)')
+    ax.set_ylim(max(0, min(accs) - 5), min(100, max(accs) + 2))
+    ax.bar_label(bars, fmt='%.2f')
+    ax.set_title('Fashion-MNIST test set (10k images)')
+    for i, r in enumerate(curves):
+        axis = fig.add_subplot(grid[1, i])
         train = [x for x in r['records'] if 'loss' in x and 'step' in x]
-        keys = sorted({k for x in train for k in x
-                       if k.startswith('loss') and k != 'loss'})
+        keys = sorted({k for x in train for k in x if k.startswith('loss')})
         for key in keys:
             pts = [(x['step'], x[key]) for x in train if key in x]
-            ax2.plot(*zip(*pts), label=f'{r["name"]}: {key}')
-    ax2.set_yscale('log')
-    ax2.set_xlabel('iteration')
-    ax2.set_title('training losses')
-    ax2.legend(fontsize=7)
+            axis.plot(*zip(*pts), label=key, lw=2 if key == 'loss' else 1)
+        axis.set_yscale('log')
+        axis.set_xlabel('iteration')
+        axis.set_title(f'{r["name"]}: training losses', fontsize=9)
+        axis.legend(fontsize=6, ncol=2 if len(keys) > 8 else 1)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -184,9 +187,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/fashion_mnist')
-    parser.add_argument('--epochs', type=int, default=3)
-    parser.add_argument('--train-subset', type=int, default=None,
-                        help='use the first N training images')
+    parser.add_argument('--epochs', type=int, default=2,
+                        help='epochs of every student')
+    parser.add_argument('--train-subset', type=int, default=15000,
+                        help='students train on the first N training images '
+                        '(0: all 60k)')
+    parser.add_argument('--teacher-epochs', type=int, default=3)
+    parser.add_argument('--teacher-train-subset', type=int, default=20000,
+                        help='the teacher trains on the first N images '
+                        '(0: all 60k)')
     parser.add_argument('--test-subset', type=int, default=None,
                         help='evaluate on the first N test images '
                         '(default: all 10k)')
@@ -206,8 +215,10 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     args.work_dir = osp.abspath(args.work_dir)
     args.data_root = osp.abspath(args.data_root)
     os.makedirs(args.work_dir, exist_ok=True)
-    options = common_options(args)
-    teacher = train_teacher(args, options)
+    options = common_options(args, args.epochs, args.train_subset)
+    teacher = train_teacher(
+        args, common_options(args, args.teacher_epochs,
+                             args.teacher_train_subset))
     results = [dict(name='teacher', top1=teacher['top1'],
                     time=teacher['time'], records=teacher['records'],
                     cached=teacher.get('cached', False))]

@@ -10,6 +10,8 @@ def test_demo_pipeline_one_iteration_per_method(tmp_path):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 200, 100)
     work = str(tmp_path / 'demo')
     args = ['--work-dir', work, '--data-root', data_root, '--epochs', '1',
+            '--teacher-epochs', '1', '--train-subset', '0',
+            '--teacher-train-subset', '0',
             '--batch-size', '200', '--workers', '0', '--log-interval', '1',
             '--quiet']
     results = demo.main(args)
