@@ -57,11 +57,13 @@ def build(name: str, workdir: str):
     import torch
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
 
     from mmfeatdistill.registry import MODELS
     from tests.helpers import (cls_batch, det_batch, save_teacher_with_heads,
                                save_trained_like_teacher, seg_batch)
     config, kind, batch, size = ROWS[name]
+    init_default_scope('mmfeatdistill')
     cfg = Config.fromfile(osp.join(REPO, config))
     ckpt = osp.join(workdir, 'teacher.pth')
     save_trained_like_teacher(cfg.model.teacher, ckpt)
@@ -121,12 +123,15 @@ def timings(name: str, repeats: int) -> dict:
             model.teacher(batch['inputs'], batch['data_samples'],
                           mode=model.teacher_forward_mode)
 
-    # recorded features of one forward, cut from the models' graphs
-    model.loss(batch['inputs'], batch['data_samples'])
-    for manager, grad in ((model.student_recorders, True),
-                          (model.teacher_recorders, False)):
-        for recorder in manager.recorders.values():
-            recorder._value = _detach_tree(recorder._value, grad)
+    def record_and_cut():
+        """Recorded features of one forward, cut from the models' graphs
+        (the other timed steps overwrite the records, so this runs right
+        before the modules are timed)."""
+        model.loss(batch['inputs'], batch['data_samples'])
+        for manager, grad in ((model.student_recorders, True),
+                              (model.teacher_recorders, False)):
+            for recorder in manager.recorders.values():
+                recorder._value = _detach_tree(recorder._value, grad)
 
     def modules_step():
         losses = model.compute_distill_losses()
@@ -134,16 +139,23 @@ def timings(name: str, repeats: int) -> dict:
         total.backward()
         distill_optim.zero_grad()
 
-    result = {}
-    for key, fn in (('distill', distill_step), ('student', student_step),
-                    ('teacher', teacher_forward), ('modules', modules_step)):
-        fn()  # warm-up
-        times = []
-        for _ in range(repeats):
+    steps = dict(distill=distill_step, student=student_step,
+                 teacher=teacher_forward, modules=modules_step)
+    for fn in steps.values():  # warm-up
+        if fn is modules_step:
+            record_and_cut()
+        fn()
+    # round-robin, so that drifts of the machine hit every step alike; the
+    # records are re-made (and cut) before each modules measurement
+    times = {key: [] for key in steps}
+    for _ in range(repeats):
+        for key, fn in steps.items():
+            if key == 'modules':
+                record_and_cut()
             start = time.perf_counter()
             fn()
-            times.append(time.perf_counter() - start)
-        result[key] = statistics.median(times)
+            times[key].append(time.perf_counter() - start)
+    result = {key: statistics.median(v) for key, v in times.items()}
     return result
 
 
@@ -210,7 +222,7 @@ def main(argv=None) -> str:
         f' (OMP_NUM_THREADS={torch.get_num_threads()}). Machine: '
         f'{platform.machine()}, {os.cpu_count()} CPU cores, '
         f'{platform.platform()}, torch {torch.__version__}, CPU only. '
-        'Medians over repeats on one fixed synthetic batch, random teacher '
+        'Medians over repeats (the four steps measured round-robin) on one fixed synthetic batch, random teacher '
         'weights (the cost does not depend on them).',
         '',
         *lines, '',

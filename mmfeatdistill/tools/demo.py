@@ -59,9 +59,9 @@ def last_metric(records: List[dict], key: str = 'accuracy/top1') -> float:
 
 
 def common_options(args: argparse.Namespace, epochs: int,
-                   train_subset: Optional[int]) -> List[str]:
+                   train_subset: Optional[int], seed: int) -> List[str]:
     opts = [
-        f'randomness.seed={args.seed}',
+        f'randomness.seed={seed}',
         f'train_cfg.max_epochs={epochs}',
         f'train_cfg.val_interval={epochs}',
         f'param_scheduler.0.T_max={epochs}',
@@ -113,7 +113,7 @@ def teacher_key(config: str, options: List[str]) -> str:
 
 def train_teacher(args, options) -> Dict:
     name, config, _ = STAGES[0]  # the teacher
-    work_dir = osp.join(args.work_dir, 'teacher')
+    work_dir = args.teacher_dir or osp.join(args.work_dir, 'teacher')
     cache = osp.join(work_dir, 'teacher.json')
     key = teacher_key(config, options)
     ckpt = osp.join(work_dir, 'teacher.pth')
@@ -202,6 +202,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--workers', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--teacher-seed', type=int, default=None,
+                        help='seed of the teacher run (default: --seed)')
+    parser.add_argument('--teacher-dir', default=None,
+                        help='where the teacher is trained and cached '
+                        '(default: WORK_DIR/teacher)')
     parser.add_argument('--log-interval', type=int, default=50)
     parser.add_argument('--only', nargs='*', default=None,
                         help='names of the stages to run after the teacher')
@@ -215,10 +220,13 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     args.work_dir = osp.abspath(args.work_dir)
     args.data_root = osp.abspath(args.data_root)
     os.makedirs(args.work_dir, exist_ok=True)
-    options = common_options(args, args.epochs, args.train_subset)
+    options = common_options(args, args.epochs, args.train_subset,
+                             args.seed)
+    teacher_seed = args.seed if args.teacher_seed is None else \
+        args.teacher_seed
     teacher = train_teacher(
         args, common_options(args, args.teacher_epochs,
-                             args.teacher_train_subset))
+                             args.teacher_train_subset, teacher_seed))
     results = [dict(name='teacher', top1=teacher['top1'],
                     time=teacher['time'], records=teacher['records'],
                     cached=teacher.get('cached', False))]
