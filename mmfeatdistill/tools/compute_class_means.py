@@ -7,7 +7,7 @@ from typing import List, Optional
 from mmengine.runner import Runner
 
 from mmfeatdistill.tools.train import add_common_args, load_config
-from mmfeatdistill.utils import class_means_for_runner
+from mmfeatdistill.utils import class_means_for_runner, unwrap_model
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,8 +30,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     runner = Runner.from_cfg(cfg)
     classes = class_means_for_runner(runner, args.loss,
                                      progress=not args.no_progress)
-    model = runner.model.module if hasattr(runner.model,
-                                           'module') else runner.model
+    model = unwrap_model(runner.model)
     loss = model.distill_losses[args.loss]
     runner.logger.info(f'class means of {len(classes)} classes, size '
                        f'{loss.class_means.shape[1]}: '

@@ -5,13 +5,12 @@ import os.path as osp
 from typing import List, Optional
 
 import torch
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfeatdistill.tools.train import (add_rng_state_hook,
                                        apply_train_args, load_config,
                                        parse_args)
-from mmfeatdistill.utils import trusted_checkpoint_loading
+from mmfeatdistill.utils import trusted_checkpoint_loading, unwrap_model
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -24,8 +23,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     runner = Runner.from_cfg(cfg)
     with trusted_checkpoint_loading():
         runner.train()
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     out = osp.join(cfg.work_dir, 'teacher_with_heads.pth')
     if runner.rank == 0:
         torch.save(model.teacher_checkpoint(), out)

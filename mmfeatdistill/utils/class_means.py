@@ -10,8 +10,9 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine import dist
-from mmengine.model import is_model_wrapper
 from tqdm import tqdm
+
+from .data_samples import gt_labels, unwrap_model
 
 FORMAT_VERSION = 1
 
@@ -69,6 +70,32 @@ def load_class_means(path: str, classes: Optional[Sequence[str]] = None,
     return data['class_means']
 
 
+@contextlib.contextmanager
+def eval_mode(module: torch.nn.Module):
+    """Run ``module`` in eval mode, then restore its previous mode."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def teacher_embeddings(distiller, data: dict, recorder: str,
+                       index: Optional[int]) -> torch.Tensor:
+    """The teacher's recorded embedding for one preprocessed batch, as
+    (B, D) (maps are average-pooled)."""
+    with distiller.teacher_recorders:
+        distiller.teacher(data['inputs'], data['data_samples'],
+                          mode='tensor')
+    feats = distiller.teacher_recorders.get(recorder)
+    if index is not None:
+        feats = feats[index]
+    if feats.dim() == 4:
+        feats = feats.mean(dim=(2, 3))
+    return feats
+
+
 @torch.no_grad()
 def extract_class_means(distiller, dataloader, recorder: str,
                         index: Optional[int], num_classes: int,
@@ -80,33 +107,20 @@ def extract_class_means(distiller, dataloader, recorder: str,
     Returns:
         tuple: means (num_classes, D) and counts (num_classes,).
     """
-    teacher = distiller.teacher
-    was_training = teacher.training
-    teacher.eval()
     sums: Optional[torch.Tensor] = None
     counts = torch.zeros(num_classes, dtype=torch.float64)
     show = progress and dist.get_rank() == 0
-    try:
+    with eval_mode(distiller.teacher):
         for batch in tqdm(dataloader, desc='class means', disable=not show):
             data = distiller.data_preprocessor(batch, False)
-            with distiller.teacher_recorders:
-                teacher(data['inputs'], data['data_samples'], mode='tensor')
-            feats = distiller.teacher_recorders.get(recorder)
-            if index is not None:
-                feats = feats[index]
-            if feats.dim() == 4:
-                feats = feats.mean(dim=(2, 3))
-            labels = torch.cat([
-                torch.as_tensor(s.gt_label).reshape(-1)[:1]
-                for s in data['data_samples']]).long().cpu()
+            feats = teacher_embeddings(distiller, data, recorder, index)
+            labels = gt_labels(data['data_samples']).cpu()
             feats = feats.double().cpu()
             if sums is None:
                 sums = torch.zeros(num_classes, feats.shape[1],
                                    dtype=torch.float64)
             sums.index_add_(0, labels, feats)
             counts += torch.bincount(labels, minlength=num_classes).double()
-    finally:
-        teacher.train(was_training)
     if sums is None:
         raise RuntimeError('class means: the dataloader yielded no batch')
     dist.all_reduce(sums)
@@ -142,8 +156,7 @@ def class_means_for_runner(runner, loss_name: str = 'loss_nd',
     The embedding is the one the loss receives as ``t_feature`` (its
     teacher recorder and index in ``loss_forward_mappings``).
     """
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     if loss_name not in getattr(model, 'distill_losses', {}):
         raise KeyError(f'No distillation loss {loss_name!r} in the model '
                        f'(losses: {sorted(getattr(model, "distill_losses", {}))}).')
@@ -172,7 +185,9 @@ def _class_means_for_runner(runner, model, loss, path, argument, dataloader,
         if dist.get_rank() == 0:
             save_class_means(path, means, counts, classes, teacher_hash)
         dist.barrier()
-    dim = _teacher_embedding_dim(model, dataloader, argument)
+        dim = int(means.shape[1])
+    else:  # a file from elsewhere: check it against the teacher's feature
+        dim = _teacher_embedding_dim(model, dataloader, argument)
     means = load_class_means(path, classes, dim, teacher_hash)
     loss.set_class_means(means)
     return classes
@@ -181,16 +196,8 @@ def _class_means_for_runner(runner, model, loss, path, argument, dataloader,
 @torch.no_grad()
 def _teacher_embedding_dim(distiller, dataloader, argument) -> int:
     """Size of the teacher embedding the loss receives (one batch)."""
-    teacher = distiller.teacher
-    was_training = teacher.training
-    teacher.eval()
-    try:
+    with eval_mode(distiller.teacher):
         data = distiller.data_preprocessor(next(iter(dataloader)), False)
-        with distiller.teacher_recorders:
-            teacher(data['inputs'], data['data_samples'], mode='tensor')
-        feats = distiller.teacher_recorders.get(argument.recorder)
-    finally:
-        teacher.train(was_training)
-    if argument.index is not None:
-        feats = feats[argument.index]
+        feats = teacher_embeddings(distiller, data, argument.recorder,
+                                   argument.index)
     return int(feats.shape[1])

@@ -2,9 +2,9 @@
 from typing import Dict, List, Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfeatdistill.registry import HOOKS
+from mmfeatdistill.utils import unwrap_model
 
 DATA_BATCH = Optional[dict]
 
@@ -49,8 +49,7 @@ class ConnectorWarmupHook(Hook):
 
     @staticmethod
     def _distiller(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner.model)
 
     def before_train(self, runner) -> None:
         if self.warmup_epochs is not None:

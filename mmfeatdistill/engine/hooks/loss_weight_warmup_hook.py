@@ -2,9 +2,9 @@
 from typing import Dict, Sequence
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfeatdistill.registry import HOOKS
+from mmfeatdistill.utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -34,8 +34,7 @@ class LossWeightWarmupHook(Hook):
         self._base: Dict[str, float] = {}
 
     def _losses(self, runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         losses = getattr(model, 'distill_losses', {})
         missing = [n for n in self.loss_names if n not in losses]
         if missing:

@@ -2,9 +2,9 @@
 from typing import Sequence
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfeatdistill.registry import HOOKS
+from mmfeatdistill.utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -31,8 +31,7 @@ class TemperatureScheduleHook(Hook):
         return self.start + self.delta * (epoch + 1) / max_epochs
 
     def before_train_epoch(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         losses = getattr(model, 'distill_losses', {})
         missing = [n for n in self.loss_names if n not in losses]
         if missing:

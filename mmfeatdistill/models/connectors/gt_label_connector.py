@@ -4,6 +4,7 @@ from typing import Sequence
 import torch
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.data_samples import gt_labels
 from .base_connector import BaseConnector
 
 
@@ -28,14 +29,4 @@ class GTLabelConnector(BaseConnector):
         self.field = field
 
     def forward(self, data_samples: Sequence) -> torch.Tensor:
-        labels = []
-        for i, sample in enumerate(data_samples):
-            value = getattr(sample, self.field, None)
-            if value is None:
-                raise KeyError(
-                    f'GTLabelConnector: data sample {i} has no '
-                    f'{self.field!r}; record the samples that carry labels '
-                    f"(e.g. MethodInputRecorder(source='head.loss', "
-                    f'arg_index=1)).')
-            labels.append(torch.as_tensor(value).reshape(-1)[:1])
-        return torch.cat(labels).long()
+        return gt_labels(data_samples, self.field)

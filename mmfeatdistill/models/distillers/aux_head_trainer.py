@@ -9,6 +9,7 @@ from torch import nn
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.utils import (extract_state_dict, load_strict,
                                  read_checkpoint, resolve_model_cfg)
+from mmfeatdistill.utils.data_samples import gt_labels
 from ..recorders import RecorderManager
 
 
@@ -78,9 +79,7 @@ class AuxHeadTrainer(BaseModel):
              data_samples: list) -> Dict[str, torch.Tensor]:
         with torch.no_grad(), self.recorders:
             self.model(inputs, data_samples, mode='tensor')
-        labels = torch.cat([
-            torch.as_tensor(s.gt_label).reshape(-1)[:1] for s in data_samples
-        ]).long().to(inputs.device)
+        labels = gt_labels(data_samples).to(inputs.device)
         losses = {}
         for name, head in self.heads.items():
             logits = head(self.recorders.get(name))[1]
