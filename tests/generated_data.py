@@ -157,9 +157,9 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
                                        load_pretrained=False)
         cfg.model.teacher = ConfigDict(cfg.model.teacher,
                                        load_pretrained=False)
-    for loss in cfg.model.get('distill_losses', {}).values():
+    for name, loss in cfg.model.get('distill_losses', {}).items():
         if isinstance(loss.get('class_means'), str):  # not into the repo
-            loss.class_means = osp.join(work_dir, 'class_means.pth')
+            loss.class_means = osp.join(work_dir, f'class_means_{name}.pth')
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop',
                                max_iters=max_iters, val_interval=max_iters)
     cfg.param_scheduler = []

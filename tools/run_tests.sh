@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: set up .venv (first run: ~15 min, mostly the mmcv
-# compile) and run the whole test suite on CPU.
+# The README's test command: set up .venv (first run on a machine: ~15 min,
+# mostly the mmcv compile; later fresh clones reuse the cached mmcv wheel) and
+# run the whole test suite on CPU.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

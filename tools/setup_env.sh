@@ -13,11 +13,12 @@ if [ ! -x "$PY" ]; then
   python3 -m venv "$VENV"
 fi
 # pip, without the machine's warnings about empty local index folders
-pip_install() {
-  "$PY" -m pip install --disable-pip-version-check -q "$@" 2>&1 \
+pip_run() {
+  "$PY" -m pip "$@" 2>&1 \
     | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
   return "${PIPESTATUS[0]}"
 }
+pip_install() { pip_run install --disable-pip-version-check -q "$@"; }
 
 if ! "$PY" -c "import setuptools, sys; v=tuple(map(int, setuptools.__version__.split('.')[:2])); sys.exit(not ((77,0) <= v < (81,0)))" 2>/dev/null; then
   log "installing build requirements"
@@ -31,10 +32,30 @@ if ! "$PY" -c "import torch, torchvision.ops; torchvision.ops.nms" 2>/dev/null; 
 fi
 
 if ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
-  log "compiling mmcv 2.1.0 with ops (about 10 minutes on 2 cores)"
-  MMCV_WITH_OPS=1 MAX_JOBS="$(nproc)" pip_install --no-build-isolation --no-cache-dir \
-    -r "$ROOT/requirements/mminstall.txt"
-  "$PY" -c "import mmcv.ops" || { log "mmcv.ops does not import after the build"; exit 1; }
+  # Our own wheel cache, keyed by everything mmcv's ops are compiled against
+  # (torch version and build, Python, C++ ABI, CUDA or not): a wheel is only
+  # reused for the exact same torch, and is dropped when `import mmcv.ops`
+  # fails with it (pip's cache stays off: it reuses wheels across torches).
+  KEY="$("$PY" -c "import os, sys, torch; cuda = 'cuda' + str(torch.version.cuda) if (os.environ.get('FORCE_CUDA') == '1' or torch.cuda.is_available()) else 'cpu'; print(f'torch{torch.__version__}-{torch.version.git_version[:12]}-py{sys.version_info[0]}{sys.version_info[1]}-abi{int(torch._C._GLIBCXX_USE_CXX11_ABI)}-{cuda}')")"
+  WHEELS="${MMFD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmfeatdistill/wheels}/$KEY"
+  MMCV_REQ="$(grep -v '^#' "$ROOT/requirements/mminstall.txt" | grep mmcv)"
+  if ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
+    log "installing mmcv from the wheel built earlier for this torch ($WHEELS)"
+    pip_install "$WHEELS"/mmcv-*.whl || true
+    if ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
+      log "cached mmcv wheel does not work here; removing it and compiling"
+      rm -f "$WHEELS"/mmcv-*.whl
+    fi
+  fi
+  if ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
+    log "compiling mmcv 2.1.0 with ops (about 10 minutes on 2 cores)"
+    mkdir -p "$WHEELS"
+    "$PY" -m pip uninstall -y -q mmcv >/dev/null 2>&1 || true
+    MMCV_WITH_OPS=1 MAX_JOBS="$(nproc)" pip_run wheel --disable-pip-version-check -q \
+      --no-build-isolation --no-cache-dir --no-deps -w "$WHEELS" "$MMCV_REQ"
+    pip_install "$WHEELS"/mmcv-*.whl
+    "$PY" -c "import mmcv.ops" || { log "mmcv.ops does not import after the build"; rm -f "$WHEELS"/mmcv-*.whl; exit 1; }
+  fi
 fi
 
 if ! "$PY" -c "import mmengine, mmpretrain, mmdet, mmseg, scipy, matplotlib, mim, pytest" 2>/dev/null; then

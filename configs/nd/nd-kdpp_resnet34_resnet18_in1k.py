@@ -54,7 +54,7 @@ optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
 # class means before training (skipped when the file exists and fits), and
 # KD++'s linear warm-up of the KD weight
 custom_hooks = [
-    dict(type='ClassMeansHook', loss_name='loss_nd'),
+    dict(type='ClassMeansHook', loss_names='loss_nd'),
     dict(type='LossWeightWarmupHook', loss_names=['loss_kd'],
          warmup_epochs=kd_warmup_epochs),
 ]

@@ -5,14 +5,17 @@ import hashlib
 import os
 import os.path as osp
 import random
-from typing import List, Optional, Sequence, Tuple
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine import dist
+from mmengine.dataset import DefaultSampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .data_samples import gt_labels, unwrap_model
+from .data_samples import unwrap_model
 
 FORMAT_VERSION = 1
 
@@ -81,55 +84,104 @@ def eval_mode(module: torch.nn.Module):
         module.train(was_training)
 
 
-def teacher_embeddings(distiller, data: dict, recorder: str,
-                       index: Optional[int]) -> torch.Tensor:
-    """The teacher's recorded embedding for one preprocessed batch, as
-    (B, D) (maps are average-pooled)."""
+def nd_loss_names(distiller, loss_names=None) -> List[str]:
+    """The ND-type losses (those with ``class_sums``) to compute means for:
+    ``loss_names`` (a name or a list) checked, or all of them."""
+    losses = getattr(distiller, 'distill_losses', {})
+    if loss_names is None:
+        names = [n for n, loss in losses.items()
+                 if hasattr(loss, 'class_sums')]
+    else:
+        names = [loss_names] if isinstance(loss_names, str) else list(
+            loss_names)
+    unknown = [n for n in names
+               if n not in losses or not hasattr(losses[n], 'class_sums')]
+    if unknown or not names:
+        raise KeyError(
+            f'No ND loss {unknown or ""} with class means in the model '
+            f'(distillation losses: {sorted(losses)}).')
+    return names
+
+
+def nd_inputs(distiller, data: dict, loss_names: Sequence[str]) -> dict:
+    """``{loss name: (t_feature, labels)}`` for one preprocessed batch,
+    computed exactly as in training (the loss mappings' recorders and
+    connectors): the student runs its ``loss`` mode when an argument is
+    recorded on it (labels recorded from the head's loss, or a detection
+    head's anchor assignment), then the teacher its forward. Call under
+    ``torch.no_grad()`` and :func:`eval_mode`."""
+    arguments = [distiller.loss_arguments[name][arg]
+                 for name in loss_names for arg in ('t_feature', 'labels')]
+    if any(a.attribute is None and a.from_student for a in arguments):
+        with distiller.student_recorders:
+            distiller.student(data['inputs'], data['data_samples'],
+                              mode='loss')
     with distiller.teacher_recorders:
         distiller.teacher(data['inputs'], data['data_samples'],
-                          mode='tensor')
-    feats = distiller.teacher_recorders.get(recorder)
-    if index is not None:
-        feats = feats[index]
-    if feats.dim() == 4:
-        feats = feats.mean(dim=(2, 3))
-    return feats
+                          mode=distiller.teacher_forward_mode)
+    cache: dict = {}
+    out = {}
+    for name in loss_names:
+        values = []
+        for arg in ('t_feature', 'labels'):
+            argument = distiller.loss_arguments[name][arg]
+            if argument.key() not in cache:
+                cache[argument.key()] = argument.compute(
+                    distiller.student_recorders,
+                    distiller.teacher_recorders, distiller.connectors, cache)
+            values.append(cache[argument.key()])
+        out[name] = tuple(values)
+    return out
 
 
 @torch.no_grad()
-def extract_class_means(distiller, dataloader, recorder: str,
-                        index: Optional[int], num_classes: int,
-                        progress: bool = True
-                        ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Average the teacher's recorded embedding per class over
-    ``dataloader`` (teacher in eval mode; sums over all ranks).
+def extract_class_means(distiller, dataloader, loss_names: Sequence[str],
+                        num_classes: int, progress: bool = True
+                        ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+    """Average the teacher's embeddings per class over ``dataloader``, for
+    each ND loss in ``loss_names`` in one pass (models in eval mode; sums
+    over all ranks). Which rows are averaged is the loss's: one per image
+    (:class:`NDLoss`), per labelled pixel at label resolution
+    (:class:`DenseNDLoss`), per positive anchor (:class:`AnchorNDLoss`).
 
     Returns:
-        tuple: means (num_classes, D) and counts (num_classes,).
+        dict: loss name -> (means (num_classes, D), counts (num_classes,)).
     """
-    sums: Optional[torch.Tensor] = None
-    counts = torch.zeros(num_classes, dtype=torch.float64)
+    sums: Dict[str, torch.Tensor] = {}
+    counts: Dict[str, torch.Tensor] = {}
     show = progress and dist.get_rank() == 0
-    with eval_mode(distiller.teacher):
+    with eval_mode(distiller):
         for batch in tqdm(dataloader, desc='class means', disable=not show):
             data = distiller.data_preprocessor(batch, False)
-            feats = teacher_embeddings(distiller, data, recorder, index)
-            labels = gt_labels(data['data_samples']).cpu()
-            feats = feats.double().cpu()
-            if sums is None:
-                sums = torch.zeros(num_classes, feats.shape[1],
-                                   dtype=torch.float64)
-            sums.index_add_(0, labels, feats)
-            counts += torch.bincount(labels, minlength=num_classes).double()
-    if sums is None:
+            for name, (feats, labels) in nd_inputs(distiller, data,
+                                                   loss_names).items():
+                batch_sums, batch_counts = distiller.distill_losses[
+                    name].class_sums(feats, labels, num_classes)
+                if name not in sums:
+                    sums[name] = torch.zeros_like(batch_sums)
+                    counts[name] = torch.zeros_like(batch_counts)
+                sums[name] += batch_sums
+                counts[name] += batch_counts
+    if not sums:
         raise RuntimeError('class means: the dataloader yielded no batch')
-    dist.all_reduce(sums)
-    dist.all_reduce(counts)
-    empty = (counts == 0).nonzero().flatten().tolist()
-    if empty:
-        raise RuntimeError(f'class means: classes {empty[:10]} have no '
-                           f'sample in the training set')
-    return (sums / counts[:, None]).float(), counts.long()
+    results = {}
+    for name in loss_names:
+        dist.all_reduce(sums[name])
+        dist.all_reduce(counts[name])
+        empty = (counts[name] == 0).nonzero().flatten().tolist()
+        loss = distiller.distill_losses[name]
+        if empty and not getattr(loss, 'allow_empty_classes', False):
+            raise RuntimeError(f'class means ({name}): classes {empty[:10]} '
+                               f'have no sample in the training set')
+        if empty:
+            warnings.warn(
+                f'class means ({name}): classes {empty[:10]} have no '
+                f'{"pixel" if "Dense" in type(loss).__name__ else "row"} in '
+                f'the training set; their means are 0 (no direction '
+                f'target: the ND term of such rows has no gradient).')
+        means = sums[name] / counts[name].clamp_min(1)[:, None]
+        results[name] = (means.float(), counts[name].long())
+    return results
 
 
 @contextlib.contextmanager
@@ -147,57 +199,82 @@ def preserved_rng_state():
         torch.set_rng_state(states[2])
 
 
-def class_means_for_runner(runner, loss_name: str = 'loss_nd',
+def one_pass_dataloader(runner) -> DataLoader:
+    """The runner's training set once, in order, split over the ranks:
+    its dataset (training pipeline), batch size, workers and collate
+    function with a :class:`DefaultSampler` without shuffling or padding.
+
+    The training dataloader itself does not serve: iteration-based
+    configs (mmseg's) sample it with an ``InfiniteSampler``, whose pass
+    never ends, and drawing from it would shift the batches that training
+    then sees.
+    """
+    loader = runner.train_dataloader
+    # mmdet's configs batch with a batch sampler (aspect-ratio groups)
+    batch_size = loader.batch_size or loader.batch_sampler.batch_size
+    return DataLoader(
+        loader.dataset, batch_size=batch_size,
+        sampler=DefaultSampler(loader.dataset, shuffle=False,
+                               round_up=False),
+        num_workers=loader.num_workers, collate_fn=loader.collate_fn)
+
+
+def class_means_for_runner(runner, loss_names=None,
                            path: Optional[str] = None,
                            progress: bool = True) -> List[str]:
     """Compute (when missing), check and install the class means of the
-    ND loss ``loss_name`` of ``runner.model``; returns the class names.
+    ND losses ``loss_names`` (a name, a list, or None for every ND loss) of
+    ``runner.model``; returns the class names.
 
-    The embedding is the one the loss receives as ``t_feature`` (its
-    teacher recorder and index in ``loss_forward_mappings``).
+    The embeddings are those each loss receives as ``t_feature``, with the
+    labels it receives (its recorders and connectors in
+    ``loss_forward_mappings``). Files that are missing are computed in one
+    pass over the training set; existing ones are checked against the run.
+    ``path`` overrides the file of a single loss.
     """
     model = unwrap_model(runner.model)
-    if loss_name not in getattr(model, 'distill_losses', {}):
-        raise KeyError(f'No distillation loss {loss_name!r} in the model '
-                       f'(losses: {sorted(getattr(model, "distill_losses", {}))}).')
-    loss = model.distill_losses[loss_name]
-    path = path or loss.class_means_path
-    if not path:
-        raise ValueError(f'{loss_name} has no class_means path to write to.')
-    argument = model.loss_arguments[loss_name]['t_feature']
-    dataloader = runner.train_dataloader
+    names = nd_loss_names(model, loss_names)
+    if path is not None and len(names) != 1:
+        raise ValueError(f'one output path for {len(names)} ND losses '
+                         f'{names}: name one loss')
+    paths = {}
+    for name in names:
+        paths[name] = path or model.distill_losses[name].class_means_path
+        if not paths[name]:
+            raise ValueError(f'{name} has no class_means path to write to.')
+    dataloader = one_pass_dataloader(runner)
     classes = list(dataloader.dataset.metainfo['classes'])
     teacher_hash = teacher_checkpoint_hash(model.teacher_ckpt)
     with preserved_rng_state():
-        return _class_means_for_runner(runner, model, loss, path, argument,
-                                       dataloader, classes, teacher_hash,
-                                       progress)
-
-
-def _class_means_for_runner(runner, model, loss, path, argument, dataloader,
-                            classes, teacher_hash, progress) -> List[str]:
-    if not osp.exists(path):
-        runner.logger.info(f'Computing the teacher class means into {path} '
-                           f'({len(dataloader)} batches).')
-        means, counts = extract_class_means(
-            model, dataloader, argument.recorder, argument.index,
-            len(classes), progress)
-        if dist.get_rank() == 0:
-            save_class_means(path, means, counts, classes, teacher_hash)
-        dist.barrier()
-        dim = int(means.shape[1])
-    else:  # a file from elsewhere: check it against the teacher's feature
-        dim = _teacher_embedding_dim(model, dataloader, argument)
-    means = load_class_means(path, classes, dim, teacher_hash)
-    loss.set_class_means(means)
+        missing = [n for n in names if not osp.exists(paths[n])]
+        dims = {}
+        if missing:
+            runner.logger.info(
+                f'Computing the teacher class means of {missing} '
+                f'({len(dataloader)} batches).')
+            computed = extract_class_means(model, dataloader, missing,
+                                           len(classes), progress)
+            for name, (means, counts) in computed.items():
+                if dist.get_rank() == 0:
+                    save_class_means(paths[name], means, counts, classes,
+                                     teacher_hash)
+                dims[name] = int(means.shape[1])
+            dist.barrier()
+        present = [n for n in names if n not in missing]
+        if present:  # files from elsewhere: check the teacher's feature size
+            dims.update(_teacher_embedding_dims(model, dataloader, present))
+    for name in names:
+        model.distill_losses[name].set_class_means(
+            load_class_means(paths[name], classes, dims[name], teacher_hash))
     return classes
 
 
 @torch.no_grad()
-def _teacher_embedding_dim(distiller, dataloader, argument) -> int:
-    """Size of the teacher embedding the loss receives (one batch)."""
-    with eval_mode(distiller.teacher):
+def _teacher_embedding_dims(distiller, dataloader,
+                            loss_names: Sequence[str]) -> Dict[str, int]:
+    """Size of the teacher embedding each loss receives (one batch)."""
+    with eval_mode(distiller):
         data = distiller.data_preprocessor(next(iter(dataloader)), False)
-        feats = teacher_embeddings(distiller, data, argument.recorder,
-                                   argument.index)
-    return int(feats.shape[1])
+        inputs = nd_inputs(distiller, data, loss_names)
+    return {name: int(feats.shape[1])
+            for name, (feats, _) in inputs.items()}

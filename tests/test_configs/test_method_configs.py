@@ -50,3 +50,27 @@ def test_config_trains_and_validates(path, tmp_path):
     after = state_dict_copy(frozen)
     assert all(torch.equal(teacher_before[k], after[k]) for k in after)
     assert open(ckpt, 'rb').read() == teacher_bytes
+
+
+def test_readme_table_has_every_method_on_every_task():
+    """The README's method x task table: a row per method, a cell per task,
+    every linked config one that ``test_config_trains_and_validates``
+    runs."""
+    import re
+    readme = open(osp.join(osp.dirname(CONFIGS), 'README.md')).read()
+    table = readme.split('| method | classification | detection')[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if not line.startswith('|'):
+            break
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        rows[cells[0]] = cells[1:]
+    assert sorted(rows) == ['ND', 'OFD', 'PEFD', 'TOFD']
+    tested = {osp.relpath(p, osp.dirname(CONFIGS)) for p in METHOD_CONFIGS}
+    for method, cells in rows.items():
+        for task, cell in zip(('cls', 'det', 'seg'), cells):
+            links = re.findall(r'\]\((configs/[^)]+\.py)\)', cell)
+            assert links, f'{method} / {task}: no config in {cell!r}'
+            assert set(links) <= tested, (method, task, links)
+            assert (task != 'det' or all('ssd' in p for p in links)) and (
+                task != 'seg' or all('deeplab' in p for p in links))

@@ -134,3 +134,33 @@ def test_loss_weight_warmup_schedule():
     assert seen == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.5, 2.5, 2.5])
     with pytest.raises(KeyError, match='loss_x'):
         LossWeightWarmupHook(['loss_x']).before_train(runner)
+
+
+def test_iteration_based_warmup_and_temperature():
+    """Detection/segmentation schedules count iterations: the KD warm-up
+    and TOFD's temperature follow ``runner.iter``, not the single epoch of
+    an IterBasedTrainLoop."""
+    from mmfeatdistill.engine.hooks import (LossWeightWarmupHook,
+                                            TemperatureScheduleHook)
+    from mmfeatdistill.models.losses import KDLoss, SoftCrossEntropyLoss
+    losses = {'loss_kd': KDLoss(loss_weight=2.0),
+              'loss_soft': SoftCrossEntropyLoss()}
+    runner = types.SimpleNamespace(
+        model=types.SimpleNamespace(distill_losses=losses), epoch=0,
+        max_epochs=1, iter=0, max_iters=6)
+    warmup = LossWeightWarmupHook(['loss_kd'], warmup_iters=4)
+    temperature = TemperatureScheduleHook(['loss_soft'], by_epoch=False)
+    warmup.before_train(runner)
+    warmup.before_train_epoch(runner)       # no effect when iteration-based
+    temperature.before_train_epoch(runner)
+    assert losses['loss_kd'].loss_weight == 2.0
+    assert losses['loss_soft'].temperature == 1.0
+    weights, temps = [], []
+    for it in range(6):
+        runner.iter = it
+        warmup.before_train_iter(runner, it)
+        temperature.before_train_iter(runner, it)
+        weights.append(losses['loss_kd'].loss_weight)
+        temps.append(losses['loss_soft'].temperature)
+    assert weights == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.0, 2.0])
+    assert temps == pytest.approx([1 + 3 * (i + 1) / 6 for i in range(6)])

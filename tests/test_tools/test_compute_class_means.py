@@ -1,6 +1,8 @@
 """tools/compute_class_means.py on generated Fashion-MNIST: per-class means
 of the teacher's penultimate embedding computed directly, and the checks of
 a file that does not fit the run."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
@@ -89,3 +91,112 @@ def test_mismatched_file_is_a_clear_error(setup):
     assert torch.equal(load_class_means(out, classes, 256,
                                         good['teacher_hash']),
                        good['class_means'])
+
+
+def _dense_runner(rel_config, tmp_path, teacher=None):
+    """A runner of a dense ND config on generated data whose training
+    pipeline is the deterministic test pipeline (so that the means can be
+    recomputed image by image)."""
+    from mmengine.runner import Runner
+
+    from tests.generated_data import smoke_cfg
+    from tests.helpers import save_trained_like_teacher
+    cfg = Config.fromfile(config_path(rel_config))
+    if teacher is not None:
+        cfg.model.teacher = teacher
+    ckpt = str(tmp_path / 'teacher.pth')
+    save_trained_like_teacher(cfg.model.teacher, ckpt)
+    cfg = smoke_cfg(cfg, str(tmp_path / 'work'), ckpt)
+    train = cfg.train_dataloader.dataset
+    train.pipeline = cfg.val_dataloader.dataset.pipeline
+    train.test_mode = False
+    return Runner.from_cfg(cfg)
+
+
+def test_segmentation_class_means_at_label_resolution(tmp_path):
+    """Per-pixel means: the teacher's decoder feature bilinearly upsampled
+    to the label maps, averaged per class over labelled pixels (255
+    skipped) — recomputed here with an explicit upsampling."""
+    import torch.nn.functional as F
+
+    from mmfeatdistill.utils import (class_means_for_runner,
+                                     one_pass_dataloader)
+    runner = _dense_runner('nd/nd-kdpp_deeplabv3plus-r101_r18_voc12aug.py',
+                           tmp_path)
+    class_means_for_runner(runner, progress=False)
+    model = runner.model
+    data = torch.load(model.distill_losses['loss_nd'].class_means_path,
+                      weights_only=True)
+    teacher = model.teacher.eval()
+    sums = torch.zeros(21, 512, dtype=torch.float64)
+    counts = torch.zeros(21, dtype=torch.float64)
+    seen = {}
+    hook = teacher.decode_head.sep_bottleneck.register_forward_hook(
+        lambda m, i, o: seen.update(feat=o))
+    with torch.no_grad():
+        for batch in one_pass_dataloader(runner):
+            batch = model.data_preprocessor(batch, False)
+            teacher(batch['inputs'], batch['data_samples'], mode='tensor')
+            for feat, sample in zip(seen['feat'], batch['data_samples']):
+                labels = sample.gt_sem_seg.data[0]
+                up = F.interpolate(feat[None].double(), size=labels.shape,
+                                   mode='bilinear', align_corners=False)[0]
+                for c in labels.unique().tolist():
+                    if c != 255:
+                        sums[c] += up[:, labels == c].sum(dim=1)
+                        counts[c] += (labels == c).sum()
+    hook.remove()
+    assert data['counts'].tolist() == counts.long().tolist()
+    present = counts > 0
+    assert 0 < present.sum() < 21  # generated maps hold a few classes
+    expected = (sums[present] / counts[present, None]).float()
+    assert torch.allclose(data['class_means'][present], expected, atol=1e-4)
+    assert data['class_means'][~present].abs().sum() == 0
+
+
+def test_detection_class_means_at_positive_anchors(tmp_path):
+    """Per-anchor means of level 0: the teacher's neck map at the positions
+    of the anchors that the student head's assigner matched, recomputed
+    here with mmdet's own anchor and target functions."""
+    from mmfeatdistill.utils import (class_means_for_runner,
+                                     one_pass_dataloader)
+    runner = _dense_runner('nd/nd_ssd300_ssd300-r18_voc0712.py', tmp_path)
+    with pytest.warns(UserWarning, match='have no row'):
+        class_means_for_runner(runner, progress=False)
+    model = runner.model
+    paths = [model.distill_losses[f'loss_nd{k}'].class_means_path
+             for k in range(6)]
+    assert len(set(paths)) == 6 and all(osp.isfile(p) for p in paths)
+    config_paths = [
+        Config.fromfile(config_path('nd/nd_ssd300_ssd300-r18_voc0712.py'))
+        .model.distill_losses[f'loss_nd{k}'].class_means for k in range(6)]
+    assert all(p.endswith(f'_level{k}.pth')
+               for k, p in enumerate(config_paths))
+    data = torch.load(paths[0], weights_only=True)
+    student, teacher = model.student.eval(), model.teacher.eval()
+    head = student.bbox_head
+    sums = torch.zeros(20, 512, dtype=torch.float64)
+    counts = torch.zeros(20, dtype=torch.float64)
+    with torch.no_grad():
+        for batch in one_pass_dataloader(runner):
+            batch = model.data_preprocessor(batch, False)
+            samples = batch['data_samples']
+            metas = [s.metainfo for s in samples]
+            feats = student.extract_feat(batch['inputs'])
+            anchors, valid = head.get_anchors(
+                [f.shape[-2:] for f in feats], metas, device='cpu')
+            labels = head.get_targets(
+                anchors, valid, [s.gt_instances for s in samples], metas)[0]
+            level0 = teacher.extract_feat(batch['inputs'])[0]
+            per_position = labels[0].reshape(len(samples), -1, 4)
+            for b in range(len(samples)):
+                flat = level0[b].flatten(1)  # (512, h * w)
+                for pos, anchor in (per_position[b] < 20).nonzero().tolist():
+                    c = int(per_position[b, pos, anchor])
+                    sums[c] += flat[:, pos].double()
+                    counts[c] += 1
+    assert counts.sum() > 0
+    assert data['counts'].tolist() == counts.long().tolist()
+    present = counts > 0
+    expected = (sums[present] / counts[present, None]).float()
+    assert torch.allclose(data['class_means'][present], expected, atol=1e-4)

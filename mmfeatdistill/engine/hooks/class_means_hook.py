@@ -1,4 +1,6 @@
 """Make sure ND's class means exist before training."""
+from typing import Optional, Sequence, Union
+
 from mmengine.hooks import Hook
 
 from mmfeatdistill.registry import HOOKS
@@ -13,18 +15,20 @@ class ClassMeansHook(Hook):
     checkpoint hash) and install the means in the loss.
 
     Args:
-        loss_name (str): The ND loss in ``distill_losses``. Defaults to
-            ``'loss_nd'``.
+        loss_names (str | list[str], optional): The ND losses in
+            ``distill_losses`` (e.g. one per detection level). Defaults to
+            every ND loss of the model.
         progress (bool): Show a progress bar. Defaults to True.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, loss_name: str = 'loss_nd',
+    def __init__(self, loss_names: Optional[Union[str, Sequence[str]]] = None,
                  progress: bool = True) -> None:
-        self.loss_name = loss_name
+        self.loss_names = loss_names
         self.progress = progress
 
     def before_train(self, runner) -> None:
         from mmfeatdistill.utils.class_means import class_means_for_runner
-        class_means_for_runner(runner, self.loss_name, progress=self.progress)
+        class_means_for_runner(runner, self.loss_names,
+                               progress=self.progress)

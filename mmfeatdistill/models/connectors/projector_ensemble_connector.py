@@ -2,6 +2,7 @@
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mmfeatdistill.registry import MODELS
@@ -19,12 +20,18 @@ class ProjectorEnsembleConnector(BaseConnector):
     (B, C, H, W) are global-average-pooled to (B, C) first when
     ``pool_maps`` is True (PEFD distils the penultimate, pooled feature).
 
+    Dense variant (``pool_maps=False``, detection and segmentation maps):
+    each projector runs as a 1x1 convolution on the map (the same
+    ``Linear`` weight applied at every position), so the output is a
+    (B, out_channels, H, W) map for a position-wise direction alignment.
+
     Args:
         in_channels (int): Student feature size D_s.
         out_channels (int): Teacher feature size D_t.
         num_projectors (int): q. Defaults to 3 (PEFD).
         act (str, optional): ``'relu'`` (default, PEFD), ``'gelu'`` or None.
-        pool_maps (bool): Pool 4-D inputs to vectors. Defaults to True.
+        pool_maps (bool): Pool 4-D inputs to vectors (True, default) or
+            project them position-wise as 1x1 convolutions (False).
         init_cfg (dict, optional): Unused.
     """
 
@@ -49,10 +56,12 @@ class ProjectorEnsembleConnector(BaseConnector):
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
         if feature.dim() == 4:
-            if not self.pool_maps:
-                raise ValueError(
-                    'ProjectorEnsembleConnector got a (B, C, H, W) map with '
-                    'pool_maps=False; pool it or set pool_maps=True.')
-            feature = feature.mean(dim=(2, 3))
+            if self.pool_maps:
+                feature = feature.mean(dim=(2, 3))
+            else:
+                return torch.stack([
+                    act(F.conv2d(feature, lin.weight[:, :, None, None],
+                                 lin.bias))
+                    for lin, act in self.projectors]).mean(dim=0)
         outputs = [projector(feature) for projector in self.projectors]
         return torch.stack(outputs).mean(dim=0)

@@ -2,6 +2,7 @@
 from typing import List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mmfeatdistill.registry import MODELS
@@ -23,15 +24,34 @@ def sep_conv(in_channels: int, out_channels: int) -> nn.Sequential:
         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=False))
 
 
-def out_channels_of(module: nn.Module, path: str) -> int:
-    """Channels of a stage's output: its last BN's (or conv's) width."""
+def _last_width(module: nn.Module) -> Optional[int]:
     for sub in reversed(list(module.modules())):
         if isinstance(sub, nn.modules.batchnorm._BatchNorm):
             return sub.num_features
         if isinstance(sub, nn.Conv2d):
             return sub.out_channels
-    raise ValueError(f'Cannot tell the output channels of {path!r}: it has '
-                     f'no BatchNorm or Conv2d.')
+    return None
+
+
+def out_channels_of(model: nn.Module, path: str, side: str) -> int:
+    """Channels of a stage's output: its last BN's (or conv's) width, or,
+    for a parameter-free module (e.g. VGG's ReLU after conv4_3 in a
+    ``Sequential``), that of the last such layer before it."""
+    module = get_submodule_or_explain(model, path, side)
+    width = _last_width(module)
+    parent_path, _, name = path.rpartition('.')
+    if width is None and name.isdigit():
+        parent = model.get_submodule(parent_path) if parent_path else model
+        if isinstance(parent, nn.Sequential):
+            for sibling in reversed(list(parent)[:int(name)]):
+                width = _last_width(sibling)
+                if width is not None:
+                    break
+    if width is None:
+        raise ValueError(f'Cannot tell the output channels of {path!r}: it '
+                         f'has no BatchNorm or Conv2d, nor does a layer '
+                         f'before it in its Sequential.')
+    return width
 
 
 @MODELS.register_module()
@@ -44,6 +64,14 @@ class TOFDAuxHead(BaseConnector):
     feature is the one TOFD distils) plus, for a student head with a link,
     ``link(feature)``: the feature-resizing ``Linear(D_s, D_t, bias=False)``
     whose weight the orthogonal loss reads (``link_weight``).
+
+    Dense variant (``dense=True``, TOFD on segmentation): no pooling; the
+    classifier and the link run at every position (1x1 convolutions with
+    the ``Linear`` weights), so the head returns (B, D, h, w) features,
+    (B, num_classes, h, w) per-pixel logits and the linked map. The blocks
+    are the same stride-2 SepConvs (a stage-k head ends at the resolution
+    of the last stage halved ``n - 1 - k`` times; student and teacher heads
+    of a stage match).
 
     Channel widths are read from the model's stage modules when the
     distiller calls :meth:`prepare`, not written in the config.
@@ -67,6 +95,8 @@ class TOFDAuxHead(BaseConnector):
         pretrained (str, optional): Another checkpoint with trained heads.
         head_key (str, optional): Key of this head in that checkpoint.
             Defaults to ``f'stage{stage_index + 1}'``.
+        dense (bool): Per-position classifier and link, no pooling.
+            Defaults to False.
     """
 
     def __init__(self, stages: List[str], stage_index: int,
@@ -75,6 +105,7 @@ class TOFDAuxHead(BaseConnector):
                  from_teacher_ckpt: bool = False,
                  pretrained: Optional[str] = None,
                  head_key: Optional[str] = None,
+                 dense: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if side not in ('student', 'teacher'):
@@ -91,15 +122,15 @@ class TOFDAuxHead(BaseConnector):
         self.pretrained = pretrained
         self.head_key = head_key or f'stage{stage_index + 1}'
         self.from_teacher_ckpt = from_teacher_ckpt
+        self.dense = dense
         self.frozen = from_teacher_ckpt or pretrained is not None
         self.blocks: Optional[nn.Sequential] = None
 
     def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_ckpt: Optional[str] = None) -> None:
         model = student if self.side == 'student' else teacher
-        widths = [out_channels_of(
-            get_submodule_or_explain(model, path, self.side), path)
-            for path in self.stages]
+        widths = [out_channels_of(model, path, self.side)
+                  for path in self.stages]
         channels, final = widths[self.stage_index], widths[-1]
         blocks = []
         num_blocks = len(self.stages) - 1 - self.stage_index
@@ -111,9 +142,7 @@ class TOFDAuxHead(BaseConnector):
         self.feature_dim = channels
         self.fc = nn.Linear(channels, self.num_classes)
         if self.link_to is not None:
-            d_t = out_channels_of(
-                get_submodule_or_explain(teacher, self.link_to, 'teacher'),
-                self.link_to)
+            d_t = out_channels_of(teacher, self.link_to, 'teacher')
             self.link = nn.Linear(channels, d_t, bias=False)
         if self.frozen:
             source = self.pretrained or teacher_ckpt
@@ -157,6 +186,14 @@ class TOFDAuxHead(BaseConnector):
     def forward(self, feature: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         if self.blocks is None:
             raise RuntimeError('TOFDAuxHead.prepare() was not called')
+        if self.dense:
+            mapped = self.blocks(feature)
+            out = (mapped, F.conv2d(mapped, self.fc.weight[:, :, None, None],
+                                    self.fc.bias))
+            if hasattr(self, 'link'):
+                out = out + (F.conv2d(mapped,
+                                      self.link.weight[:, :, None, None]), )
+            return out
         pooled = self.blocks(feature).mean(dim=(2, 3))
         out = (pooled, self.fc(pooled))
         if hasattr(self, 'link'):

@@ -2,14 +2,12 @@
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import nn
 
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.utils import (extract_state_dict, load_strict,
                                  read_checkpoint, resolve_model_cfg)
-from mmfeatdistill.utils.data_samples import gt_labels
 from ..recorders import RecorderManager
 
 
@@ -17,7 +15,11 @@ from ..recorders import RecorderManager
 class AuxHeadTrainer(BaseModel):
     """A frozen model (its checkpoint loaded strictly, eval mode, no
     gradients) plus trainable auxiliary heads on its stages, trained with
-    the task loss (cross-entropy with the labels).
+    the task loss: ``head_loss(logits, labels(data_samples))``, by default
+    cross-entropy with the class labels; per-pixel cross-entropy with the
+    label maps (``GTSegMapConnector``, dense heads) for segmentation,
+    multi-label BCE with the image's object classes (``GTMultiHotConnector``)
+    for detection.
 
     TOFD's authors never published how the teacher's auxiliary heads are
     trained; this is our documented step: ``tools/train_tofd_teacher_heads.py``
@@ -33,11 +35,17 @@ class AuxHeadTrainer(BaseModel):
         stages (list[str]): Module paths of every stage.
         num_classes (int): Classes of the auxiliary classifiers.
         head (dict): Extra arguments of ``TOFDAuxHead``.
+        labels (dict): Connector turning the data samples into the targets
+            of ``head_loss``. Defaults to ``GTLabelConnector``.
+        head_loss (dict): Loss of each head on ``(logits, labels)``.
+            Defaults to ``LabelCrossEntropyLoss``.
         data_preprocessor (dict, optional): When the model has none.
     """
 
     def __init__(self, model: dict, model_ckpt: str, stages: List[str],
                  num_classes: int, head: Optional[dict] = None,
+                 labels: Optional[dict] = None,
+                 head_loss: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -53,6 +61,9 @@ class AuxHeadTrainer(BaseModel):
             f'stage{k + 1}': dict(type='ModuleOutputRecorder', source=path)
             for k, path in enumerate(stages)})
         self.recorders.prepare(self.model, 'teacher')
+        self.labels = MODELS.build(labels or dict(type='GTLabelConnector'))
+        self.head_loss = MODELS.build(
+            head_loss or dict(type='LabelCrossEntropyLoss'))
         self.heads = nn.ModuleDict()
         for k in range(len(stages)):
             head_cfg = dict(type='TOFDAuxHead', stages=stages,
@@ -79,13 +90,14 @@ class AuxHeadTrainer(BaseModel):
              data_samples: list) -> Dict[str, torch.Tensor]:
         with torch.no_grad(), self.recorders:
             self.model(inputs, data_samples, mode='tensor')
-        labels = gt_labels(data_samples).to(inputs.device)
+        labels = self.labels(data_samples).to(inputs.device)
         losses = {}
         for name, head in self.heads.items():
             logits = head(self.recorders.get(name))[1]
-            losses[f'loss_aux_{name}'] = F.cross_entropy(logits, labels)
-            losses[f'acc_aux_{name}'] = (logits.argmax(1) == labels).float(
-            ).mean().detach()
+            losses[f'loss_aux_{name}'] = self.head_loss(logits, labels)
+            if labels.dim() == 1:  # single-label classification
+                losses[f'acc_aux_{name}'] = (
+                    logits.argmax(1) == labels).float().mean().detach()
         return losses
 
     def teacher_checkpoint(self) -> dict:

@@ -26,9 +26,11 @@ class FeatureDistiller(BaseModel):
     teacher runs ``mode='tensor'`` under ``torch.no_grad``; recorders capture
     features of both, connectors transform them and each distillation loss
     gets its arguments from ``loss_forward_mappings``. The returned dict holds
-    the student's task losses under their usual keys plus one key per
-    distillation loss (its name in ``distill_losses``, which must contain
-    ``'loss'`` so that MMEngine optimises and logs it).
+    the student's task losses under their usual keys (one named just
+    ``'loss'``, as mmpretrain's, becomes ``'loss_student'`` so that the
+    logged ``loss`` is the total) plus one key per distillation loss (its
+    name in ``distill_losses``, which must contain ``'loss'`` so that
+    MMEngine optimises and logs it).
 
     ``predict`` and ``tensor`` modes are the student's, so the packages' own
     evaluators work unchanged, and the student's data preprocessor is used.
@@ -167,6 +169,10 @@ class FeatureDistiller(BaseModel):
         """Student task losses plus one entry per distillation loss."""
         with self.student_recorders:
             losses = dict(self.student(inputs, data_samples, mode='loss'))
+        if 'loss' in losses:
+            # mmpretrain's head calls its cross-entropy 'loss', which would
+            # hide MMEngine's total (also 'loss') in the logs
+            losses['loss_student'] = losses.pop('loss')
         if self.teacher_recorders.recorders:
             with torch.no_grad(), self.teacher_recorders:
                 self.teacher(inputs, data_samples,

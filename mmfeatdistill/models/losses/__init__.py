@@ -1,4 +1,6 @@
+from .anchor_nd_loss import AnchorNDLoss
 from .base_distill_loss import BaseDistillLoss
+from .dense_nd_loss import DenseNDLoss
 from .direction_alignment_loss import DirectionAlignmentLoss
 from .feature_mse_loss import FeatureMSELoss
 from .frobenius_distance_loss import FrobeniusDistanceLoss
@@ -12,4 +14,4 @@ from .soft_cross_entropy_loss import SoftCrossEntropyLoss
 __all__ = ['BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
            'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
            'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss',
-           'LabelCrossEntropyLoss']
+           'LabelCrossEntropyLoss', 'DenseNDLoss', 'AnchorNDLoss']

@@ -12,6 +12,11 @@ class FrobeniusDistanceLoss(BaseDistillLoss):
     Not squared and not divided by the batch size (TOFD's released code;
     ``loss_weight = alpha = 0.05``). Teacher side detached, float32.
 
+    Dense features (B, D, H, W) (TOFD's per-pixel heads on segmentation):
+    the same (B, D) norm at each position, averaged over the positions, so
+    that a 1x1 map gives the vector loss and the value does not grow with
+    the map size.
+
     Args:
         loss_weight (float): Defaults to 1.0.
     """
@@ -21,4 +26,7 @@ class FrobeniusDistanceLoss(BaseDistillLoss):
     def forward(self, s_feature: torch.Tensor,
                 t_feature: torch.Tensor) -> torch.Tensor:
         diff = s_feature.float() - t_feature.detach().float()
+        if diff.dim() == 4:
+            per_position = diff.pow(2).sum(dim=(0, 1)).sqrt()
+            return self.loss_weight * per_position.mean()
         return self.loss_weight * torch.linalg.norm(diff.flatten())

@@ -1,7 +1,7 @@
 """ND: regularising the student's feature direction and norm (Wang et al.,
 ECCV 2024)."""
 import os.path as osp
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 
@@ -59,6 +59,53 @@ class NDLoss(BaseDistillLoss):
             self.class_means = torch.empty_like(state_dict[key]).float()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def _checked_means(self, dim: int) -> torch.Tensor:
+        """The class means, after checking they exist and have size
+        ``dim``."""
+        if self.class_means.numel() == 0:
+            raise RuntimeError(
+                f'{type(self).__name__} has no class means: run `python '
+                'tools/compute_class_means.py CONFIG` or add '
+                "dict(type='ClassMeansHook') to custom_hooks "
+                f'(class_means={self.class_means_path!r}).')
+        if dim != self.class_means.shape[1]:
+            raise ValueError(
+                f'{type(self).__name__}: the student embedding has size '
+                f'{dim} but the class means have size '
+                f'{self.class_means.shape[1]}; map the student to the '
+                f'teacher space (EmbeddingTransformConnector).')
+        return self.class_means
+
+    def nd_terms(self, s: torch.Tensor, t: torch.Tensor,
+                 labels: torch.Tensor) -> torch.Tensor:
+        """Per-row ``1 - <s_i, c_{y_i}/||c_{y_i}||> / max(||s_i||,
+        ||t_i||)`` of (N, D) rows (float32, teacher detached)."""
+        means = self._checked_means(s.shape[1])
+        num_classes = means.shape[0]
+        if labels.numel() and (labels.min() < 0 or
+                               labels.max() >= num_classes):
+            raise ValueError(
+                f'{type(self).__name__}: labels must be in [0, '
+                f'{num_classes}), got [{labels.min().item()}, '
+                f'{labels.max().item()}].')
+        s = s.float()
+        t = t.detach().float()
+        centers = means.to(s.device)[labels.long()]
+        direction = centers / centers.norm(dim=1, keepdim=True).clamp_min(
+            1e-12)
+        projection = (s * direction).sum(dim=1)
+        denom = torch.maximum(s.norm(dim=1), t.norm(dim=1)).clamp_min(1e-12)
+        return 1 - projection / denom
+
+    def rows(self, feature: torch.Tensor, labels: torch.Tensor
+             ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The (N, D) embeddings and (N,) labels the loss averages over:
+        one per image here ((B, C, H, W) maps are average-pooled).
+        Dense subclasses return one row per pixel or positive anchor."""
+        if feature.dim() == 4:
+            feature = feature.mean(dim=(2, 3))
+        return feature, labels.reshape(-1)
+
     def forward(self, s_feature: torch.Tensor, t_feature: torch.Tensor,
                 labels: torch.Tensor) -> torch.Tensor:
         """Args:
@@ -66,28 +113,22 @@ class NDLoss(BaseDistillLoss):
             t_feature (Tensor): (B, D) teacher embedding.
             labels (Tensor): (B,) class indices.
         """
-        if self.class_means.numel() == 0:
-            raise RuntimeError(
-                'NDLoss has no class means: run `python '
-                'tools/compute_class_means.py CONFIG` or add '
-                "dict(type='ClassMeansHook') to custom_hooks "
-                f'(class_means={self.class_means_path!r}).')
-        num_classes, dim = self.class_means.shape
-        if s_feature.shape[1] != dim:
-            raise ValueError(
-                f'NDLoss: the student embedding has size {s_feature.shape[1]}'
-                f' but the class means have size {dim}; map the student to '
-                f'the teacher space (EmbeddingTransformConnector).')
-        if labels.numel() and (labels.min() < 0 or
-                               labels.max() >= num_classes):
-            raise ValueError(
-                f'NDLoss: labels must be in [0, {num_classes}), got '
-                f'[{labels.min().item()}, {labels.max().item()}].')
-        s = s_feature.float()
-        t = t_feature.detach().float()
-        centers = self.class_means.to(s.device)[labels.long()]
-        direction = centers / centers.norm(dim=1, keepdim=True).clamp_min(
-            1e-12)
-        projection = (s * direction).sum(dim=1)
-        denom = torch.maximum(s.norm(dim=1), t.norm(dim=1)).clamp_min(1e-12)
-        return self.loss_weight * (1 - projection / denom).mean()
+        s, rows_labels = self.rows(s_feature, labels)
+        t, _ = self.rows(t_feature, labels)
+        if s.shape[0] == 0:  # no row (e.g. no positive anchor): no signal
+            self._checked_means(s.shape[1])
+            return s_feature.sum() * 0.0
+        return self.loss_weight * self.nd_terms(s, t, rows_labels).mean()
+
+    @torch.no_grad()
+    def class_sums(self, t_feature: torch.Tensor, labels: torch.Tensor,
+                   num_classes: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per-class sums (num_classes, D) and counts (num_classes,) of the
+        teacher's embeddings, float64 on the CPU: what the class-means tool
+        accumulates over the training set (the same rows as the loss)."""
+        rows, rows_labels = self.rows(t_feature, labels)
+        rows, rows_labels = rows.double().cpu(), rows_labels.long().cpu()
+        sums = torch.zeros(num_classes, rows.shape[1], dtype=torch.float64)
+        sums.index_add_(0, rows_labels, rows)
+        counts = torch.bincount(rows_labels, minlength=num_classes).double()
+        return sums, counts

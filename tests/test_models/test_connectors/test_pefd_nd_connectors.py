@@ -34,8 +34,15 @@ def test_projector_ensemble_pools_maps_by_option():
     conn = ProjectorEnsembleConnector(3, 4)
     m = torch.randn(2, 3, 5, 5)
     assert torch.allclose(conn(m), conn(m.mean(dim=(2, 3))))
-    with pytest.raises(ValueError, match='pool_maps'):
-        ProjectorEnsembleConnector(3, 4, pool_maps=False)(m)
+    # pool_maps=False keeps the map: each position goes through the same
+    # projectors as a vector would
+    conn.pool_maps = False
+    dense = conn(m)
+    assert dense.shape == (2, 4, 5, 5)
+    per_position = conn(m.permute(0, 2, 3, 1).reshape(-1, 3))
+    assert torch.allclose(
+        dense, per_position.reshape(2, 5, 5, 4).permute(0, 3, 1, 2),
+        atol=1e-6)
     with pytest.raises(ValueError, match='act'):
         ProjectorEnsembleConnector(3, 4, act='tanh')
 

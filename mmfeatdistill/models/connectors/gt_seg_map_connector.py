@@ -1,0 +1,38 @@
+"""Ground-truth label maps out of recorded segmentation data samples."""
+from typing import Sequence
+
+import torch
+
+from mmfeatdistill.registry import MODELS
+from .base_connector import BaseConnector
+
+
+@MODELS.register_module()
+class GTSegMapConnector(BaseConnector):
+    """Turn recorded mmseg data samples into a (B, H, W) LongTensor.
+
+    Record the samples with
+    ``dict(type='MethodInputRecorder', source='decode_head.loss',
+    arg_index=1)``; the maps are those the head's loss sees (padded by the
+    data preprocessor with ``seg_pad_val``, 255).
+
+    Args:
+        field (str): Defaults to ``'gt_sem_seg'`` (mmseg's ``SegDataSample``).
+    """
+
+    def __init__(self, field: str = 'gt_sem_seg') -> None:
+        super().__init__()
+        self.field = field
+
+    def forward(self, data_samples: Sequence) -> torch.Tensor:
+        maps = []
+        for i, sample in enumerate(data_samples):
+            value = getattr(sample, self.field, None)
+            if value is None:
+                raise KeyError(
+                    f'data sample {i} has no {self.field!r}; record the '
+                    f"samples of the decode head's loss "
+                    f"(MethodInputRecorder(source='decode_head.loss', "
+                    f'arg_index=1)).')
+            maps.append(value.data.reshape(value.data.shape[-2:]))
+        return torch.stack(maps).long()
