@@ -185,22 +185,25 @@ class FeatureDistiller(BaseModel):
     @staticmethod
     def _check_finite(losses: Dict[str, torch.Tensor]) -> None:
         """Stop on a NaN/inf loss, naming it and the iteration, before the
-        backward pass trains on garbage."""
-        for name, value in losses.items():
-            if 'loss' not in name:
-                continue
-            values = value if isinstance(value, (list, tuple)) else [value]
-            for v in values:
-                if isinstance(v, torch.Tensor) and not torch.isfinite(
-                        v.detach()).all():
-                    from mmengine.logging import MessageHub
-                    hub = MessageHub.get_current_instance()
-                    raise FloatingPointError(
-                        f'Loss {name!r} is {v.detach().flatten()[:4].tolist()}'
-                        f' at iteration {hub.get_info("iter", "?")}: '
-                        f'stopping instead of training on it. Lower the lr '
-                        f'or this loss\'s loss_weight, or check its inputs '
-                        f'(set check_finite=False to skip this check).')
+        backward pass trains on garbage (one device sync for all losses)."""
+        checks = [(name, v) for name, value in losses.items()
+                  if 'loss' in name for v in (
+                      value if isinstance(value, (list, tuple)) else [value])
+                  if isinstance(v, torch.Tensor)]
+        finite = [torch.isfinite(v.detach()).all() for _, v in checks]
+        if finite and len({f.device for f in finite}) == 1 and bool(
+                torch.stack(finite).all()):
+            return
+        for (name, v), ok in zip(checks, finite):
+            if not ok:
+                from mmengine.logging import MessageHub
+                hub = MessageHub.get_current_instance()
+                raise FloatingPointError(
+                    f'Loss {name!r} is {v.detach().flatten()[:4].tolist()}'
+                    f' at iteration {hub.get_info("iter", "?")}: '
+                    f'stopping instead of training on it. Lower the lr '
+                    f'or this loss\'s loss_weight, or check its inputs '
+                    f'(set check_finite=False to skip this check).')
 
     def compute_distill_losses(
             self, task_losses: Optional[dict] = None

@@ -41,6 +41,10 @@ def get_submodule_or_explain(model: nn.Module, path: str,
     """
     if path == '':
         return model
+    try:  # a walk down the path; recorders resolve their source each step
+        return model.get_submodule(path)
+    except AttributeError:
+        pass
     names = dict(model.named_modules())
     if path in names:
         return names[path]
