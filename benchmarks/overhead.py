@@ -25,8 +25,8 @@ page faults depend on the step that ran just before, see the results).
 
 ``memory ratio``: peak memory of a fresh process doing distillation steps
 over that of one doing the student's training step with the teacher's
-no-grad forward run inside it (``base``: after the student's forward, while
-its graph is alive, as distillation must), same models built in both; the
+no-grad forward in the same step (``base``: the teacher's forward first,
+then the student's, as the distiller runs them), same models built in both; the
 peak is taken over the steps after a warm-up step: on CPU the peak resident
 set (``VmHWM``, reset through ``/proc/self/clear_refs``), on CUDA
 ``torch.cuda.max_memory_allocated``. The table also gives each peak's
@@ -176,15 +176,15 @@ def make_steps(model, data, distill_optim, student_optim, method_optim):
 
     def base_step():
         """The student's training step with the teacher's no-grad forward
-        inside it (after the student's forward, while its graph is alive,
-        as distillation must), without recorders or the method."""
+        in it (first, as the distiller runs it), without recorders or the
+        method."""
         with student_optim.optim_context(model.student):
             step_batch = model.data_preprocessor(data, True)
             inputs, samples = step_batch['inputs'], step_batch['data_samples']
-            losses = model.student(inputs, samples, mode='loss')
             with torch.no_grad():
                 model.teacher(inputs, samples,
                               mode=model.teacher_forward_mode)
+            losses = model.student(inputs, samples, mode='loss')
             loss, _ = model.student.parse_losses(losses)
         student_optim.update_params(loss)
 
@@ -260,8 +260,7 @@ def memory_worker(name: str, mode: str, repeats: int,
     """Print (JSON, MiB) the memory after the build, and the peak over
     ``repeats`` steps of ``mode`` after a warm-up step: ``'distill'``, the
     distiller's step, or ``'base'``, the student's training step with the
-    teacher's no-grad forward run inside it (after the student's forward,
-    while its graph is alive, as distillation must)."""
+    teacher's no-grad forward in it (first, as the distiller runs it)."""
     import torch
     with tempfile.TemporaryDirectory() as workdir:
         model, data, distill_optim, student_optim, _ = build(

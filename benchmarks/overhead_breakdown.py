@@ -5,9 +5,9 @@
 timed as its own step (round-robin, each step's last of ``--block`` runs in
 a row timed, per-round medians) together with its minor page faults:
 
-* ``base - (student + teacher)``: running the teacher's forward *inside*
-  the student's step (after its forward, while its graph is alive), as any
-  distillation must (``base`` is that step without recorders or method);
+* ``base - (student + teacher)``: running the teacher's forward in the
+  student's step (first, as the distiller does), as any distillation must
+  (``base`` is that step without recorders or method);
 * ``recorders - base``: our recorders and mapping (``recorders`` is the
   distiller's step with the distillation losses dropped: hooks, record
   copies, the distiller's forward);

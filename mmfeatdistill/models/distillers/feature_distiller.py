@@ -22,10 +22,12 @@ ForwardResults = Union[Dict[str, torch.Tensor], List[BaseDataElement],
 class FeatureDistiller(BaseModel):
     """Distil a teacher into a student of any OpenMMLab 2.x package.
 
-    In ``mode='loss'`` the student runs its own ``loss`` (task losses) and the
-    teacher runs ``mode='tensor'`` under ``torch.no_grad``; recorders capture
-    features of both, connectors transform them and each distillation loss
-    gets its arguments from ``loss_forward_mappings``. The returned dict holds
+    In ``mode='loss'`` the teacher runs ``mode='tensor'`` under
+    ``torch.no_grad`` (first, so that its activations are freed before the
+    student's graph is built), then the student its own ``loss`` (task
+    losses); recorders capture features of both, connectors transform them
+    and each distillation loss gets its arguments from
+    ``loss_forward_mappings``. The returned dict holds
     the student's task losses under their usual keys (one named just
     ``'loss'``, as mmpretrain's, becomes ``'loss_student'`` so that the
     logged ``loss`` is the total) plus one key per distillation loss (its
@@ -167,16 +169,18 @@ class FeatureDistiller(BaseModel):
     def loss(self, inputs: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """Student task losses plus one entry per distillation loss."""
+        if self.teacher_recorders.recorders:
+            # the teacher first: its no-grad activations are freed before
+            # the student's graph is built, so they never add to its peak
+            with torch.no_grad(), self.teacher_recorders:
+                self.teacher(inputs, data_samples,
+                             mode=self.teacher_forward_mode)
         with self.student_recorders:
             losses = dict(self.student(inputs, data_samples, mode='loss'))
         if 'loss' in losses:
             # mmpretrain's head calls its cross-entropy 'loss', which would
             # hide MMEngine's total (also 'loss') in the logs
             losses['loss_student'] = losses.pop('loss')
-        if self.teacher_recorders.recorders:
-            with torch.no_grad(), self.teacher_recorders:
-                self.teacher(inputs, data_samples,
-                             mode=self.teacher_forward_mode)
         losses.update(self.compute_distill_losses(losses))
         if self.check_finite:
             self._check_finite(losses)
