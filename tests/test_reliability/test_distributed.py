@@ -118,10 +118,12 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
                  f'{loader}.persistent_workers=False']
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(port),
                OMP_NUM_THREADS='1')
+    # cwd: MMEngine's distributed evaluation writes .dist_test/ there
     proc = subprocess.run(
         ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), run_cfg, '2',
          '--work-dir', work, '--cfg-options', *opts],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        cwd=str(tmp_path), env=env, capture_output=True, text=True,
+        timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert 'Epoch(train) [1][2/2]' in out, out[-3000:]
