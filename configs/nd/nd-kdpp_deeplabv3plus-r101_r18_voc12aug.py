@@ -10,19 +10,13 @@
 # per-pixel logits (classes on dim 1). Weights cls/kd/nd 1/1/1, T = 1 and a
 # KD warm-up of 1000 iterations (5% of the 20k schedule, as ImageNet's 5 of
 # 100 epochs) are our choice: the ND authors did not run segmentation.
-_base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py']
+_base_ = [
+    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
+]
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmseg::deeplabv3plus/'
-               'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py')
-teacher_ckpt = (
-    'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
-    'deeplabv3plus_r101-d8_512x512_20k_voc12aug/deeplabv3plus_r101-d8_'
-    '512x512_20k_voc12aug_20200617_102345-c7ff3d56.pth')
-student = dict(
-    cfg_path='mmseg::deeplabv3plus/'
-    'deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-    data_preprocessor=dict(size=(512, 512)),
-    decode_head=dict(num_classes=21), auxiliary_head=dict(num_classes=21))
+teacher, student = _base_.teacher, _base_.student
+teacher_ckpt = _base_.teacher_ckpt
 student_dim, teacher_dim = 128, 512
 kd_tau, kd_weight, nd_weight, kd_warmup_iters = 1.0, 1.0, 1.0, 1000
 class_means = 'work_dirs/class_means/{{fileBasenameNoExtension}}.pth'

@@ -9,26 +9,13 @@
 # widths differ (128 -> 512, 256 -> 1024) map the student with ND's
 # transform applied at every position. ND alone (no KD term: SSD has no
 # image-level logits); weight 1 split equally over the levels; teacher in
-# eval mode. Teacher: the COCO SSD300, as the OFD config (features do not
-# depend on the class set).
-_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py']
+# eval mode. Teacher: the COCO SSD300 (features do not depend on the class
+# set), see ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
+_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
+          '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmdet::ssd/ssd300_coco.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmdetection/v2.0/ssd/'
-                'ssd300_coco/ssd300_coco_20210803_015428-d231a06e.pth')
-student = dict(
-    cfg_path='mmdet::pascal_voc/ssd300_voc0712.py',
-    backbone=dict(
-        _delete_=True, type='ResNet', depth=18, num_stages=3,
-        strides=(1, 2, 2), dilations=(1, 1, 1),
-        out_indices=(1, 2), frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False,
-        style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
-    neck=dict(in_channels=(128, 256),
-              out_channels=(128, 256, 512, 256, 256, 256),
-              l2_norm_scale=None),
-    bbox_head=dict(in_channels=(128, 256, 512, 256, 256, 256)))
+teacher, student = _base_.teacher, _base_.student
+teacher_ckpt = _base_.teacher_ckpt
 student_channels = [128, 256, 512, 256, 256, 256]
 teacher_channels = [512, 1024, 512, 256, 256, 256]
 levels = list(range(len(student_channels)))

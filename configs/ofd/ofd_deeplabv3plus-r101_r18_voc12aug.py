@@ -3,65 +3,35 @@
 # ends, the ASPP output BN and the decoder's last BN. alpha = 1e-5 with
 # OFD's segmentation divisors [8, 4, 2, 1, 1, 16]; connector warm-up: one
 # epoch at lr x10 before the student trains.
-_base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py']
+_base_ = [
+    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
+]
+from mmfeatdistill.presets import (ofd_distiller, resnet_block_bns,
+                                   resnet_preact_positions)
+
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmseg::deeplabv3plus/'
-               'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py')
-teacher_ckpt = (
-    'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
-    'deeplabv3plus_r101-d8_512x512_20k_voc12aug/deeplabv3plus_r101-d8_'
-    '512x512_20k_voc12aug_20200617_102345-c7ff3d56.pth')
-student = dict(
-    cfg_path='mmseg::deeplabv3plus/'
-    'deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-    data_preprocessor=dict(size=(512, 512)),
-    decode_head=dict(num_classes=21), auxiliary_head=dict(num_classes=21))
-alpha = 1e-5
-position_names = ['stage1', 'stage2', 'stage3', 'stage4', 'aspp', 'decoder']
-layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 head_positions = ['decode_head.bottleneck.bn',
                   'decode_head.sep_bottleneck.1.pointwise_conv.bn']
-student_positions = [
-    dict(type='ModuleInputRecorder', source=f'backbone.layer{k}.1.relu',
-         call_index=1) for k in (1, 2, 3, 4)] + [
-    dict(type='ModuleOutputRecorder', source=p) for p in head_positions]
-student_channels = [64, 128, 256, 512, 128, 128]
 teacher_blocks = ((1, 2), (2, 3), (3, 22), (4, 2))
-teacher_positions = [
-    dict(type='ModuleInputRecorder', source=f'backbone.layer{k}.{b}.relu',
-         call_index=2) for k, b in teacher_blocks] + [
-    dict(type='ModuleOutputRecorder', source=p) for p in head_positions]
-teacher_bns = [f'backbone.layer{k}.{b}.bn3'
-               for k, b in teacher_blocks] + head_positions
-teacher_channels = [256, 512, 1024, 2048, 512, 512]
+student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 custom_hooks = [dict(type='ConnectorWarmupHook', warmup_epochs=1,
                      lr_mult=10.0)]
 
-model = dict(
-    _delete_=True,
-    type='FeatureDistiller',
-    teacher=teacher,
-    teacher_ckpt=teacher_ckpt,
-    student=student,
-    teacher_norm_eval=False,  # batch statistics, as OFD's released code
-    student_recorders=dict(zip(position_names, student_positions)),
-    teacher_recorders=dict(zip(position_names, teacher_positions)),
-    connectors={
-        **{f's_{n}': dict(type='OFDStudentConnector', in_channels=cs,
-                          out_channels=ct)
-           for n, cs, ct in zip(position_names, student_channels,
-                                teacher_channels)},
-        **{f't_{n}': dict(type='OFDTeacherConnector', channels=ct, bn=bn)
-           for n, ct, bn in zip(position_names, teacher_channels,
-                                teacher_bns)}},
-    distill_losses={
-        f'loss_ofd_{n}': dict(type='OFDLoss', loss_weight=alpha * w)
-        for n, w in zip(position_names, layer_weights)},
-    loss_forward_mappings={
-        f'loss_ofd_{n}': dict(
-            s_feature=dict(from_student=True, recorder=n, connector=f's_{n}'),
-            t_feature=dict(from_student=False, recorder=n,
-                           connector=f't_{n}'))
-        for n in position_names},
-)
+model = dict(_delete_=True, **ofd_distiller(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
+    position_names=['stage1', 'stage2', 'stage3', 'stage4', 'aspp',
+                    'decoder'],
+    student_positions=resnet_preact_positions(student_blocks) + [
+        dict(type='ModuleOutputRecorder', source=p) for p in head_positions],
+    teacher_positions=resnet_preact_positions(
+        teacher_blocks, bottleneck=True) + [
+        dict(type='ModuleOutputRecorder', source=p) for p in head_positions],
+    student_channels=[64, 128, 256, 512, 128, 128],
+    teacher_channels=[256, 512, 1024, 2048, 512, 512],
+    teacher_bns=resnet_block_bns(teacher_blocks, bottleneck=True) +
+    head_positions,
+    alpha=1e-5,
+    layer_weights=[1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]))
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -6,20 +6,15 @@
 # alpha = 25 (PEFD) split over the 2 maps; teacher in eval mode; no KD term.
 # Both maps have the same size in both models (same strides); a pair with
 # different sizes adds ResizeConnector through SequentialConnector.
-_base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py']
+_base_ = [
+    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
+]
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmseg::deeplabv3plus/'
-               'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py')
-teacher_ckpt = (
-    'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
-    'deeplabv3plus_r101-d8_512x512_20k_voc12aug/deeplabv3plus_r101-d8_'
-    '512x512_20k_voc12aug_20200617_102345-c7ff3d56.pth')
-student = dict(
-    cfg_path='mmseg::deeplabv3plus/'
-    'deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-    data_preprocessor=dict(size=(512, 512)),
-    decode_head=dict(num_classes=21), auxiliary_head=dict(num_classes=21))
-positions = dict(stage4='backbone.layer4', decoder='decode_head.sep_bottleneck')
+teacher, student = _base_.teacher, _base_.student
+teacher_ckpt = _base_.teacher_ckpt
+positions = dict(stage4='backbone.layer4',
+                 decoder='decode_head.sep_bottleneck')
 student_channels = dict(stage4=512, decoder=128)
 teacher_channels = dict(stage4=2048, decoder=512)
 alpha = 25.0

@@ -6,32 +6,14 @@ _base_ = [
     '../_base_/models/fmnist_resnet_student.py',
     '../_base_/distill_runtime.py',
 ]
+from mmfeatdistill.presets import pefd_distiller
+
 teacher = {{_base_.teacher_model}}
 # written by the demo's teacher run; override with --cfg-options
 teacher_ckpt = 'work_dirs/demo/teacher/teacher.pth'
 student = {{_base_.student_model}}
-student_dim, teacher_dim = 64, 256
-alpha, num_projectors = 25.0, 3
 
-model = dict(
-    type='FeatureDistiller',
-    teacher=teacher,
-    teacher_ckpt=teacher_ckpt,
-    student=student,
-    teacher_norm_eval=True,  # PEFD: teacher in eval mode
-    # penultimate features: the neck's global average pooling (a tuple)
-    student_recorders=dict(
-        feat=dict(type='ModuleOutputRecorder', source='neck')),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleOutputRecorder', source='neck')),
-    connectors=dict(projector=dict(
-        type='ProjectorEnsembleConnector', in_channels=student_dim,
-        out_channels=teacher_dim, num_projectors=num_projectors, act='relu')),
-    distill_losses=dict(
-        loss_pefd=dict(type='DirectionAlignmentLoss', loss_weight=alpha)),
-    loss_forward_mappings=dict(loss_pefd=dict(
-        s_feature=dict(from_student=True, recorder='feat', index=0,
-                       connector='projector'),
-        t_feature=dict(from_student=False, recorder='feat', index=0))),
-)
+model = pefd_distiller(
+    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
+    student_dim=64, teacher_dim=256, alpha=25.0, num_projectors=3)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

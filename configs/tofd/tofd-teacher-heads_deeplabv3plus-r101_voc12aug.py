@@ -6,14 +6,9 @@
 # run segmentation): 4k iterations (a fifth of the 20k schedule), SGD lr
 # 0.01, poly.
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
-_base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py']
+_base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
+          '../_base_/models/deeplabv3plus-r101_voc12aug_teacher.py']
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmseg::deeplabv3plus/'
-               'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py')
-teacher_ckpt = (
-    'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
-    'deeplabv3plus_r101-d8_512x512_20k_voc12aug/deeplabv3plus_r101-d8_'
-    '512x512_20k_voc12aug_20200617_102345-c7ff3d56.pth')
 teacher_stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 num_classes = 21
 train_cfg = dict(max_iters=4000, val_interval=4000)
@@ -23,8 +18,8 @@ param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0,
 model = dict(
     _delete_=True,
     type='AuxHeadTrainer',
-    model=teacher,
-    model_ckpt=teacher_ckpt,
+    model=_base_.teacher,
+    model_ckpt=_base_.teacher_ckpt,
     stages=teacher_stages,
     num_classes=num_classes,
     head=dict(dense=True),
