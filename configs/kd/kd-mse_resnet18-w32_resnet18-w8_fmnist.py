@@ -1,18 +1,11 @@
 # KD on the logits + feature MSE on the last stage (through a 1x1 conv
 # connector): the foundation's generic losses on the Fashion-MNIST pair.
-_base_ = [
-    '../_base_/datasets/fashion_mnist.py',
-    '../_base_/schedules/fmnist_short.py',
-    '../_base_/models/fmnist_resnet_teacher.py',
-    '../_base_/models/fmnist_resnet_student.py',
-    '../_base_/distill_runtime.py',
-]
+_base_ = ['../_base_/fmnist_distill_pair.py']
 model = dict(
     type='FeatureDistiller',
-    student={{_base_.student_model}},
-    teacher={{_base_.teacher_model}},
-    # written by the demo's teacher run; override with --cfg-options
-    teacher_ckpt='work_dirs/demo/teacher/teacher.pth',
+    student=_base_.student,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
     teacher_norm_eval=True,
     student_recorders=dict(
         stage4=dict(type='ModuleOutputRecorder', source='backbone.layer4'),

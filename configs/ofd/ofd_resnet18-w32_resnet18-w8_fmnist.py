@@ -1,25 +1,16 @@
 # OFD on Fashion-MNIST (the demo's pair): ResNet_CIFAR-18 widths 32..256 ->
 # widths 8..64, at the 4 pre-ReLU stage ends. alpha = 1e-3 (CIFAR-like).
-_base_ = [
-    '../_base_/datasets/fashion_mnist.py',
-    '../_base_/schedules/fmnist_short.py',
-    '../_base_/models/fmnist_resnet_teacher.py',
-    '../_base_/models/fmnist_resnet_student.py',
-    '../_base_/distill_runtime.py',
-]
+_base_ = ['../_base_/fmnist_distill_pair.py']
 from mmfeatdistill.presets import (ofd_distiller, resnet_block_bns,
                                    resnet_preact_positions)
 
-teacher = {{_base_.teacher_model}}
-# written by the demo's teacher run; override with --cfg-options
-teacher_ckpt = 'work_dirs/demo/teacher/teacher.pth'
-student = {{_base_.student_model}}
 # pre-ReLU stage ends (layer{stage}.1, BasicBlocks) in both ResNet-18s
 blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 positions = resnet_preact_positions(blocks)
 
 model = ofd_distiller(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     student_positions=positions, teacher_positions=positions,
     student_channels=[8, 16, 32, 64], teacher_channels=[32, 64, 128, 256],
     teacher_bns=resnet_block_bns(blocks),

@@ -1,22 +1,10 @@
 # TOFD step 1 on ImageNet: train the auxiliary heads of the model-zoo
-# resnet50 (frozen) with the labels: 10 epochs, SGD lr 0.1, cosine.
+# resnet50 (frozen) with the labels: 10 epochs, SGD lr 0.1, cosine (the
+# ResNet-34 step with another teacher).
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
-_base_ = ['mmpretrain::resnet/resnet50_8xb32_in1k.py']
-default_scope = 'mmfeatdistill'
+_base_ = ['./tofd-teacher-heads_resnet34_in1k.py']
 teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py')
 teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
-teacher_stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
-num_classes = 1000
-param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True,
-                       T_max=10)
-train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
 
-model = dict(
-    _delete_=True,
-    type='AuxHeadTrainer',
-    model=teacher,
-    model_ckpt=teacher_ckpt,
-    stages=teacher_stages,
-    num_classes=num_classes)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model = dict(model=teacher, model_ckpt=teacher_ckpt)

@@ -1,0 +1,16 @@
+# The demo's distillation set-up: Fashion-MNIST, the short schedule, the
+# ResNet_CIFAR-18 pair (widths 32..256 -> 8..64) and the distillation
+# runtime. Children use `_base_.teacher`, `_base_.teacher_ckpt` and
+# `_base_.student`.
+_base_ = [
+    './datasets/fashion_mnist.py',
+    './schedules/fmnist_short.py',
+    './models/fmnist_resnet_teacher.py',
+    './models/fmnist_resnet_student.py',
+    './distill_runtime.py',
+]
+teacher = {{_base_.teacher_model}}
+# written by the demo's teacher run; override with
+# --cfg-options model.teacher_ckpt=...
+teacher_ckpt = 'work_dirs/demo/teacher/teacher.pth'
+student = {{_base_.student_model}}
