@@ -14,54 +14,20 @@ _base_ = [
     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
     '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
 ]
-default_scope = 'mmfeatdistill'
-teacher, student = _base_.teacher, _base_.student
-teacher_ckpt = _base_.teacher_ckpt
-student_dim, teacher_dim = 128, 512
-kd_tau, kd_weight, nd_weight, kd_warmup_iters = 1.0, 1.0, 1.0, 1000
-class_means = 'work_dirs/class_means/{{fileBasenameNoExtension}}.pth'
-feature, logits = 'decode_head.sep_bottleneck', 'decode_head.conv_seg'
+from mmfeatdistill.presets import nd_kdpp_distiller, nd_kdpp_hooks
 
-model = dict(
-    _delete_=True,
-    type='FeatureDistiller',
-    teacher=teacher,
-    teacher_ckpt=teacher_ckpt,
-    student=student,
-    teacher_norm_eval=True,  # ND: teacher in eval mode
-    student_recorders=dict(
-        feat=dict(type='ModuleOutputRecorder', source=feature),
-        logits=dict(type='ModuleOutputRecorder', source=logits),
-        # the data samples the decode head's loss gets: the label maps
-        samples=dict(type='MethodInputRecorder', source='decode_head.loss',
-                     arg_index=1)),
-    teacher_recorders=dict(
-        feat=dict(type='ModuleOutputRecorder', source=feature),
-        logits=dict(type='ModuleOutputRecorder', source=logits)),
-    connectors=dict(
-        labels=dict(type='GTSegMapConnector'),
-        transform=dict(type='EmbeddingTransformConnector',
-                       in_channels=student_dim, out_channels=teacher_dim,
-                       pool_maps=False)),
-    distill_losses=dict(
-        loss_kd=dict(type='KDLoss', tau=kd_tau, t_square=True,
-                     loss_weight=kd_weight),
-        loss_nd=dict(type='DenseNDLoss', loss_weight=nd_weight,
-                     class_means=class_means, ignore_index=255)),
-    loss_forward_mappings=dict(
-        loss_kd=dict(
-            s_logits=dict(from_student=True, recorder='logits'),
-            t_logits=dict(from_student=False, recorder='logits')),
-        loss_nd=dict(
-            s_feature=dict(from_student=True, recorder='feat',
-                           connector='transform'),
-            t_feature=dict(from_student=False, recorder='feat'),
-            labels=dict(from_student=True, recorder='samples',
-                        connector='labels'))),
-)
+default_scope = 'mmfeatdistill'
+class_means = 'work_dirs/class_means/{{fileBasenameNoExtension}}.pth'
+
+model = dict(_delete_=True, **nd_kdpp_distiller(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
+    student_dim=128, teacher_dim=512, class_means=class_means,
+    kd_tau=1.0, kd_weight=1.0, nd_weight=1.0,
+    feature_source='decode_head.sep_bottleneck',
+    logits_source='decode_head.conv_seg',
+    # the data samples the decode head's loss gets: the label maps
+    samples_source='decode_head.loss',
+    dense=True, ignore_index=255))
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-custom_hooks = [
-    dict(type='ClassMeansHook', loss_names='loss_nd'),
-    dict(type='LossWeightWarmupHook', loss_names=['loss_kd'],
-         warmup_iters=kd_warmup_iters),
-]
+custom_hooks = nd_kdpp_hooks(kd_warmup_iters=1000)

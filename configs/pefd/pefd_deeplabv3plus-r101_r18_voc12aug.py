@@ -11,8 +11,6 @@ _base_ = [
     '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
 ]
 default_scope = 'mmfeatdistill'
-teacher, student = _base_.teacher, _base_.student
-teacher_ckpt = _base_.teacher_ckpt
 positions = dict(stage4='backbone.layer4',
                  decoder='decode_head.sep_bottleneck')
 student_channels = dict(stage4=512, decoder=128)
@@ -22,9 +20,9 @@ alpha = 25.0
 model = dict(
     _delete_=True,
     type='FeatureDistiller',
-    teacher=teacher,
-    teacher_ckpt=teacher_ckpt,
-    student=student,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     teacher_norm_eval=True,  # PEFD: teacher in eval mode
     student_recorders={n: dict(type='ModuleOutputRecorder', source=p)
                        for n, p in positions.items()},

@@ -12,8 +12,6 @@
 _base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
           '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
 default_scope = 'mmfeatdistill'
-teacher, student = _base_.teacher, _base_.student
-teacher_ckpt = _base_.teacher_ckpt
 student_channels = [128, 256, 512, 256, 256, 256]
 teacher_channels = [512, 1024, 512, 256, 256, 256]
 levels = list(range(len(student_channels)))
@@ -26,9 +24,9 @@ custom_hooks = [
 model = dict(
     _delete_=True,
     type='FeatureDistiller',
-    teacher=teacher,
-    teacher_ckpt=teacher_ckpt,
-    student=student,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     teacher_norm_eval=True,  # PEFD: teacher in eval mode
     student_recorders=dict(neck=dict(type='ModuleOutputRecorder',
                                      source='neck')),

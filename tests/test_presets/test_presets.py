@@ -49,6 +49,9 @@ ALL_PRESETS = {
     'pefd': lambda: pefd_distiller(**PAIR, student_dim=32, teacher_dim=64),
     'nd_transform': lambda: _nd(32),
     'nd_same_width': lambda: _nd(64),
+    'nd_dense': lambda: nd_kdpp_distiller(
+        **PAIR, student_dim=32, teacher_dim=64, class_means='means.pth',
+        kd_tau=1.0, kd_weight=1.0, nd_weight=1.0, dense=True),
 }
 
 
@@ -173,6 +176,49 @@ def test_nd_transform_only_when_widths_differ():
     assert hooks[0]['loss_names'] == 'loss_nd'
     assert hooks[1]['loss_names'] == ['loss_kd']
     assert hooks[1]['warmup_epochs'] == 20
+
+
+def test_nd_dense_uses_label_maps_and_per_pixel_parts():
+    model = nd_kdpp_distiller(
+        **PAIR, student_dim=32, teacher_dim=64, class_means='means.pth',
+        kd_tau=1.0, kd_weight=0.5, nd_weight=2.0,
+        feature_source='decode_head.sep_bottleneck',
+        logits_source='decode_head.conv_seg',
+        samples_source='decode_head.loss', dense=True, ignore_index=7)
+    assert model['connectors'] == dict(
+        labels=dict(type='GTSegMapConnector'),
+        transform=dict(type='EmbeddingTransformConnector', in_channels=32,
+                       out_channels=64, pool_maps=False))
+    assert model['distill_losses']['loss_nd'] == dict(
+        type='DenseNDLoss', ignore_index=7, loss_weight=2.0,
+        class_means='means.pth')
+    assert model['distill_losses']['loss_kd']['loss_weight'] == 0.5
+    # the decoder feature is a tensor: no item index, unlike a neck's tuple
+    assert model['loss_forward_mappings']['loss_nd']['s_feature'] == dict(
+        from_student=True, recorder='feat', connector='transform')
+    assert model['loss_forward_mappings']['loss_nd']['t_feature'] == dict(
+        from_student=False, recorder='feat')
+    assert model['student_recorders']['samples']['source'] == (
+        'decode_head.loss')
+    assert model['teacher_recorders']['logits']['source'] == (
+        'decode_head.conv_seg')
+    # classification keeps the neck's first item and the class labels
+    cls = _nd(32)
+    assert cls['loss_forward_mappings']['loss_nd']['t_feature']['index'] == 0
+    assert cls['connectors']['labels'] == dict(type='GTLabelConnector')
+    assert cls['distill_losses']['loss_nd']['type'] == 'NDLoss'
+    assert 'pool_maps' not in cls['connectors']['transform']
+
+
+def test_nd_hooks_warmup_by_epochs_or_iterations():
+    assert nd_kdpp_hooks(kd_warmup_iters=1000)[1] == dict(
+        type='LossWeightWarmupHook', loss_names=['loss_kd'],
+        warmup_iters=1000)
+    assert 'warmup_iters' not in nd_kdpp_hooks(kd_warmup_epochs=5)[1]
+    with pytest.raises(ValueError, match='exactly one of kd_warmup_epochs'):
+        nd_kdpp_hooks()
+    with pytest.raises(ValueError, match='kd_warmup_iters=10'):
+        nd_kdpp_hooks(kd_warmup_epochs=1, kd_warmup_iters=10)
 
 
 def test_pefd_defaults():
