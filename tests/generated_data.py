@@ -9,7 +9,7 @@ import mmcv
 import numpy as np
 from mmengine.config import Config, ConfigDict
 
-from tests.helpers import make_fake_fashion_mnist
+from tests.helpers import make_fake_fashion_mnist, own_visualizer
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
                'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -168,5 +168,6 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
                                         interval=max_iters, by_epoch=False)
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
+    own_visualizer(cfg, work_dir)
     cfg.pop('load_from', None)
     return cfg

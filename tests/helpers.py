@@ -68,7 +68,19 @@ def fast_runner_cfg(cfg: Config, work_dir: str, data_root: str,
                                         interval=max_iters, by_epoch=False)
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
+    own_visualizer(cfg, work_dir)
     return cfg
+
+
+def own_visualizer(cfg: Config, work_dir: str) -> None:
+    """Name ``cfg``'s visualizer after ``work_dir``. Visualizers are global
+    per name (MMEngine's ``ManagerMixin``): mmdet's and mmseg's configs name
+    theirs ``'visualizer'``, and a config without a file name gets its
+    runner's timestamp, so a second runner in one test session would reuse
+    the first one's visualizer, and its save folder, which pytest has
+    deleted by then (``tmp_path_retention_policy = failed``)."""
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.name = f'visualizer:{osp.abspath(work_dir)}'
 
 
 def save_model_checkpoint(model_cfg: dict, path: str,

@@ -6,5 +6,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash tools/setup_env.sh
+# The suite writes up to ~1.5 GB at a time under pytest's temporary folder
+# (teacher and iteration checkpoints of the dense configs; each passing test's
+# folder is deleted at once, see setup.cfg); a full disk fails it late.
+TMP_ROOT="${TMPDIR:-/tmp}"
+FREE_MB="$(df -Pm "$TMP_ROOT" | awk 'NR == 2 {print $4}')"
+if [ "${FREE_MB:-0}" -lt 3000 ]; then
+  printf '[tests] warning: only %s MB free under %s; the suite needs ~3 GB there (set TMPDIR to a roomier folder, or remove old /tmp/pytest-of-%s folders)\n' \
+    "$FREE_MB" "$TMP_ROOT" "$(id -un)" >&2
+fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
 exec .venv/bin/python -m pytest tests "$@"
