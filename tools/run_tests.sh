@@ -10,8 +10,8 @@ bash tools/setup_env.sh
 # (teacher and iteration checkpoints of the dense configs; each passing test's
 # folder is deleted at once, see setup.cfg); a full disk fails it late.
 TMP_ROOT="${TMPDIR:-/tmp}"
-FREE_MB="$(df -Pm "$TMP_ROOT" | awk 'NR == 2 {print $4}')"
-if [ "${FREE_MB:-0}" -lt 3000 ]; then
+FREE_MB="$(df -Pm "$TMP_ROOT" 2>/dev/null | awk 'NR == 2 {print $4}' || true)"
+if [ -n "$FREE_MB" ] && [ "$FREE_MB" -lt 3000 ]; then
   printf '[tests] warning: only %s MB free under %s; the suite needs ~3 GB there (set TMPDIR to a roomier folder, or remove old /tmp/pytest-of-%s folders)\n' \
     "$FREE_MB" "$TMP_ROOT" "$(id -un)" >&2
 fi
