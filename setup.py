@@ -33,7 +33,9 @@ def add_mim_extension() -> None:
     Editable installs (``setup.py develop`` and PEP 660 ``editable_wheel``,
     which is what ``pip install -e .`` runs) get symlinks, so the checkout's
     files are used; wheel builds get copies. ``mim train mmfeatdistill CFG``
-    then finds ``.mim/tools/train.py``.
+    then finds ``.mim/tools/train.py``. ``.mim/model-index.yml`` (no model
+    zoo) is what MMEngine reads first when a config inherits
+    ``mmfeatdistill::path``; it then takes ``.mim/configs/path``.
     """
     if any(cmd in sys.argv for cmd in ('develop', 'editable_wheel')):
         mode = 'symlink'
@@ -54,6 +56,16 @@ def add_mim_extension() -> None:
             os.symlink(osp.relpath(src, mim_root), dst)
         else:
             shutil.copytree(src, dst)
+    write_model_index(mim_root)
+
+
+def write_model_index(mim_root: str) -> None:
+    """``.mim/model-index.yml`` without models: MMEngine's ``pkg::path``
+    lookup reads it (a missing file is an error) before falling back to
+    ``.mim/configs/path``."""
+    with open(osp.join(mim_root, 'model-index.yml'), 'w') as f:
+        f.write('# written by setup.py: no model zoo, configs in configs/\n'
+                'Import: []\n')
 
 
 if __name__ == '__main__':
@@ -69,7 +81,8 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests',
                                         'benchmarks', 'demo')),
         include_package_data=True,
-        package_data={'mmfeatdistill': ['.mim/tools/*', '.mim/configs/**/*']},
+        package_data={'mmfeatdistill': ['.mim/tools/*', '.mim/configs/**/*',
+                                        '.mim/model-index.yml']},
         install_requires=parse_requirements('runtime.txt'),
         extras_require={
             'tests': parse_requirements('tests.txt'),

@@ -1,13 +1,15 @@
-"""The demo's experiment over several seeds: mean +- std top-1 per method on
-the full Fashion-MNIST test set, written to
-``benchmarks/results/fashion_mnist.md``.
+"""An experiment of the table over several seeds: mean ± std of each
+metric per stage on the task's full test split, the gain over the plain
+student, in how many seeds each is ahead, and the training time; written to
+``benchmarks/results/<task's file>.md``.
 
-    python benchmarks/quality.py [--seeds 0 1 2] [demo options...]
+    python benchmarks/quality.py --task cls [--seeds 0 1 2] [--schedule long]
+    python benchmarks/quality.py --task seg [demo options...]
 
-One teacher (the demo's, seed 0, cached in ``work_dirs/demo/teacher``:
-trained once if missing) serves every seed; per seed the plain student and
-every method's student are trained through ``tools/train.py`` exactly as
-``tools/demo.py`` does. About 9 minutes per seed on 2 CPU cores.
+One teacher (seed 0, trained once per task and schedule, cached in the work
+dir) serves every seed; per seed the stages are trained and tested through
+``tools/train.py`` and ``tools/test.py`` exactly as ``tools/demo.py`` does
+(demo options, e.g. ``--epochs``, pass through).
 """
 import argparse
 import os
@@ -15,52 +17,146 @@ import os.path as osp
 import platform
 import statistics
 import sys
+import time
+from typing import Dict, List
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+#: task -> results file (under benchmarks/results)
+RESULT_FILES = {'cls': 'fashion_mnist.md', 'seg': 'fmnist_scenes_seg.md',
+                'det': 'fmnist_scenes_det.md'}
+
+
+def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
+    """Per stage: mean/std of every metric, gain over the baseline (main
+    metric), seeds ahead, whether the gain is beyond one std, mean time."""
+    main = experiment.metrics[0].key
+    by_name: Dict[str, List[dict]] = {}
+    for results in per_seed:
+        for r in results:
+            by_name.setdefault(r['name'], []).append(r)
+    base = by_name[next(s.name for s in experiment.stages
+                        if s.kind == 'baseline')]
+    base_main = [r['metrics'][main] for r in base]
+    rows = []
+    for stage in experiment.stages:
+        runs = by_name.get(stage.name)
+        if not runs:
+            continue
+        row = dict(name=stage.name, kind=stage.kind, seeds=len(runs),
+                   time=statistics.mean(r['time'] for r in runs))
+        for metric in experiment.metrics:
+            values = [r['metrics'][metric.key] for r in runs]
+            row[metric.key] = (statistics.mean(values),
+                               statistics.stdev(values)
+                               if len(values) > 1 else 0.0)
+        if stage.kind not in ('teacher', 'baseline'):
+            values = [r['metrics'][main] for r in runs]
+            mean, std = row[main]
+            base_std = statistics.stdev(base_main) if len(base_main) > 1 \
+                else 0.0
+            row['gain'] = mean - statistics.mean(base_main)
+            row['ahead'] = sum(v > b for v, b in zip(values, base_main))
+            row['beyond_std'] = row['gain'] > max(std, base_std)
+        rows.append(row)
+    return rows
+
+
+def format_rows(rows: List[dict], experiment) -> str:
+    metrics = experiment.metrics
+    head = ' | '.join(f'{m.label} mean ± std' for m in metrics)
+    lines = [f'| model | {head} | gain over baseline | ahead of baseline '
+             f'in | beyond 1 std | time (s): training + test |',
+             '|---|' + '---|' * (len(metrics) + 4)]
+    for row in rows:
+        values = ' | '.join(
+            f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}' for m in metrics)
+        if 'gain' in row:
+            extra = (f'{row["gain"]:+.2f} | {row["ahead"]}/{row["seeds"]} '
+                     f'seeds | {"yes" if row["beyond_std"] else "no"}')
+        else:
+            extra = ' | | '
+        cached = ' (once)' if row['kind'] == 'teacher' else ''
+        lines.append(f'| {row["name"]} | {values} | {extra} | '
+                     f'{row["time"]:.0f}{cached} |')
+    return '\n'.join(lines)
+
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--task', default='cls')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--work-dir', default='work_dirs/quality')
-    parser.add_argument('--out', default=osp.join(
-        REPO, 'benchmarks', 'results', 'fashion_mnist.md'))
+    parser.add_argument('--schedule', default='short',
+                        help="the task's schedule (the demo's 'short' "
+                        "defaults, or e.g. 'long')")
+    parser.add_argument('--work-dir', default=None,
+                        help='default: work_dirs/quality_<task>_<schedule>')
+    parser.add_argument('--out', default=None,
+                        help='default: benchmarks/results/<task file>')
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
-    per_method = {}
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    experiment = EXPERIMENTS[args.task]
+    schedule = experiment.schedules[args.schedule]
+    work_dir = args.work_dir or osp.join(
+        REPO, 'work_dirs', f'quality_{args.task}_{args.schedule}')
+    schedule_args = []
+    for key, value in schedule.items():
+        if f'--{key.replace("_", "-")}' not in demo_args:
+            schedule_args += [f'--{key.replace("_", "-")}', str(value)]
+    start = time.time()
+    per_seed = []
     for seed in args.seeds:
-        results = demo.main(demo_args + [
-            '--seed', str(seed), '--teacher-seed', '0', '--quiet',
-            '--teacher-dir', osp.join(REPO, 'work_dirs', 'demo', 'teacher'),
-            '--work-dir', osp.join(args.work_dir, f'seed{seed}')])
-        for r in results:
-            per_method.setdefault(r['name'], []).append(r['top1'])
-    base = per_method['student (baseline)']
-    lines = ['| model | top-1 mean ± std (%) | gain over baseline | '
-             'ahead of baseline in |', '|---|---|---|---|']
-    for name, accs in per_method.items():
-        std = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        row = f'| {name} | {statistics.mean(accs):.2f} ± {std:.2f} |'
-        if name in ('teacher', 'student (baseline)'):
-            row += ' | |'
-        else:
-            gain = statistics.mean(accs) - statistics.mean(base)
-            ahead = sum(a > b for a, b in zip(accs, base))
-            row += f' {gain:+.2f} | {ahead}/{len(accs)} seeds |'
-        lines.append(row)
+        per_seed.append(demo.main(
+            ['--task', args.task] + schedule_args + demo_args + [
+                '--seed', str(seed), '--teacher-seed', '0', '--quiet',
+                '--teacher-dir', osp.join(work_dir, 'teacher'),
+                '--work-dir', osp.join(work_dir, f'seed{seed}')]))
+    hours = (time.time() - start) / 3600
+    rows = summarise(per_seed, experiment)
+    command = (f'python benchmarks/quality.py --task {args.task} --seeds '
+               f'{" ".join(map(str, args.seeds))}'
+               + (f' --schedule {args.schedule}'
+                  if args.schedule != 'short' else '')
+               + (' ' + ' '.join(demo_args) if demo_args else ''))
+    settings = ', '.join(f'{k.replace("_", " ")} {v}'
+                         for k, v in schedule.items())
     text = '\n'.join([
-        '# Fashion-MNIST distillation quality',
+        f'## {experiment.title}: `{args.schedule}` schedule',
         '',
-        f'Command: `python benchmarks/quality.py --seeds '
-        f'{" ".join(map(str, args.seeds))} {" ".join(demo_args)}`. Machine: '
-        f'{platform.machine()}, {os.cpu_count()} CPU cores, '
-        f'{platform.platform()}.',
-        '', *lines, ''])
-    with open(args.out, 'w') as f:
-        f.write(text)
+        f'Command: `{command}` ({hours:.1f} h, '
+        f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
+        f'{os.cpu_count()} CPU cores, {platform.platform()}. Schedule: '
+        f'{settings} (0 = all). One teacher (seed 0) for every seed; '
+        f'"beyond 1 std": the gain exceeds the larger of the two standard '
+        f'deviations (method, baseline).',
+        '', format_rows(rows, experiment), ''])
+    out = args.out or osp.join(REPO, 'benchmarks', 'results',
+                               RESULT_FILES.get(args.task,
+                                                f'{args.task}.md'))
+    write_section(out, f'{args.task}-{args.schedule}', text)
     print(text)
     return text
+
+
+def write_section(path: str, key: str, text: str) -> None:
+    """Put ``text`` between this key's markers in ``path`` (appended if
+    absent), keeping the rest of the file (the analysis)."""
+    begin = f'<!-- {key}: written by benchmarks/quality.py -->'
+    end = f'<!-- end of {key} -->'
+    content = ''
+    if osp.exists(path):
+        with open(path) as f:
+            content = f.read()
+    block = f'{begin}\n{text}\n{end}'
+    if begin in content and end in content:
+        head, rest = content.split(begin, 1)
+        content = head + block + rest.split(end, 1)[1]
+    else:
+        content = content.rstrip('\n') + '\n\n' + block + '\n'
+    with open(path, 'w') as f:
+        f.write(content.lstrip('\n'))
 
 
 if __name__ == '__main__':

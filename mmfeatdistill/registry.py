@@ -34,10 +34,11 @@ from mmengine.registry import Registry
 
 _MODELS = ['mmfeatdistill.models']
 _ENGINE = ['mmfeatdistill.engine']
+_ALL = _MODELS + _ENGINE
 
 #: Distillers, recorders, connectors and losses.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=_MODELS)
-#: Helpers that are not modules.
+#: Helpers that are not modules (schedules of loss attributes).
 TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS,
                       locations=_MODELS)
 #: Training hooks (connector warm-up, schedules of loss weights, ...).
@@ -49,22 +50,38 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
 
 # Children without components of ours, so that every lookup under the
 # ``mmfeatdistill`` scope resolves (through the parent) without warnings.
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
-RUNNER_CONSTRUCTORS = Registry('runner constructor',
-                               parent=MMENGINE_RUNNER_CONSTRUCTORS)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
-LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
-PARAM_SCHEDULERS = Registry('parameter scheduler',
-                            parent=MMENGINE_PARAM_SCHEDULERS)
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS)
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
-TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS)
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
-WEIGHT_INITIALIZERS = Registry('weight initializer',
-                               parent=MMENGINE_WEIGHT_INITIALIZERS)
-METRICS = Registry('metric', parent=MMENGINE_METRICS)
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+# Their location imports the package's components: with ``mmfeatdistill`` in
+# MMEngine's MODULE2PACKAGE (``mmfeatdistill::`` configs), a registry
+# without one would look for ``mmfeatdistill.utils.register_all_modules``.
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS,
+                   locations=_ALL)
+RUNNER_CONSTRUCTORS = Registry('runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS,
+                   locations=_ALL)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS,
+                   locations=_ALL)
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS,
+                   locations=_ALL)
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS,
+                   locations=_ALL)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS,
+                   locations=_ALL)
+PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS,
+                   locations=_ALL)
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
+                   locations=_ALL)
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
+                   locations=_ALL)
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
+                   locations=_ALL)
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
+                   locations=_ALL)
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS,
+                   locations=_ALL)
+METRICS = Registry('metric', parent=MMENGINE_METRICS,
+                   locations=_ALL)
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR,
+                   locations=_ALL)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
+                   locations=_ALL)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
+                   locations=_ALL)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: set up .venv, get Fashion-MNIST (Debian package
 # dataset-fashion-mnist when apt-get is there; else mmpretrain's download),
-# then run the distillation demo (mmfeatdistill/tools/demo.py).
+# then run the distillation demo (mmfeatdistill/tools/demo.py), which
+# prepares its task's data (Fashion-MNIST, or the scenes built from it).
 # Extra arguments go to the demo, e.g. `--epochs 1 --train-subset 5000`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,5 +15,4 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null \
     apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
-.venv/bin/python tools/prepare_fashion_mnist.py --out data/fashion_mnist
 exec .venv/bin/python tools/demo.py "$@"

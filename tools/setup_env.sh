@@ -58,12 +58,13 @@ if ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
   fi
 fi
 
-if ! "$PY" -c "import mmengine, mmpretrain, mmdet, mmseg, scipy, matplotlib, mim, pytest" 2>/dev/null; then
+if ! "$PY" -c "import mmengine, mmpretrain, mmdet, mmseg, scipy, matplotlib, mim, pytest, flake8, isort, yapf" 2>/dev/null; then
   log "installing OpenMMLab packages and test requirements"
   pip_install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
 fi
 
-if ! (cd / && "$PY" -c "import mmfeatdistill, os, sys; sys.exit(not os.path.exists(os.path.join(os.path.dirname(mmfeatdistill.__file__), '.mim', 'tools', 'train.py')))") 2>/dev/null; then
+# (.mim/model-index.yml: MMEngine reads it for `mmfeatdistill::` configs)
+if ! (cd / && "$PY" -c "import mmfeatdistill, os, sys; mim = os.path.join(os.path.dirname(mmfeatdistill.__file__), '.mim'); sys.exit(not all(os.path.exists(os.path.join(mim, *p)) for p in (('tools', 'train.py'), ('model-index.yml',))))") 2>/dev/null; then
   log "installing mmfeatdistill (editable)"
   pip_install --no-build-isolation --no-deps -e "$ROOT"
 fi

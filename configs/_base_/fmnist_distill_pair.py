@@ -14,3 +14,6 @@ teacher = {{_base_.teacher_model}}
 # --cfg-options model.teacher_ckpt=...
 teacher_ckpt = 'work_dirs/demo/teacher/teacher.pth'
 student = {{_base_.student_model}}
+# widths of the 4 stages of the pair
+teacher_channels = [32, 64, 128, 256]
+student_channels = [8, 16, 32, 64]

@@ -14,20 +14,21 @@ _base_ = [
     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
     '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
 ]
-from mmfeatdistill.presets import nd_kdpp_distiller, nd_kdpp_hooks
+from mmfeatdistill.presets import nd
 
 default_scope = 'mmfeatdistill'
-class_means = 'work_dirs/class_means/{{fileBasenameNoExtension}}.pth'
-
-model = dict(_delete_=True, **nd_kdpp_distiller(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    student_dim=128, teacher_dim=512, class_means=class_means,
-    kd_tau=1.0, kd_weight=1.0, nd_weight=1.0,
-    feature_source='decode_head.sep_bottleneck',
+# one file for every student of this teacher (same embedding and labels)
+class_means_dir = 'work_dirs/class_means/nd_deeplabv3plus-r101_voc12aug'
+nd_args = dict(
+    nd_weight=1.0, rows='pixel',
+    kd=dict(tau=1.0, weight=1.0, warmup=1000, by_epoch=False),
+    class_means_dir=class_means_dir,
     logits_source='decode_head.conv_seg',
     # the data samples the decode head's loss gets: the label maps
-    samples_source='decode_head.loss',
-    dense=True, ignore_index=255))
+    samples_source='decode_head.loss', ignore_index=255)
+
+model, custom_hooks = nd(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, student_channels=128, teacher_channels=512,
+    replace_base=True, **nd_args)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-custom_hooks = nd_kdpp_hooks(kd_warmup_iters=1000)

@@ -8,7 +8,7 @@ _base_ = [
     'mmpretrain::_base_/schedules/cifar10_bs128.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-from mmfeatdistill.presets import nd_kdpp_distiller, nd_kdpp_hooks
+from mmfeatdistill.presets import nd
 
 default_scope = 'mmfeatdistill'
 teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
@@ -16,13 +16,10 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_b16x8_cifar100_20210528-67b58a1b.pth')
 student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
                head=dict(num_classes=100))
-class_means = 'work_dirs/class_means/{{fileBasenameNoExtension}}.pth'
 
-model = nd_kdpp_distiller(
+model, custom_hooks = nd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_dim=512, teacher_dim=2048, class_means=class_means,
-    kd_tau=4.0, kd_weight=3.5, nd_weight=2.0)
+    student_channels=512, teacher_channels=2048, nd_weight=2.0,
+    kd=dict(tau=4.0, weight=3.5, warmup=20),
+    class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}')
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-# class means before training (skipped when the file exists and fits), and
-# KD++'s linear warm-up of the KD weight
-custom_hooks = nd_kdpp_hooks(kd_warmup_epochs=20)

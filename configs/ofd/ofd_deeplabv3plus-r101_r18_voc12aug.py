@@ -7,31 +7,31 @@ _base_ = [
     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
     '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
 ]
-from mmfeatdistill.presets import (ofd_distiller, resnet_block_bns,
+from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
                                    resnet_preact_positions)
 
 default_scope = 'mmfeatdistill'
+position_names = ['stage1', 'stage2', 'stage3', 'stage4', 'aspp', 'decoder']
 head_positions = ['decode_head.bottleneck.bn',
                   'decode_head.sep_bottleneck.1.pointwise_conv.bn']
 teacher_blocks = ((1, 2), (2, 3), (3, 22), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
-custom_hooks = [dict(type='ConnectorWarmupHook', warmup_epochs=1,
-                     lr_mult=10.0)]
+teacher_positions = resnet_preact_positions(
+    teacher_blocks, bottleneck=True) + [position(p) for p in head_positions]
+teacher_channels = [256, 512, 1024, 2048, 512, 512]
+teacher_bns = resnet_block_bns(teacher_blocks, bottleneck=True) + \
+    head_positions
+layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 
-model = dict(_delete_=True, **ofd_distiller(
+model, custom_hooks = ofd(
     teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    position_names=['stage1', 'stage2', 'stage3', 'stage4', 'aspp',
-                    'decoder'],
+    student=_base_.student, position_names=position_names,
     student_positions=resnet_preact_positions(student_blocks) + [
-        dict(type='ModuleOutputRecorder', source=p) for p in head_positions],
-    teacher_positions=resnet_preact_positions(
-        teacher_blocks, bottleneck=True) + [
-        dict(type='ModuleOutputRecorder', source=p) for p in head_positions],
+        position(p) for p in head_positions],
+    teacher_positions=teacher_positions,
     student_channels=[64, 128, 256, 512, 128, 128],
-    teacher_channels=[256, 512, 1024, 2048, 512, 512],
-    teacher_bns=resnet_block_bns(teacher_blocks, bottleneck=True) +
-    head_positions,
-    alpha=1e-5,
-    layer_weights=[1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]))
+    teacher_channels=teacher_channels, teacher_bns=teacher_bns,
+    alpha=1e-5, layer_weights=layer_weights,
+    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0),
+    replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

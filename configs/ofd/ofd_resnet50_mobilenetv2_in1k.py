@@ -4,7 +4,7 @@
 # their outputs are used; the last position is the BN of `conv2` before its
 # ReLU6.
 _base_ = ['mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
-from mmfeatdistill.presets import (ofd_distiller, resnet_block_bns,
+from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
                                    resnet_preact_positions)
 
 default_scope = 'mmfeatdistill'
@@ -14,16 +14,15 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
 student = dict(cfg_path='mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py')
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 
-model = dict(_delete_=True, **ofd_distiller(
+model, custom_hooks = ofd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
     student_positions=[
-        dict(type='ModuleOutputRecorder', source=p)
-        for p in ('backbone.layer2', 'backbone.layer3', 'backbone.layer5',
-                  'backbone.conv2.bn')],
+        position(p) for p in ('backbone.layer2', 'backbone.layer3',
+                              'backbone.layer5', 'backbone.conv2.bn')],
     teacher_positions=resnet_preact_positions(teacher_blocks,
                                               bottleneck=True),
     student_channels=[24, 32, 96, 1280],
     teacher_channels=[256, 512, 1024, 2048],
     teacher_bns=resnet_block_bns(teacher_blocks, bottleneck=True),
-    alpha=1e-4))
+    alpha=1e-4, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -6,7 +6,7 @@ _base_ = [
     'mmpretrain::_base_/schedules/cifar10_bs128.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-from mmfeatdistill.presets import (ofd_distiller, resnet_block_bns,
+from mmfeatdistill.presets import (ofd, resnet_block_bns,
                                    resnet_preact_positions)
 
 default_scope = 'mmfeatdistill'
@@ -15,13 +15,10 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_b16x8_cifar100_20210528-67b58a1b.pth')
 student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
                head=dict(num_classes=100))
-# Pre-ReLU stage ends: the input of the last block's ReLU at its last call
-# (BasicBlock: call 1, Bottleneck: call 2). The teacher's margins come from
-# that block's last BN, as in OFD's released code.
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 
-model = ofd_distiller(
+model, custom_hooks = ofd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
     student_positions=resnet_preact_positions(student_blocks),
     teacher_positions=resnet_preact_positions(teacher_blocks,

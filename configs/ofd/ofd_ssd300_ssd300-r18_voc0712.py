@@ -9,31 +9,24 @@
 # ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
 _base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
           '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
-from mmfeatdistill.presets import ofd_distiller, resnet_preact_positions
+from mmfeatdistill.presets import ofd, position, resnet_preact_positions
 
 default_scope = 'mmfeatdistill'
-extra_convs = [dict(type='ModuleOutputRecorder',
-                    source=f'neck.extra_layers.{i}.1.conv') for i in range(4)]
-# mmdet's NumClassCheckHook would compare the COCO teacher's 80 classes with
-# VOC's 20; SSDPredictFixHook makes mmdet 3.3.0's SSD predict (validation).
-custom_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='ConnectorWarmupHook', warmup_iters=500, lr_mult=10.0),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-]
+extra_convs = [position(f'neck.extra_layers.{i}.1.conv') for i in range(4)]
 
-model = dict(_delete_=True, **ofd_distiller(
+model, custom_hooks = ofd(
     teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
     student=_base_.student,
     position_names=['c4', 'c5', 'extra1', 'extra2', 'extra3', 'extra4'],
     student_positions=resnet_preact_positions(((2, 1), (3, 1))) +
     extra_convs,
     # conv4_3 and fc7 before their in-place ReLUs, then each extra conv
-    teacher_positions=[
-        dict(type='ModuleOutputRecorder', source=f'backbone.features.{i}')
-        for i in (21, 33)] + extra_convs,
-    student_channels=[128, 256, 512, 256, 256, 256],
-    teacher_channels=[512, 1024, 512, 256, 256, 256],
+    teacher_positions=[position(f'backbone.features.{i}')
+                       for i in (21, 33)] + extra_convs,
+    student_channels=_base_.student_channels,
+    teacher_channels=_base_.teacher_channels,
     teacher_bns=[None] * 6,
-    alpha=1e-4))  # layer weights 1/32 .. 1
+    alpha=1e-4,  # layer weights 1/32 .. 1
+    connector_warmup=dict(warmup_iters=500, lr_mult=10.0),
+    hooks=_base_.task_hooks, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

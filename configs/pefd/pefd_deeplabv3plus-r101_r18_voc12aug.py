@@ -10,39 +10,16 @@ _base_ = [
     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
     '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
 ]
-default_scope = 'mmfeatdistill'
-positions = dict(stage4='backbone.layer4',
-                 decoder='decode_head.sep_bottleneck')
-student_channels = dict(stage4=512, decoder=128)
-teacher_channels = dict(stage4=2048, decoder=512)
-alpha = 25.0
+from mmfeatdistill.presets import pefd, position
 
-model = dict(
-    _delete_=True,
-    type='FeatureDistiller',
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    teacher_norm_eval=True,  # PEFD: teacher in eval mode
-    student_recorders={n: dict(type='ModuleOutputRecorder', source=p)
-                       for n, p in positions.items()},
-    teacher_recorders={n: dict(type='ModuleOutputRecorder', source=p)
-                       for n, p in positions.items()},
-    connectors={
-        f'proj_{n}': dict(type='ProjectorEnsembleConnector',
-                          in_channels=student_channels[n],
-                          out_channels=teacher_channels[n],
-                          num_projectors=3, pool_maps=False)
-        for n in positions},
-    distill_losses={
-        f'loss_pefd_{n}': dict(type='DirectionAlignmentLoss',
-                               loss_weight=alpha / len(positions))
-        for n in positions},
-    loss_forward_mappings={
-        f'loss_pefd_{n}': dict(
-            s_feature=dict(from_student=True, recorder=n,
-                           connector=f'proj_{n}'),
-            t_feature=dict(from_student=False, recorder=n))
-        for n in positions},
-)
+default_scope = 'mmfeatdistill'
+positions = [position('backbone.layer4'),
+             position('decode_head.sep_bottleneck')]
+
+model, custom_hooks = pefd(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, positions=positions,
+    position_names=['stage4', 'decoder'],
+    student_channels=[512, 128], teacher_channels=[2048, 512],
+    alpha=25.0, num_projectors=3, dense=True, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -1,7 +1,7 @@
 # PEFD on ImageNet: ResNet-34 (model zoo) -> ResNet-18, alpha 25, q 3,
 # mmpretrain's ResNet-18 schedule (100 epochs, batch 8x32).
 _base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
-from mmfeatdistill.presets import pefd_distiller
+from mmfeatdistill.presets import pefd
 
 default_scope = 'mmfeatdistill'
 teacher = dict(cfg_path='mmpretrain::resnet/resnet34_8xb32_in1k.py')
@@ -9,7 +9,8 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet34_8xb32_in1k_20210831-f257d4e6.pth')
 student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb32_in1k.py')
 
-model = dict(_delete_=True, **pefd_distiller(
+model, custom_hooks = pefd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_dim=512, teacher_dim=512, alpha=25.0, num_projectors=3))
+    student_channels=512, teacher_channels=512, alpha=25.0,
+    num_projectors=3, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -5,7 +5,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/cifar100_bs16.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-from mmfeatdistill.presets import pefd_distiller
+from mmfeatdistill.presets import pefd
 
 default_scope = 'mmfeatdistill'
 teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
@@ -20,9 +20,10 @@ train_cfg = dict(by_epoch=True, max_epochs=240, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-model = pefd_distiller(
+model, custom_hooks = pefd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_dim=512, teacher_dim=2048, alpha=25.0, num_projectors=3)
+    student_channels=512, teacher_channels=2048, alpha=25.0,
+    num_projectors=3)
 optim_wrapper = dict(
     constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))

@@ -11,40 +11,16 @@
 # see ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
 _base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
           '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
-default_scope = 'mmfeatdistill'
-student_channels = [128, 256, 512, 256, 256, 256]
-teacher_channels = [512, 1024, 512, 256, 256, 256]
-levels = list(range(len(student_channels)))
-alpha = 25.0
-custom_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-]
+from mmfeatdistill.presets import pefd, position
 
-model = dict(
-    _delete_=True,
-    type='FeatureDistiller',
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
+default_scope = 'mmfeatdistill'
+
+model, custom_hooks = pefd(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
     student=_base_.student,
-    teacher_norm_eval=True,  # PEFD: teacher in eval mode
-    student_recorders=dict(neck=dict(type='ModuleOutputRecorder',
-                                     source='neck')),
-    teacher_recorders=dict(neck=dict(type='ModuleOutputRecorder',
-                                     source='neck')),
-    connectors={
-        f'proj{k}': dict(type='ProjectorEnsembleConnector', in_channels=cs,
-                         out_channels=ct, num_projectors=3, pool_maps=False)
-        for k, cs, ct in zip(levels, student_channels, teacher_channels)},
-    distill_losses={
-        f'loss_pefd{k}': dict(type='DirectionAlignmentLoss',
-                              loss_weight=alpha / len(levels))
-        for k in levels},
-    loss_forward_mappings={
-        f'loss_pefd{k}': dict(
-            s_feature=dict(from_student=True, recorder='neck', index=k,
-                           connector=f'proj{k}'),
-            t_feature=dict(from_student=False, recorder='neck', index=k))
-        for k in levels},
-)
+    positions=[position('neck', k) for k in range(6)],
+    student_channels=_base_.student_channels,
+    teacher_channels=_base_.teacher_channels,
+    alpha=25.0, num_projectors=3, dense=True,
+    hooks=_base_.task_hooks, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

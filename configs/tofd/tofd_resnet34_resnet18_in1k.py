@@ -2,7 +2,7 @@
 # 0.05, beta 0.03, T 1 -> 4, mmpretrain's ResNet-18 schedule.
 # Step 1 (teacher heads): tofd-teacher-heads_resnet34_in1k.py.
 _base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
-from mmfeatdistill.presets import tofd_distiller, tofd_temperature_hook
+from mmfeatdistill.presets import tofd
 
 default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_resnet34_in1k.py'
@@ -12,9 +12,8 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet34_in1k/'
 student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb32_in1k.py')
 stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 
-model = dict(_delete_=True, **tofd_distiller(
+model, custom_hooks = tofd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_stages=stages, teacher_stages=stages, num_classes=1000))
+    student_stages=stages, teacher_stages=stages, num_classes=1000,
+    replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-# T = 1 + 3 (epoch + 1) / max_epochs on every head's soft cross-entropy
-custom_hooks = [tofd_temperature_hook(num_heads=len(stages))]

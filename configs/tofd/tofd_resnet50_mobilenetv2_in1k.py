@@ -3,7 +3,7 @@
 # 0.03, T 1 -> 4, mmpretrain's MobileNetV2 schedule.
 # Step 1 (teacher heads): tofd-teacher-heads_resnet50_in1k.py.
 _base_ = ['mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
-from mmfeatdistill.presets import tofd_distiller, tofd_temperature_hook
+from mmfeatdistill.presets import tofd
 
 default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_resnet50_in1k.py'
@@ -12,12 +12,10 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet50_in1k/'
                 'teacher_with_heads.pth')
 student = dict(cfg_path='mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py')
 
-model = dict(_delete_=True, **tofd_distiller(
+model, custom_hooks = tofd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
     student_stages=['backbone.layer2', 'backbone.layer3', 'backbone.layer5',
                     'backbone.conv2'],
     teacher_stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)],
-    num_classes=1000))
+    num_classes=1000, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-# T = 1 + 3 (epoch + 1) / max_epochs on every head's soft cross-entropy
-custom_hooks = [tofd_temperature_hook(num_heads=4)]

@@ -6,7 +6,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/cifar100_bs16.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-from mmfeatdistill.presets import tofd_distiller, tofd_temperature_hook
+from mmfeatdistill.presets import tofd
 
 default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_resnet50_cifar100.py'
@@ -23,12 +23,10 @@ train_cfg = dict(by_epoch=True, max_epochs=250, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-model = tofd_distiller(
+model, custom_hooks = tofd(
     teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
     student_stages=stages, teacher_stages=stages, num_classes=100,
     alpha=0.05, beta=0.03)
 optim_wrapper = dict(
     constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
-# T = 1 + 3 (epoch + 1) / max_epochs on every head's soft cross-entropy
-custom_hooks = [tofd_temperature_hook(num_heads=len(stages))]

@@ -10,21 +10,16 @@
 # Step 1 (teacher heads): tofd-teacher-heads_ssd300_voc0712.py.
 _base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
           '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
-from mmfeatdistill.presets import tofd_distiller, tofd_temperature_hook
+from mmfeatdistill.presets import tofd
 
 default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_ssd300_voc0712.py'
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_ssd300_voc0712/'
                 'teacher_with_heads.pth')
 extra = [f'neck.extra_layers.{i}' for i in range(4)]
-custom_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-    # T = 1 + 3 (epoch + 1) / max_epochs on every head's soft targets
-    tofd_temperature_hook(num_heads=6),
-]
 
-model = dict(_delete_=True, **tofd_distiller(
+# T = 1 + 3 (epoch + 1) / max_epochs on every head's soft targets
+model, custom_hooks = tofd(
     teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
     student=_base_.student,
     student_stages=['backbone.layer2', 'backbone.layer3'] + extra,
@@ -32,5 +27,6 @@ model = dict(_delete_=True, **tofd_distiller(
     num_classes=20,
     labels=dict(type='GTMultiHotConnector', num_classes=20),
     samples_source='bbox_head.loss',
-    kd_loss=dict(multi_label=True)))
+    kd_loss=dict(multi_label=True),
+    hooks=_base_.task_hooks, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

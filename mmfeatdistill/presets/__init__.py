@@ -1,26 +1,32 @@
-"""Config presets: the model block of each method, built from a few args.
+"""Config presets: each method as one call that returns everything a
+config needs, its model block and its hooks.
 
-A method's distiller config (recorders, connectors, losses and the mappings
-between them) has the same shape for every teacher/student pair; only the
-positions, widths and constants change. The functions here return that
-block as a plain dict, so a config for a new pair is the pair plus one call
-(old-style MMEngine configs may import; functions are dropped from the
-resulting config)::
+A method's distiller config (recorders, connectors, losses, the mappings
+between them and the schedules of loss attributes) has the same shape for
+every teacher/student pair; only the positions, widths and constants
+change. A config for a new pair is the pair plus one call (old-style
+MMEngine configs may import; functions are dropped from the resulting
+config)::
 
-    from mmfeatdistill.presets import pefd_distiller
-    model = pefd_distiller(teacher=..., teacher_ckpt=..., student=...,
-                           student_dim=512, teacher_dim=2048)
+    from mmfeatdistill.presets import pefd
+    model, custom_hooks = pefd(teacher=..., teacher_ckpt=..., student=...,
+                               student_channels=512, teacher_channels=2048)
 
-The returned dicts are ordinary configs: ``--cfg-options`` can still change
-any key, e.g. ``model.distill_losses.loss_pefd.loss_weight=10``.
+The names a preset invents (losses, connectors, recorders) are its own:
+the hooks it needs come with it and find what they serve by type, and the
+schedules live in the model block. The returned dicts are ordinary
+configs: ``--cfg-options`` can still change any key, e.g.
+``model.distill_losses.loss_pefd.loss_weight=10``.
 """
-from .nd import nd_kdpp_distiller, nd_kdpp_hooks
-from .ofd import ofd_distiller, resnet_block_bns, resnet_preact_positions
-from .pefd import pefd_distiller
-from .tofd import tofd_distiller, tofd_temperature_hook
+from ._base import Method, position
+from .feature_mse import feature_mse
+from .kd import kd
+from .nd import nd
+from .ofd import ofd, resnet_block_bns, resnet_preact_positions
+from .pefd import pefd
+from .tofd import tofd
 
 __all__ = [
-    'ofd_distiller', 'resnet_preact_positions', 'resnet_block_bns',
-    'tofd_distiller', 'tofd_temperature_hook',
-    'pefd_distiller', 'nd_kdpp_distiller', 'nd_kdpp_hooks'
+    'Method', 'position', 'kd', 'feature_mse', 'ofd', 'resnet_preact_positions',
+    'resnet_block_bns', 'tofd', 'pefd', 'nd'
 ]

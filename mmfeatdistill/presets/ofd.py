@@ -1,22 +1,25 @@
-"""OFD's model block (Heo et al., ICCV 2019)."""
+"""OFD (Heo et al., ICCV 2019) as a preset."""
 from typing import List, Optional, Sequence, Tuple
 
-from ._checks import check_same_length
+from ._base import Method, check_same_length, distiller, recorders_of
 
 
-def ofd_distiller(*,
-                  teacher: dict,
-                  student: dict,
-                  teacher_ckpt: str,
-                  student_positions: Sequence[dict],
-                  teacher_positions: Sequence[dict],
-                  student_channels: Sequence[int],
-                  teacher_channels: Sequence[int],
-                  teacher_bns: Sequence[Optional[str]],
-                  alpha: float,
-                  layer_weights: Optional[Sequence[float]] = None,
-                  position_names: Optional[List[str]] = None) -> dict:
-    """A ``FeatureDistiller`` config for OFD at N pre-ReLU positions.
+def ofd(*,
+        teacher: dict,
+        student: dict,
+        teacher_ckpt: Optional[str],
+        student_positions: Sequence[dict],
+        teacher_positions: Sequence[dict],
+        student_channels: Sequence[int],
+        teacher_channels: Sequence[int],
+        teacher_bns: Sequence[Optional[str]],
+        alpha: float,
+        layer_weights: Optional[Sequence[float]] = None,
+        position_names: Optional[List[str]] = None,
+        connector_warmup: Optional[dict] = None,
+        hooks: Sequence[dict] = (),
+        replace_base: bool = False) -> Method:
+    """OFD at N pre-ReLU positions.
 
     Each position gets an ``OFDStudentConnector`` (1x1 conv + BN) on the
     student's feature, an ``OFDTeacherConnector`` (margin ReLU; margins from
@@ -42,12 +45,17 @@ def ofd_distiller(*,
         position_names (list[str], optional): Names of the positions in
             recorder, connector and loss names. Defaults to
             ``stage1 .. stageN``.
+        connector_warmup (dict, optional): Train the connectors alone
+            first (OFD on detection and segmentation): the arguments of
+            ``ConnectorWarmupHook``, e.g. ``dict(warmup_iters=500)``.
+        hooks (Sequence[dict]): More hooks for ``custom_hooks`` (the task's).
+        replace_base (bool): See :func:`distiller`.
 
     Returns:
-        dict: The ``model`` config.
+        Method: ``(model, custom_hooks)``.
     """
     num = check_same_length(
-        'ofd_distiller', student_positions=student_positions,
+        'ofd', student_positions=student_positions,
         teacher_positions=teacher_positions,
         student_channels=student_channels, teacher_channels=teacher_channels,
         teacher_bns=teacher_bns)
@@ -55,18 +63,18 @@ def ofd_distiller(*,
         layer_weights = [1 / 2**(num - 1 - i) for i in range(num)]
     if position_names is None:
         position_names = [f'stage{k}' for k in range(1, num + 1)]
-    check_same_length('ofd_distiller', student_positions=student_positions,
+    check_same_length('ofd', student_positions=student_positions,
                       layer_weights=layer_weights,
                       position_names=position_names)
     names = list(position_names)
-    return dict(
-        type='FeatureDistiller',
-        teacher=teacher,
-        teacher_ckpt=teacher_ckpt,
-        student=student,
+    s_recorders, s_reads = recorders_of(student_positions, names)
+    t_recorders, t_reads = recorders_of(teacher_positions, names)
+    model = distiller(
+        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=False,  # batch statistics, as OFD's released code
-        student_recorders=dict(zip(names, student_positions)),
-        teacher_recorders=dict(zip(names, teacher_positions)),
+        replace_base=replace_base,
+        student_recorders=s_recorders,
+        teacher_recorders=t_recorders,
         connectors={
             **{f's_{n}': dict(type='OFDStudentConnector', in_channels=cs,
                               out_channels=ct)
@@ -79,12 +87,13 @@ def ofd_distiller(*,
             for n, w in zip(names, layer_weights)},
         loss_forward_mappings={
             f'loss_ofd_{n}': dict(
-                s_feature=dict(from_student=True, recorder=n,
-                               connector=f's_{n}'),
-                t_feature=dict(from_student=False, recorder=n,
-                               connector=f't_{n}'))
-            for n in names},
+                s_feature=dict(from_student=True, connector=f's_{n}', **sr),
+                t_feature=dict(from_student=False, connector=f't_{n}', **tr))
+            for n, sr, tr in zip(names, s_reads, t_reads)},
     )
+    method_hooks = [] if connector_warmup is None else [
+        dict(type='ConnectorWarmupHook', **connector_warmup)]
+    return Method(model, list(hooks) + method_hooks)
 
 
 def resnet_preact_positions(blocks: Sequence[Tuple[int, int]],

@@ -1,34 +1,41 @@
-"""TOFD's model block (Zhang et al., NeurIPS 2020) and its T schedule."""
-from typing import Optional, Sequence
+"""TOFD (Zhang et al., NeurIPS 2020) as a preset."""
+from typing import Optional, Sequence, Tuple
 
-from ._checks import check_same_length
+from ._base import Method, check_same_length, distiller
 
 
-def tofd_distiller(*,
-                   teacher: dict,
-                   student: dict,
-                   teacher_ckpt: str,
-                   student_stages: Sequence[str],
-                   teacher_stages: Sequence[str],
-                   num_classes: int,
-                   labels: Optional[dict] = None,
-                   samples_source: str = 'head.loss',
-                   alpha: float = 0.05,
-                   beta: float = 0.03,
-                   dense: bool = False,
-                   ce_loss: Optional[dict] = None,
-                   kd_loss: Optional[dict] = None) -> dict:
-    """A ``FeatureDistiller`` config for TOFD with a head on every stage.
+def tofd(*,
+         teacher: dict,
+         student: dict,
+         teacher_ckpt: Optional[str],
+         student_stages: Sequence[str],
+         teacher_stages: Sequence[str],
+         num_classes: int,
+         labels: Optional[dict] = None,
+         samples_source: str = 'head.loss',
+         alpha: float = 0.05,
+         beta: float = 0.03,
+         temperature: Tuple[float, float] = (1.0, 4.0),
+         by_epoch: bool = True,
+         dense: bool = False,
+         ce_loss: Optional[dict] = None,
+         kd_loss: Optional[dict] = None,
+         student_channels: Optional[Sequence[int]] = None,
+         teacher_channels: Optional[Sequence[int]] = None,
+         hooks: Sequence[dict] = (),
+         replace_base: bool = False) -> Method:
+    """TOFD with an auxiliary head on every stage.
 
     Head ``k`` (1-based) is a ``TOFDAuxHead`` on student stage ``k`` with a
     link to the teacher's last stage width, and its trained counterpart on
     the teacher (loaded from ``teacher_ckpt``, step 1's output). Per head:
     ``loss_tofd_feat{k}`` (``FrobeniusDistanceLoss(alpha)`` on the linked
     student feature and the teacher head's feature), ``loss_tofd_ce{k}``
-    (the head's own task), ``loss_tofd_kd{k}`` (soft targets; pair it with
-    :func:`tofd_temperature_hook`) and ``loss_tofd_orth{k}``
-    (``OrthogonalLoss(beta)`` on the link). The teacher's BN uses batch
-    statistics (TOFD's code never calls ``teacher.eval()``).
+    (the head's own task), ``loss_tofd_kd{k}`` (soft targets at a
+    temperature rising linearly over the run, TOFD's ``1 + 3 * progress``)
+    and ``loss_tofd_orth{k}`` (``OrthogonalLoss(beta)`` on the link). The
+    teacher's BN uses batch statistics (TOFD's code never calls
+    ``teacher.eval()``).
 
     Args:
         teacher (dict): Teacher model config (or ``cfg_path`` spec).
@@ -45,35 +52,55 @@ def tofd_distiller(*,
             Defaults to ``'head.loss'``.
         alpha (float): Feature-distance weight. Defaults to 0.05.
         beta (float): Orthogonal-loss weight. Defaults to 0.03.
+        temperature (tuple[float, float]): Temperature at the start and
+            at the end of the run. Defaults to (1, 4) (TOFD).
+        by_epoch (bool): The temperature rises per epoch (True) or per
+            iteration (iteration-based schedules).
         dense (bool): Per-pixel heads (segmentation). Defaults to False.
         ce_loss (dict, optional): Extra keys of each
             ``LabelCrossEntropyLoss`` (e.g. ``ignore_index=255``).
         kd_loss (dict, optional): Extra keys of each
             ``SoftCrossEntropyLoss`` (e.g. ``multi_label=True``).
+        student_channels (Sequence[int], optional): Widths of the student
+            stages: the heads are built at construction (else when the
+            distiller prepares them, from the models).
+        teacher_channels (Sequence[int], optional): Same, teacher.
+        hooks (Sequence[dict]): Hooks for ``custom_hooks`` (the task's).
+        replace_base (bool): See :func:`distiller`.
 
     Returns:
-        dict: The ``model`` config.
+        Method: ``(model, custom_hooks)``.
     """
-    num = check_same_length('tofd_distiller', student_stages=student_stages,
+    num = check_same_length('tofd', student_stages=student_stages,
                             teacher_stages=teacher_stages)
+    for name, widths in (('student_channels', student_channels),
+                         ('teacher_channels', teacher_channels)):
+        if widths is not None:
+            check_same_length('tofd', student_stages=student_stages,
+                              **{name: widths})
     heads = range(1, num + 1)
-    dense_arg = dict(dense=True) if dense else {}
+    start, end = temperature
 
     def head(k: int, side: str) -> dict:
         stages = student_stages if side == 'student' else teacher_stages
+        widths = student_channels if side == 'student' else teacher_channels
         cfg = dict(type='TOFDAuxHead', stages=list(stages),
                    stage_index=k - 1, num_classes=num_classes, side=side)
         if side == 'student':
             cfg.update(link_to=teacher_stages[-1])
+            if teacher_channels is not None:
+                cfg.update(link_channels=teacher_channels[-1])
         else:
             cfg.update(from_teacher_ckpt=True)
-        return dict(cfg, **dense_arg)
+        if widths is not None:
+            cfg.update(stage_channels=list(widths))
+        return dict(cfg, **(dict(dense=True) if dense else {}))
 
     def output(side: str, k: int, index: int) -> dict:
         return dict(from_student=side == 'student', recorder=f'stage{k}',
                     connector=f'{side[0]}_head{k}', output_index=index)
 
-    losses, mappings = {}, {}
+    losses, mappings, schedules = {}, {}, {}
     for k in heads:
         losses.update({
             f'loss_tofd_feat{k}':
@@ -99,12 +126,12 @@ def tofd_distiller(*,
             f'loss_tofd_orth{k}':
             dict(weight=dict(connector=f's_head{k}', attribute='link_weight'))
         })
-    return dict(
-        type='FeatureDistiller',
-        teacher=teacher,
-        teacher_ckpt=teacher_ckpt,
-        student=student,
+        schedules[f'loss_tofd_kd{k}'] = dict(temperature=dict(
+            type='LinearRamp', start=start, end=end, by_epoch=by_epoch))
+    model = distiller(
+        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=False,  # TOFD's code never calls teacher.eval()
+        replace_base=replace_base,
         student_recorders=dict(
             samples=dict(type='MethodInputRecorder', source=samples_source,
                          arg_index=1),
@@ -119,27 +146,6 @@ def tofd_distiller(*,
             **{f't_head{k}': head(k, 'teacher') for k in heads}),
         distill_losses=losses,
         loss_forward_mappings=mappings,
+        schedules=schedules,
     )
-
-
-def tofd_temperature_hook(num_heads: int,
-                          start: float = 1.0,
-                          delta: float = 3.0,
-                          by_epoch: bool = True) -> dict:
-    """TOFD's rising temperature ``T = start + delta * progress`` on every
-    head's soft targets (``loss_tofd_kd1 .. loss_tofd_kd{num_heads}``).
-
-    Args:
-        num_heads (int): Heads of :func:`tofd_distiller`.
-        start (float): T at the start. Defaults to 1.0.
-        delta (float): Rise of T over the run. Defaults to 3.0 (T 1 -> 4).
-        by_epoch (bool): Progress ``(epoch + 1) / max_epochs``, else
-            ``(iter + 1) / max_iters``. Defaults to True.
-
-    Returns:
-        dict: A ``TemperatureScheduleHook`` config for ``custom_hooks``.
-    """
-    return dict(type='TemperatureScheduleHook',
-                loss_names=[f'loss_tofd_kd{k}'
-                            for k in range(1, num_heads + 1)],
-                start=start, delta=delta, by_epoch=by_epoch)
+    return Method(model, list(hooks))

@@ -1,14 +1,16 @@
 """Compute ND's class means for a distillation config: the teacher (eval
-mode) over the training set with its training pipeline. Writes the file the
-config's ND loss names (or ``--out``)."""
+mode) over the training set with its training pipeline. Writes the file each
+ND loss names (default ``WORK_DIR/class_means/<loss>.pth``, or ``--out``);
+an existing file is checked against the run."""
 import argparse
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from mmengine.runner import Runner
 
-from mmfeatdistill.tools.train import add_common_args, load_config
-from mmfeatdistill.utils import class_means_for_runner, unwrap_model
-from mmfeatdistill.utils.class_means import nd_loss_names
+from mmfeatdistill.engine.hooks import ClassMeansHook
+from mmfeatdistill.tools.train import (add_common_args,
+                                       checkpoints_trusted_by, load_config)
+from mmfeatdistill.utils import trust_checkpoints
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -23,27 +25,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[List[str]] = None) -> str:
+def main(argv: Optional[List[str]] = None) -> Union[str, List[str]]:
     args = parse_args(argv)
     cfg = load_config(args)
-    runner = Runner.from_cfg(cfg)
-    model = unwrap_model(runner.model)
-    names = nd_loss_names(model, args.loss)
+    with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
+        runner = Runner.from_cfg(cfg)  # loads the teacher
+    hook = ClassMeansHook(loss_names=args.loss,
+                          progress=not args.no_progress)
+    names = list(hook.nd_losses(runner.model))
+    paths = None
     if args.out:
         if len(names) != 1:
             raise SystemExit(f'--out names one file but the config has ND '
                              f'losses {names}; pick one with --loss')
-        model.distill_losses[names[0]].class_means_path = args.out
-    classes = class_means_for_runner(runner, names,
-                                     progress=not args.no_progress)
-    paths = []
-    for name in names:
-        loss = model.distill_losses[name]
-        runner.logger.info(f'{name}: class means of {len(classes)} classes, '
-                           f'size {loss.class_means.shape[1]}: '
-                           f'{loss.class_means_path}')
-        paths.append(loss.class_means_path)
-    return paths[0] if len(paths) == 1 else paths
+        paths = {names[0]: args.out}
+    files = hook.install(runner, paths=paths)
+    return files[names[0]] if len(names) == 1 else [files[n] for n in names]
 
 
 if __name__ == '__main__':

@@ -5,9 +5,8 @@ import os.path as osp
 from collections import OrderedDict
 from typing import List, Optional
 
-import torch
-
-from mmfeatdistill.utils import read_checkpoint
+from mmfeatdistill.utils import (atomic_save, extract_state_dict,
+                                 read_checkpoint)
 
 
 def extract_student(checkpoint: dict, prefix: str = 'student.') -> dict:
@@ -21,10 +20,7 @@ def extract_student(checkpoint: dict, prefix: str = 'student.') -> dict:
     Raises:
         KeyError: when no key has the prefix (not a distillation checkpoint).
     """
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    state_dict = OrderedDict(
-        (k[7:] if k.startswith('module.') else k, v)
-        for k, v in state_dict.items())
+    state_dict = extract_state_dict(checkpoint)  # without DDP's 'module.'
     student = OrderedDict((k[len(prefix):], v)
                           for k, v in state_dict.items()
                           if k.startswith(prefix))
@@ -35,9 +31,6 @@ def extract_student(checkpoint: dict, prefix: str = 'student.') -> dict:
             f'checkpoint (top-level keys: {heads}).')
     meta = dict(checkpoint.get('meta') or {})
     meta['exported_by'] = 'mmfeatdistill.tools.export_student'
-    for key in ('dataset_meta', 'epoch', 'iter'):
-        if key in checkpoint.get('meta', {}):
-            meta[key] = checkpoint['meta'][key]
     return dict(state_dict=student, meta=meta)
 
 
@@ -47,6 +40,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='output file for the student')
     parser.add_argument('--prefix', default='student.')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle the checkpoint fully (weights_only=False): only for a '
+        'file you trust')
     return parser.parse_args(argv)
 
 
@@ -54,9 +51,10 @@ def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
     if osp.abspath(args.out) == osp.abspath(args.checkpoint):
         raise ValueError('The output must not overwrite the input checkpoint.')
-    exported = extract_student(read_checkpoint(args.checkpoint, 'source'),
-                               args.prefix)
-    torch.save(exported, args.out)
+    exported = extract_student(
+        read_checkpoint(args.checkpoint, 'source',
+                        trust=args.trust_checkpoint), args.prefix)
+    atomic_save(exported, args.out)
     print(f'Wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')
     return args.out

@@ -5,8 +5,8 @@ from typing import List, Optional
 
 from mmengine.runner import Runner
 
-from mmfeatdistill.utils import trusted_checkpoint_loading
-from .train import add_common_args, load_config
+from mmfeatdistill.utils import trust_checkpoints
+from .train import add_common_args, checkpoints_trusted_by, load_config
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -22,8 +22,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
-    runner = Runner.from_cfg(cfg)
-    with trusted_checkpoint_loading():  # load_from on torch >= 2.6
+    # weights-only loading unless --trust-checkpoint / trust_checkpoints
+    with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
+        runner = Runner.from_cfg(cfg)
         return runner.test()
 
 

@@ -1,16 +1,23 @@
 """Train a distillation config (or any OpenMMLab config) with MMEngine's
 Runner. Run through ``tools/train.py``, ``tools/dist_train.sh`` or
-``mim train mmfeatdistill CONFIG``."""
+``mim train mmfeatdistill CONFIG``.
+
+torch, the Runner and our utilities are imported where they are used:
+``mim train`` runs ``tools/train.py -h`` before every training, which then
+takes a fraction of a second instead of several.
+"""
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from mmfeatdistill.utils import trusted_checkpoint_loading
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
+
+#: ``default_hooks.checkpoint`` types that are MMEngine's plain hook.
+PLAIN_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +29,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle checkpoints fully (weights_only=False): only for files '
+        'you trust; by default only the types OpenMMLab checkpoints hold are '
+        'loaded (same as `trust_checkpoints = True` in the config)')
     # torch >= 2 passes --local-rank, older launchers --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -39,6 +51,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the lr by the actual batch size (auto_scale_lr config)')
+    parser.add_argument(
+        '--test', action='store_true',
+        help='after training, evaluate the final model with the config\'s '
+        'test loop (test split) and write the metrics to '
+        'WORK_DIR/test_metrics.json')
     add_common_args(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -70,6 +87,7 @@ def setup_cpu_distributed(cfg: Config) -> None:
     ``find_unused_parameters`` is on, since connectors or heads may not get a
     gradient on every step.
     """
+    import torch
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
     if cfg.launcher != 'pytorch':
@@ -95,8 +113,11 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
+        # last_checkpoint's file, or the newest loadable one when that is
+        # missing or truncated (None: nothing saved yet, a new run)
+        from mmfeatdistill.utils import find_resumable_checkpoint
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -116,16 +137,76 @@ def add_rng_state_hook(cfg: Config) -> None:
     cfg.custom_hooks = hooks
 
 
-def main(argv: Optional[List[str]] = None) -> Runner:
-    """Build the Runner from the config and train. Returns the Runner."""
-    args = parse_args(argv)
-    cfg = load_config(args)
+def use_atomic_checkpoint_hook(cfg: Config) -> None:
+    """Put ``AtomicCheckpointHook`` (same arguments) in place of MMEngine's
+    plain ``CheckpointHook`` in ``default_hooks.checkpoint``, or where the
+    Runner would add its default one; a disabled (None) or custom hook is
+    left alone."""
+    from mmengine.hooks import CheckpointHook
+    hooks = cfg.get('default_hooks')
+    hooks = dict(hooks) if hooks is not None else {}
+    if 'checkpoint' not in hooks:
+        # the Runner's default: CheckpointHook(interval=1)
+        hooks['checkpoint'] = dict(type='mmfeatdistill.AtomicCheckpointHook',
+                                   interval=1)
+    elif isinstance(hooks['checkpoint'], dict) and \
+            hooks['checkpoint'].get('type') in PLAIN_CHECKPOINT_HOOKS + (
+                CheckpointHook, ):
+        hooks['checkpoint'] = dict(hooks['checkpoint'],
+                                   type='mmfeatdistill.AtomicCheckpointHook')
+    else:
+        return
+    cfg.default_hooks = hooks
+
+
+def checkpoints_trusted_by(cfg: Config, args: argparse.Namespace) -> bool:
+    """The user's opt-in to full unpickling: ``--trust-checkpoint`` or the
+    config's ``trust_checkpoints = True``."""
+    trusted = cfg.get('trust_checkpoints', False)
+    if not isinstance(trusted, bool):
+        raise TypeError(f'trust_checkpoints must be True or False, got '
+                        f'{trusted!r}')
+    return bool(getattr(args, 'trust_checkpoint', False)) or trusted
+
+
+def build_runner(cfg: Config, args: argparse.Namespace) -> 'Runner':
+    """Apply the training arguments and our hooks, then build the Runner
+    (which loads the teacher). Call inside :func:`trust_checkpoints` with
+    :func:`checkpoints_trusted_by`."""
+    from mmengine.runner import Runner
     apply_train_args(cfg, args)
     add_rng_state_hook(cfg)
-    runner = Runner.from_cfg(cfg)
-    with trusted_checkpoint_loading():  # --resume / load_from on torch>=2.6
+    use_atomic_checkpoint_hook(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def main(argv: Optional[List[str]] = None) -> 'Runner':
+    """Build the Runner from the config and train. Returns the Runner."""
+    args = parse_args(argv)
+    from mmfeatdistill.utils import trust_checkpoints
+    cfg = load_config(args)
+    # the teacher (built with the Runner), load_from and --resume load
+    # weights-only unless the user trusts the files
+    with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
+        runner = build_runner(cfg, args)
         runner.train()
+        if args.test:
+            write_test_metrics(runner, runner.test())
     return runner
+
+
+def write_test_metrics(runner: 'Runner', metrics: dict) -> str:
+    """Write the test loop's metrics to ``WORK_DIR/test_metrics.json``
+    (rank 0); returns the path."""
+    import json
+
+    from mmengine.dist import is_main_process
+    path = osp.join(runner.work_dir, 'test_metrics.json')
+    if is_main_process():
+        with open(path, 'w') as f:
+            json.dump({k: float(v) if isinstance(v, (int, float)) else v
+                       for k, v in metrics.items()}, f, indent=1)
+    return path
 
 
 if __name__ == '__main__':

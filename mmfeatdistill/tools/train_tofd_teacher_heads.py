@@ -4,29 +4,24 @@ which the TOFD distillation config loads as ``teacher_ckpt``."""
 import os.path as osp
 from typing import List, Optional
 
-import torch
-from mmengine.runner import Runner
-
-from mmfeatdistill.tools.train import (add_rng_state_hook,
-                                       apply_train_args, load_config,
-                                       parse_args)
-from mmfeatdistill.utils import trusted_checkpoint_loading, unwrap_model
+from mmfeatdistill.tools.train import (build_runner, checkpoints_trusted_by,
+                                       load_config, parse_args)
+from mmfeatdistill.utils import atomic_save, trust_checkpoints, unwrap_model
 
 
 def main(argv: Optional[List[str]] = None) -> str:
-    """Train, then write ``<work_dir>/teacher_with_heads.pth`` (rank 0).
+    """Train, then write ``<work_dir>/teacher_with_heads.pth`` (rank 0,
+    atomically: a killed run never leaves a truncated file there).
     Returns its path."""
     args = parse_args(argv)
     cfg = load_config(args)
-    apply_train_args(cfg, args)
-    add_rng_state_hook(cfg)
-    runner = Runner.from_cfg(cfg)
-    with trusted_checkpoint_loading():
+    with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
+        runner = build_runner(cfg, args)
         runner.train()
     model = unwrap_model(runner.model)
     out = osp.join(cfg.work_dir, 'teacher_with_heads.pth')
     if runner.rank == 0:
-        torch.save(model.teacher_checkpoint(), out)
+        atomic_save(model.teacher_checkpoint(), out)
         runner.logger.info(f'teacher checkpoint with TOFD heads: {out}')
     return out
 

@@ -1,69 +1,75 @@
-"""The config presets return consistent model blocks, and configs that call
-them load, dump and reload like any other config."""
+"""The config presets return consistent model blocks with their hooks, and
+configs that call them load, dump and reload like any other config."""
+import glob
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from mmfeatdistill.presets import (nd_kdpp_distiller, nd_kdpp_hooks,
-                                   ofd_distiller, pefd_distiller,
+from mmfeatdistill.presets import (Method, nd, ofd, pefd, position,
                                    resnet_block_bns, resnet_preact_positions,
-                                   tofd_distiller, tofd_temperature_hook)
-from tests.helpers import config_path
+                                   tofd)
+from tests.helpers import CONFIGS, config_path
 
 PAIR = dict(teacher=dict(type='T'), student=dict(type='S'),
             teacher_ckpt='teacher.pth')
 
 
-def _recorder(source: str) -> dict:
-    return dict(type='ModuleOutputRecorder', source=source)
-
-
-def _ofd(**kwargs) -> dict:
+def _ofd(**kwargs) -> Method:
     args = dict(
-        student_positions=[_recorder('s.a'), _recorder('s.b'),
-                           _recorder('s.c')],
-        teacher_positions=[_recorder('t.a'), _recorder('t.b'),
-                           _recorder('t.c')],
+        student_positions=[position('s.a'), position('s.b'),
+                           position('s.c')],
+        teacher_positions=[position('t.a'), position('t.b'),
+                           position('t.c')],
         student_channels=[8, 16, 32], teacher_channels=[16, 32, 64],
         teacher_bns=['t.bn_a', None, 't.bn_c'], alpha=1e-3)
     args.update(kwargs)
-    return ofd_distiller(**PAIR, **args)
+    return ofd(**PAIR, **args)
 
 
-def _nd(student_dim: int) -> dict:
-    return nd_kdpp_distiller(**PAIR, student_dim=student_dim, teacher_dim=64,
-                             class_means='means.pth', kd_tau=4.0,
-                             kd_weight=1.0, nd_weight=2.0)
+def _nd(student_channels: int, **kwargs) -> Method:
+    kwargs.setdefault('kd', dict(tau=4.0, weight=1.0, warmup=20))
+    return nd(**PAIR, student_channels=student_channels,
+              teacher_channels=64, nd_weight=2.0, **kwargs)
 
 
-def _tofd(**kwargs) -> dict:
-    return tofd_distiller(**PAIR, student_stages=['s.l1', 's.l2'],
-                          teacher_stages=['t.l1', 't.l2'], num_classes=10,
-                          **kwargs)
+def _tofd(**kwargs) -> Method:
+    return tofd(**PAIR, student_stages=['s.l1', 's.l2'],
+                teacher_stages=['t.l1', 't.l2'], num_classes=10, **kwargs)
 
 
 ALL_PRESETS = {
     'ofd': _ofd,
+    'ofd_warmup': lambda: _ofd(connector_warmup=dict(warmup_iters=5)),
     'tofd': _tofd,
-    'pefd': lambda: pefd_distiller(**PAIR, student_dim=32, teacher_dim=64),
+    'pefd': lambda: pefd(**PAIR, student_channels=32, teacher_channels=64),
+    'pefd_maps': lambda: pefd(
+        **PAIR, positions=[position('neck', k) for k in range(3)],
+        student_channels=[8, 16, 32], teacher_channels=64, dense=True),
     'nd_transform': lambda: _nd(32),
     'nd_same_width': lambda: _nd(64),
-    'nd_dense': lambda: nd_kdpp_distiller(
-        **PAIR, student_dim=32, teacher_dim=64, class_means='means.pth',
-        kd_tau=1.0, kd_weight=1.0, nd_weight=1.0, dense=True),
+    'nd_pixel': lambda: _nd(32, rows='pixel'),
+    'nd_anchor': lambda: nd(
+        **PAIR, rows='anchor', positions=[position('neck', k)
+                                          for k in range(3)],
+        student_channels=[8, 64, 16], teacher_channels=64),
 }
 
 
 @pytest.mark.parametrize('name', sorted(ALL_PRESETS))
 def test_mappings_reference_existing_parts(name):
-    """Every mapping names a defined loss, recorder and connector."""
-    model = ALL_PRESETS[name]()
+    """Every mapping and schedule names a defined loss, recorder and
+    connector; every connector is used; hooks are configs."""
+    method = ALL_PRESETS[name]()
+    assert isinstance(method, Method)
+    model, hooks = method
     assert model['type'] == 'FeatureDistiller'
     assert model['teacher'] == PAIR['teacher']
     assert model['student'] == PAIR['student']
     assert model['teacher_ckpt'] == 'teacher.pth'
+    assert '_delete_' not in model
     assert set(model['loss_forward_mappings']) == set(model['distill_losses'])
+    assert set(model.get('schedules', {})) <= set(model['distill_losses'])
     used_connectors = set()
     for loss_name, mapping in model['loss_forward_mappings'].items():
         for arg, spec in mapping.items():
@@ -77,18 +83,30 @@ def test_mappings_reference_existing_parts(name):
                 used_connectors.add(spec['connector'])
     # no connector is defined and never used (it would get no gradient)
     assert used_connectors == set(model['connectors'])
+    assert all(isinstance(h, dict) and 'type' in h for h in hooks)
+
+
+def test_replace_base_and_caller_hooks():
+    model, hooks = _ofd(replace_base=True, hooks=[dict(type='X')])
+    assert model['_delete_'] is True
+    assert hooks == [dict(type='X')]
+    _, hooks = _ofd(connector_warmup=dict(warmup_epochs=1, lr_mult=5.0),
+                    hooks=[dict(type='X')])
+    assert hooks == [dict(type='X'), dict(type='ConnectorWarmupHook',
+                                          warmup_epochs=1, lr_mult=5.0)]
 
 
 def test_ofd_default_layer_weights_and_names():
-    model = _ofd()
+    model, hooks = _ofd()
+    assert hooks == []
     weights = {k: v['loss_weight'] for k, v in model['distill_losses'].items()}
     # OFD: 1 / 2 ** (N - 1 - i), deepest position weighted 1, times alpha
     assert weights == pytest.approx({'loss_ofd_stage1': 0.25e-3,
                                      'loss_ofd_stage2': 0.5e-3,
                                      'loss_ofd_stage3': 1e-3})
     assert list(model['student_recorders']) == ['stage1', 'stage2', 'stage3']
-    assert model['student_recorders']['stage2'] == _recorder('s.b')
-    assert model['teacher_recorders']['stage3'] == _recorder('t.c')
+    assert model['student_recorders']['stage2'] == position('s.b')
+    assert model['teacher_recorders']['stage3'] == position('t.c')
     assert model['connectors']['s_stage1'] == dict(
         type='OFDStudentConnector', in_channels=8, out_channels=16)
     assert model['connectors']['t_stage2'] == dict(
@@ -98,7 +116,7 @@ def test_ofd_default_layer_weights_and_names():
 
 
 def test_ofd_custom_weights_and_names():
-    model = _ofd(layer_weights=[1, 1, 2], position_names=['a', 'b', 'c'])
+    model, _ = _ofd(layer_weights=[1, 1, 2], position_names=['a', 'b', 'c'])
     assert model['distill_losses']['loss_ofd_c']['loss_weight'] == 2e-3
     assert model['loss_forward_mappings']['loss_ofd_a']['s_feature'] == dict(
         from_student=True, recorder='a', connector='s_a')
@@ -108,7 +126,7 @@ def test_ofd_length_mismatch_names_the_lists():
     with pytest.raises(ValueError) as err:
         _ofd(teacher_channels=[16, 32])
     message = str(err.value)
-    assert 'ofd_distiller' in message
+    assert 'ofd' in message
     assert 'teacher_channels: 2' in message
     assert 'student_channels: 3' in message
     with pytest.raises(ValueError, match='layer_weights: 2'):
@@ -132,8 +150,20 @@ def test_resnet_positions_and_bns():
         'backbone.layer2.3.bn3']
 
 
-def test_tofd_heads_losses_and_temperature_hook():
-    model = _tofd()
+def test_positions_share_one_recorder_per_source():
+    """Several items of one recorded tuple (an SSD neck's levels) read one
+    recorder: the tuple is recorded (cloned) once."""
+    model, _ = ALL_PRESETS['pefd_maps']()
+    assert model['student_recorders'] == {'0': position('neck')}
+    assert [m['s_feature']['index'] for m in
+            model['loss_forward_mappings'].values()] == [0, 1, 2]
+    assert {m['t_feature']['recorder'] for m in
+            model['loss_forward_mappings'].values()} == {'0'}
+
+
+def test_tofd_heads_losses_and_temperature_schedule():
+    model, hooks = _tofd()
+    assert hooks == []
     assert sorted(model['distill_losses']) == sorted(
         f'loss_tofd_{kind}{k}' for kind in ('feat', 'ce', 'kd', 'orth')
         for k in (1, 2))
@@ -142,90 +172,130 @@ def test_tofd_heads_losses_and_temperature_hook():
     s_head = model['connectors']['s_head2']
     assert s_head['stage_index'] == 1 and s_head['link_to'] == 't.l2'
     assert model['connectors']['t_head1']['from_teacher_ckpt'] is True
-    assert 'dense' not in s_head
-    hook = tofd_temperature_hook(2)
-    assert hook['loss_names'] == ['loss_tofd_kd1', 'loss_tofd_kd2']
-    assert set(hook['loss_names']) <= set(model['distill_losses'])
-    assert (hook['start'], hook['delta'], hook['by_epoch']) == (1.0, 3.0,
-                                                                True)
+    assert 'dense' not in s_head and 'stage_channels' not in s_head
+    # T rises 1 -> 4 over the run on every head's soft targets
+    assert model['schedules'] == {
+        f'loss_tofd_kd{k}': dict(temperature=dict(
+            type='LinearRamp', start=1.0, end=4.0, by_epoch=True))
+        for k in (1, 2)}
     with pytest.raises(ValueError, match='teacher_stages: 1'):
-        tofd_distiller(**PAIR, student_stages=['a', 'b'],
-                       teacher_stages=['c'], num_classes=3)
+        tofd(**PAIR, student_stages=['a', 'b'], teacher_stages=['c'],
+             num_classes=3)
 
 
-def test_tofd_dense_and_loss_options():
-    model = _tofd(dense=True, ce_loss=dict(ignore_index=255),
-                  kd_loss=dict(multi_label=True))
+def test_tofd_dense_widths_and_loss_options():
+    model, _ = _tofd(dense=True, ce_loss=dict(ignore_index=255),
+                     kd_loss=dict(multi_label=True), by_epoch=False,
+                     student_channels=[4, 8], teacher_channels=[16, 32])
     assert model['connectors']['s_head1']['dense'] is True
     assert model['connectors']['t_head2']['dense'] is True
+    assert model['connectors']['s_head1']['stage_channels'] == [4, 8]
+    assert model['connectors']['s_head1']['link_channels'] == 32
+    assert model['connectors']['t_head1']['stage_channels'] == [16, 32]
     assert model['distill_losses']['loss_tofd_ce1']['ignore_index'] == 255
     assert model['distill_losses']['loss_tofd_kd2']['multi_label'] is True
+    assert model['schedules']['loss_tofd_kd1']['temperature'][
+        'by_epoch'] is False
+    with pytest.raises(ValueError, match='student_channels: 3'):
+        _tofd(student_channels=[1, 2, 3])
 
 
-def test_nd_transform_only_when_widths_differ():
-    with_transform = _nd(32)
-    assert with_transform['connectors']['transform'] == dict(
+def test_nd_transform_only_when_widths_differ_and_kd_warmup():
+    model, hooks = _nd(32)
+    assert model['connectors']['transform'] == dict(
         type='EmbeddingTransformConnector', in_channels=32, out_channels=64)
-    assert with_transform['loss_forward_mappings']['loss_nd']['s_feature'][
+    assert model['loss_forward_mappings']['loss_nd']['s_feature'][
         'connector'] == 'transform'
-    same = _nd(64)
+    assert hooks == [dict(type='ClassMeansHook')]
+    assert model['schedules'] == dict(loss_kd=dict(loss_weight=dict(
+        type='LinearRamp', start=0.0, length=20, by_epoch=True)))
+    same, _ = _nd(64)
     assert 'transform' not in same['connectors']
     assert 'connector' not in same['loss_forward_mappings']['loss_nd'][
         's_feature']
-    hooks = nd_kdpp_hooks(20)
-    assert hooks[0]['loss_names'] == 'loss_nd'
-    assert hooks[1]['loss_names'] == ['loss_kd']
-    assert hooks[1]['warmup_epochs'] == 20
+    alone, _ = nd(**PAIR, student_channels=64, teacher_channels=64)
+    assert set(alone['distill_losses']) == {'loss_nd'}
+    assert 'schedules' not in alone and 'logits' not in alone[
+        'student_recorders']
+    with pytest.raises(KeyError, match='kd takes tau, weight'):
+        _nd(32, kd=dict(tau=1.0))
+    with pytest.raises(ValueError, match='rows must be one of'):
+        _nd(32, rows='box')
+    with pytest.raises(ValueError, match="rows='anchor'\\) needs positions"):
+        _nd(32, rows='anchor')
 
 
-def test_nd_dense_uses_label_maps_and_per_pixel_parts():
-    model = nd_kdpp_distiller(
-        **PAIR, student_dim=32, teacher_dim=64, class_means='means.pth',
-        kd_tau=1.0, kd_weight=0.5, nd_weight=2.0,
-        feature_source='decode_head.sep_bottleneck',
-        logits_source='decode_head.conv_seg',
-        samples_source='decode_head.loss', dense=True, ignore_index=7)
+def test_nd_pixel_rows_use_label_maps_and_per_pixel_parts():
+    model, _ = nd(
+        **PAIR, student_channels=32, teacher_channels=64, nd_weight=2.0,
+        rows='pixel', kd=dict(tau=1.0, weight=0.5, warmup=1000,
+                              by_epoch=False),
+        class_means_dir='means', logits_source='decode_head.conv_seg',
+        samples_source='decode_head.loss', ignore_index=7)
     assert model['connectors'] == dict(
         labels=dict(type='GTSegMapConnector'),
         transform=dict(type='EmbeddingTransformConnector', in_channels=32,
                        out_channels=64, pool_maps=False))
     assert model['distill_losses']['loss_nd'] == dict(
         type='DenseNDLoss', ignore_index=7, loss_weight=2.0,
-        class_means='means.pth')
+        class_means=osp.join('means', 'loss_nd.pth'))
     assert model['distill_losses']['loss_kd']['loss_weight'] == 0.5
     # the decoder feature is a tensor: no item index, unlike a neck's tuple
     assert model['loss_forward_mappings']['loss_nd']['s_feature'] == dict(
         from_student=True, recorder='feat', connector='transform')
     assert model['loss_forward_mappings']['loss_nd']['t_feature'] == dict(
         from_student=False, recorder='feat')
+    assert model['student_recorders']['feat']['source'] == (
+        'decode_head.sep_bottleneck')
     assert model['student_recorders']['samples']['source'] == (
         'decode_head.loss')
     assert model['teacher_recorders']['logits']['source'] == (
         'decode_head.conv_seg')
+    assert model['schedules']['loss_kd']['loss_weight']['by_epoch'] is False
     # classification keeps the neck's first item and the class labels
-    cls = _nd(32)
+    cls, _ = _nd(32)
     assert cls['loss_forward_mappings']['loss_nd']['t_feature']['index'] == 0
     assert cls['connectors']['labels'] == dict(type='GTLabelConnector')
-    assert cls['distill_losses']['loss_nd']['type'] == 'NDLoss'
+    assert cls['distill_losses']['loss_nd'] == dict(type='NDLoss',
+                                                    loss_weight=2.0)
     assert 'pool_maps' not in cls['connectors']['transform']
 
 
-def test_nd_hooks_warmup_by_epochs_or_iterations():
-    assert nd_kdpp_hooks(kd_warmup_iters=1000)[1] == dict(
-        type='LossWeightWarmupHook', loss_names=['loss_kd'],
-        warmup_iters=1000)
-    assert 'warmup_iters' not in nd_kdpp_hooks(kd_warmup_epochs=5)[1]
-    with pytest.raises(ValueError, match='exactly one of kd_warmup_epochs'):
-        nd_kdpp_hooks()
-    with pytest.raises(ValueError, match='kd_warmup_iters=10'):
-        nd_kdpp_hooks(kd_warmup_epochs=1, kd_warmup_iters=10)
+def test_nd_anchor_rows_per_level():
+    model, hooks = ALL_PRESETS['nd_anchor']()
+    assert hooks == [dict(type='ClassMeansHook')]
+    assert sorted(model['distill_losses']) == ['loss_nd0', 'loss_nd1',
+                                               'loss_nd2']
+    assert all(loss['type'] == 'AnchorNDLoss' and loss['loss_weight'] ==
+               pytest.approx(1 / 3)
+               for loss in model['distill_losses'].values())
+    # transforms only where the widths differ, labels per level
+    assert sorted(c for c in model['connectors'] if 'transform' in c) == [
+        'transform0', 'transform2']
+    assert model['connectors']['labels1'] == dict(
+        type='AnchorLabelsConnector', level=1)
+    assert model['student_recorders']['targets'] == dict(
+        type='MethodOutputRecorder', source='bbox_head.get_targets')
+    assert model['loss_forward_mappings']['loss_nd2']['labels'] == dict(
+        from_student=True, recorder='targets', connector='labels2')
 
 
-def test_pefd_defaults():
-    model = pefd_distiller(**PAIR, student_dim=32, teacher_dim=64)
+def test_pefd_defaults_and_maps():
+    model, hooks = pefd(**PAIR, student_channels=32, teacher_channels=64)
+    assert hooks == []
     assert model['distill_losses']['loss_pefd']['loss_weight'] == 25.0
     assert model['connectors']['projector']['num_projectors'] == 3
+    assert model['connectors']['projector']['pool_maps'] is True
     assert model['teacher_norm_eval'] is True
+    assert model['loss_forward_mappings']['loss_pefd']['t_feature'] == dict(
+        from_student=False, recorder='feat', index=0)
+    maps, _ = ALL_PRESETS['pefd_maps']()
+    assert sorted(maps['distill_losses']) == ['loss_pefd_0', 'loss_pefd_1',
+                                              'loss_pefd_2']
+    assert maps['distill_losses']['loss_pefd_1']['loss_weight'] == \
+        pytest.approx(25 / 3)
+    assert maps['connectors']['projector_2']['in_channels'] == 32
+    assert maps['connectors']['projector_2']['pool_maps'] is False
 
 
 @pytest.mark.parametrize('rel', [
@@ -240,3 +310,22 @@ def test_config_with_preset_dumps_and_reloads(rel, tmp_path):
     dumped = osp.join(tmp_path, 'dumped.py')
     cfg.dump(dumped)
     assert Config.fromfile(dumped).model.to_dict() == cfg.model.to_dict()
+
+
+PRESET_NAMES = ('loss_ofd_', 'loss_tofd_', 'loss_pefd', 'loss_nd', 's_head',
+                't_head', 'loss_kd')
+
+
+@pytest.mark.parametrize(
+    'path', sorted(glob.glob(osp.join(CONFIGS, '*', '*.py'))),
+    ids=lambda p: osp.relpath(p, CONFIGS))
+def test_configs_do_not_patch_preset_names(path):
+    """No config refers to a name a preset invented (loss, connector or
+    hook names): configs call the preset with arguments instead."""
+    text = open(path).read()
+    if 'mmfeatdistill.presets' not in text:
+        return
+    code = '\n'.join(line for line in text.splitlines()
+                     if not line.lstrip().startswith('#'))
+    found = [name for name in PRESET_NAMES if name in code]
+    assert not found, f'{osp.relpath(path, CONFIGS)} names {found}'

@@ -54,7 +54,7 @@ def test_shape_mismatch_names_loss_recorders_and_shapes(tmp_path):
 def test_unknown_recorder_path_lists_close_matches(tmp_path):
     cfg = _model_cfg(tmp_path)
     cfg.student_recorders.stage4.source = 'backbone.layr4'
-    with pytest.raises(Exception, match=r"backbone\.layr4.*backbone\.layer4"):
+    with pytest.raises(KeyError, match=r"backbone\.layr4.*backbone\.layer4"):
         MODELS.build(cfg)
 
 
@@ -64,6 +64,6 @@ def test_teacher_checkpoint_with_wrong_keys_is_refused(tmp_path):
     state['state_dict'].pop('backbone.conv1.weight')
     state['state_dict']['extra.weight'] = torch.zeros(1)
     torch.save(state, cfg.teacher_ckpt)
-    with pytest.raises(Exception, match=r'missing.*backbone\.conv1\.weight'
+    with pytest.raises(KeyError, match=r'missing.*backbone\.conv1\.weight'
                        r'.*unexpected.*extra\.weight'):
         MODELS.build(cfg)

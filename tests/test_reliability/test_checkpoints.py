@@ -54,7 +54,7 @@ def test_save_best_and_nothing_modified(tmp_path):
     Runner.from_cfg(cfg).train()
     best = glob.glob(osp.join(cfg.work_dir, 'best_accuracy_top1_iter_*.pth'))
     assert len(best) == 1
-    state = torch.load(best[0], weights_only=False)['state_dict']
+    state = torch.load(best[0], weights_only=True)['state_dict']
     assert any(k.startswith('connectors.') for k in state)
     assert (_tree_digest(data_root), open(ckpt, 'rb').read()) == before
 
@@ -70,6 +70,6 @@ def test_interrupted_run_leaves_last_checkpoint_loadable(tmp_path):
     assert open(osp.join(cfg.work_dir, 'last_checkpoint')).read().strip() \
         .endswith('iter_2.pth')
     state = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'),
-                       weights_only=False)
+                       weights_only=True)
     assert state['meta']['iter'] == 2
     runner.model.load_state_dict(state['state_dict'])

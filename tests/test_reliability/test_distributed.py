@@ -3,7 +3,6 @@ config for a few iterations and finish cleanly; rank 0 alone writes the
 checkpoint; the first step's losses equal a single-process run's with the
 same global batch."""
 import json
-import math
 import os
 import os.path as osp
 import subprocess
@@ -55,7 +54,8 @@ def assert_first_step_equal(distributed: list, single: dict,
                             distill_losses: dict) -> None:
     """Every loss of the single-process step equals the ranks' mean; a
     ``FrobeniusDistanceLoss`` (TOFD's ``||S - T||_F`` over the batch, neither
-    averaged nor squared) is the root of the ranks' summed squares."""
+    averaged nor squared) is the global batch's norm on every rank (its
+    cross-process sum of squares)."""
     assert {r['weights'] for r in distributed} == {single['weights']}
     together = sum((r['sample_idx'] for r in distributed), [])
     assert sorted(together) == sorted(single['sample_idx'])
@@ -67,9 +67,10 @@ def assert_first_step_equal(distributed: list, single: dict,
     for key in sorted(keys - {'loss'}):
         local = [r['losses'][key] for r in distributed]
         if distill_losses.get(key, {}).get('type') == 'FrobeniusDistanceLoss':
-            combined = math.sqrt(sum(v * v for v in local))
-        else:
-            combined = sum(local) / len(local)
+            for value in local:
+                assert value == pytest.approx(
+                    single['losses'][key], rel=1e-4, abs=1e-5), (key, local)
+        combined = sum(local) / len(local)
         assert combined == pytest.approx(
             single['losses'][key], rel=1e-4, abs=1e-5), (key, local, single)
     parts = sum(v for k, v in single['losses'].items() if k != 'loss')

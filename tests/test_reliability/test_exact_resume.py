@@ -7,8 +7,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfeatdistill.tools.train import add_rng_state_hook
-from mmfeatdistill.utils import trusted_checkpoint_loading
+from mmfeatdistill.tools.train import (add_rng_state_hook,
+                                       use_atomic_checkpoint_hook)
 from tests.helpers import (config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, save_teacher_with_heads,
                            save_trained_like_teacher)
@@ -44,12 +44,12 @@ def test_resume_equals_uninterrupted_run(method, tmp_path):
         cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                             interval=2, by_epoch=False)
         add_rng_state_hook(cfg)  # as tools/train.py does
+        use_atomic_checkpoint_hook(cfg)
         if resume_from:
             cfg.resume = True
             cfg.load_from = resume_from
         runner = Runner.from_cfg(cfg)
-        with trusted_checkpoint_loading():
-            runner.train()
+        runner.train()  # resumes weights-only: no opt-in needed
         state = runner.model.state_dict()
         return {k: v.clone() for k, v in state.items()
                 if not k.startswith('teacher.')}

@@ -1,6 +1,7 @@
 """tools/compute_class_means.py on generated Fashion-MNIST: per-class means
 of the teacher's penultimate embedding computed directly, and the checks of
 a file that does not fit the run."""
+import io
 import os.path as osp
 
 import numpy as np
@@ -8,10 +9,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmfeatdistill.registry import MODELS
+from mmfeatdistill.engine.hooks import ClassMeansHook
+from mmfeatdistill.engine.statistics import one_pass_dataloader
+from mmfeatdistill.models.losses.nd_class_means import (ClassMeansMismatch,
+                                                        check_class_means,
+                                                        read_class_means,
+                                                        save_class_means)
 from mmfeatdistill.tools.compute_class_means import main
-from mmfeatdistill.utils import (load_class_means, resolve_model_cfg,
-                                 save_class_means)
 from tests.helpers import (config_path, make_fake_fashion_mnist,
                            save_model_checkpoint)
 
@@ -67,30 +71,61 @@ def test_mismatched_file_is_a_clear_error(setup):
     tmp_path, data_root, ckpt, teacher, opts = setup
     out = str(tmp_path / 'means.pth')
     main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
-    good = torch.load(out, weights_only=True)
-    classes = good['classes']
+    good = read_class_means(out)
+    classes, fingerprint = good['classes'], good['teacher_fingerprint']
     # other classes
     save_class_means(out, good['class_means'], good['counts'],
-                     ['a', 'b'] + classes[2:], good['teacher_hash'])
-    with pytest.raises(ValueError, match='classes: file has 10 .a, b'):
+                     ['a', 'b'] + classes[2:], fingerprint)
+    with pytest.raises(ClassMeansMismatch,
+                       match='classes: file has 10 .a, b'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     # other embedding size
     save_class_means(out, torch.zeros(10, 64), good['counts'], classes,
-                     good['teacher_hash'])
-    with pytest.raises(ValueError, match='embedding size: file 64, teacher '
-                       'feature 256'):
+                     fingerprint)
+    with pytest.raises(ClassMeansMismatch, match='embedding size: file 64, '
+                       'teacher feature 256'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
-    # another teacher checkpoint
+    # another teacher
     save_class_means(out, good['class_means'], good['counts'], classes,
                      'f' * 64)
-    with pytest.raises(ValueError, match='another teacher checkpoint'):
+    with pytest.raises(ClassMeansMismatch, match='other teacher weights'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     # the fitting file loads
     save_class_means(out, good['class_means'], good['counts'], classes,
-                     good['teacher_hash'])
-    assert torch.equal(load_class_means(out, classes, 256,
-                                        good['teacher_hash']),
-                       good['class_means'])
+                     fingerprint)
+    assert torch.equal(
+        check_class_means(out, read_class_means(out), classes, 256,
+                          fingerprint), good['class_means'])
+
+
+def test_truncated_file_is_named_and_recomputed(setup, capfd):
+    """A file cut short by a kill is named in a warning and recomputed by
+    the hook (not an unexplained OSError on every later run)."""
+    tmp_path, data_root, ckpt, teacher, opts = setup
+    out = str(tmp_path / 'means.pth')
+    main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
+    good = open(out, 'rb').read()
+    open(out, 'wb').write(good[:len(good) // 3])
+    with pytest.raises(OSError, match=f'{out} cannot be read'):
+        read_class_means(out)
+    capfd.readouterr()
+    main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
+    logged = ''.join(capfd.readouterr())
+    assert f'{out} cannot be read' in logged
+    assert 'Recomputing it' in logged
+    assert torch.equal(read_class_means(out)['class_means'],
+                       torch.load(io.BytesIO(good),
+                                  weights_only=True)['class_means'])
+
+
+def test_default_file_goes_into_the_work_dir(setup):
+    """Without a class_means path the hook writes WORK_DIR/class_means/
+    <loss>.pth, so runs of one config never share a file by accident."""
+    tmp_path, data_root, ckpt, teacher, opts = setup
+    path = main([ND_CFG, '--no-progress', '--cfg-options', *opts])
+    assert path == osp.join(str(tmp_path / 'work'), 'class_means',
+                            'loss_nd.pth')
+    assert osp.isfile(path)
 
 
 def _dense_runner(rel_config, tmp_path, teacher=None):
@@ -119,14 +154,11 @@ def test_segmentation_class_means_at_label_resolution(tmp_path):
     skipped) — recomputed here with an explicit upsampling."""
     import torch.nn.functional as F
 
-    from mmfeatdistill.utils import (class_means_for_runner,
-                                     one_pass_dataloader)
     runner = _dense_runner('nd/nd-kdpp_deeplabv3plus-r101_r18_voc12aug.py',
                            tmp_path)
-    class_means_for_runner(runner, progress=False)
+    files = ClassMeansHook(progress=False).install(runner)
     model = runner.model
-    data = torch.load(model.distill_losses['loss_nd'].class_means_path,
-                      weights_only=True)
+    data = torch.load(files['loss_nd'], weights_only=True)
     teacher = model.teacher.eval()
     sums = torch.zeros(21, 512, dtype=torch.float64)
     counts = torch.zeros(21, dtype=torch.float64)
@@ -158,19 +190,16 @@ def test_detection_class_means_at_positive_anchors(tmp_path):
     """Per-anchor means of level 0: the teacher's neck map at the positions
     of the anchors that the student head's assigner matched, recomputed
     here with mmdet's own anchor and target functions."""
-    from mmfeatdistill.utils import (class_means_for_runner,
-                                     one_pass_dataloader)
     runner = _dense_runner('nd/nd_ssd300_ssd300-r18_voc0712.py', tmp_path)
-    with pytest.warns(UserWarning, match='have no row'):
-        class_means_for_runner(runner, progress=False)
+    with pytest.warns(UserWarning, match='have no anchor'):
+        files = ClassMeansHook(progress=False).install(runner)
     model = runner.model
-    paths = [model.distill_losses[f'loss_nd{k}'].class_means_path
-             for k in range(6)]
+    paths = [files[f'loss_nd{k}'] for k in range(6)]
     assert len(set(paths)) == 6 and all(osp.isfile(p) for p in paths)
     config_paths = [
         Config.fromfile(config_path('nd/nd_ssd300_ssd300-r18_voc0712.py'))
         .model.distill_losses[f'loss_nd{k}'].class_means for k in range(6)]
-    assert all(p.endswith(f'_level{k}.pth')
+    assert all(p.endswith(f'loss_nd{k}.pth')
                for k, p in enumerate(config_paths))
     data = torch.load(paths[0], weights_only=True)
     student, teacher = model.student.eval(), model.teacher.eval()

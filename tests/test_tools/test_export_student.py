@@ -28,7 +28,7 @@ def test_export_round_trip(tmp_path):
     export_student.main([distill_ckpt, out])
     assert open(distill_ckpt, 'rb').read() == before, 'input modified'
 
-    exported = torch.load(out, map_location="cpu", weights_only=False)
+    exported = torch.load(out, map_location="cpu", weights_only=True)
     keys = exported['state_dict'].keys()
     assert not any(k.startswith(('teacher', 'connectors', 'student.'))
                    for k in keys)
@@ -54,3 +54,15 @@ def test_export_refuses_other_checkpoints(tmp_path):
         export_student.main([path, str(tmp_path / 'out.pth')])
     with pytest.raises(ValueError, match='overwrite'):
         export_student.main([path, path])
+
+
+def test_export_checkpoint_without_meta(tmp_path):
+    path = str(tmp_path / 'no_meta.pth')
+    torch.save({'state_dict': {'student.w': torch.ones(1)}, 'meta': None},
+               path)
+    out = str(tmp_path / 'out.pth')
+    export_student.main([path, out])
+    exported = torch.load(out, weights_only=True)
+    assert torch.equal(exported['state_dict']['w'], torch.ones(1))
+    assert exported['meta'] == {
+        'exported_by': 'mmfeatdistill.tools.export_student'}

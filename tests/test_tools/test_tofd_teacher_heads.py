@@ -1,14 +1,12 @@
 """TOFD's teacher-head step on generated data, the distillation's check that
 the heads are there, the temperature schedule and the export."""
 import os.path as osp
-import types
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfeatdistill.engine.hooks import TemperatureScheduleHook
 from mmfeatdistill.models.connectors import TOFDAuxHead
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.tools import export_student
@@ -92,16 +90,3 @@ def test_tofd_distillation_runs_and_exports_student_only(heads_ckpt,
     export_student.main([osp.join(cfg.work_dir, 'iter_2.pth'), exported])
     keys = torch.load(exported, weights_only=False)['state_dict'].keys()
     assert keys == runner.model.student.state_dict().keys()
-
-
-def test_temperature_schedule_first_and_last_epoch():
-    hook = TemperatureScheduleHook(['loss_kd1'])
-    assert hook.temperature(0, 250) == pytest.approx(1 + 3 / 250)
-    assert hook.temperature(249, 250) == pytest.approx(4.0)
-    from mmfeatdistill.models.losses import SoftCrossEntropyLoss
-    loss = SoftCrossEntropyLoss()
-    runner = types.SimpleNamespace(
-        model=types.SimpleNamespace(distill_losses={'loss_kd1': loss}),
-        epoch=9, max_epochs=10)
-    hook.before_train_epoch(runner)
-    assert loss.temperature == pytest.approx(4.0)

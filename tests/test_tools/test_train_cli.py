@@ -60,8 +60,13 @@ def test_train_resume_and_test_scripts(setup):
                 *_short_options(data_root, ckpt, 2)])
     assert 'Load checkpoint from' in out or 'resumed' in out.lower()
     assert osp.exists(osp.join(work, 'epoch_2.pth'))
+    # Runner checkpoints load weights-only; last_checkpoint names the
+    # newest, written atomically (no temporary file left)
     assert torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu',
-                      weights_only=False)['meta']['epoch'] == 2
+                      weights_only=True)['meta']['epoch'] == 2
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        assert f.read().strip() == osp.join(work, 'epoch_2.pth')
+    assert not [n for n in os.listdir(work) if n.endswith('.partial')]
     out = _run([sys.executable, 'tools/test.py', KD_CFG,
                 osp.join(work, 'epoch_2.pth'), '--work-dir', work,
                 '--cfg-options', *_short_options(data_root, ckpt, 2)])

@@ -25,3 +25,12 @@ student = dict(
               out_channels=(128, 256, 512, 256, 256, 256),
               l2_norm_scale=None),
     bbox_head=dict(in_channels=(128, 256, 512, 256, 256, 256)))
+# widths of the 6 maps the neck hands to the head
+student_channels = [128, 256, 512, 256, 256, 256]
+teacher_channels = [512, 1024, 512, 256, 256, 256]
+# mmdet's NumClassCheckHook would compare the COCO teacher's 80 classes with
+# VOC's 20; SSDPredictFixHook makes mmdet 3.3.0's SSD predict (validation)
+task_hooks = [
+    dict(type='SSDPredictFixHook'),
+    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
+]

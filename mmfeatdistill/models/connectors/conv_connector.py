@@ -6,6 +6,7 @@ from mmcv.cnn import ConvModule
 
 from mmfeatdistill.registry import MODELS
 from .base_connector import BaseConnector
+from .utils import check_channels
 
 
 @MODELS.register_module()
@@ -26,9 +27,11 @@ class ConvConnector(BaseConnector):
                  act_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        self.in_channels = in_channels
         self.conv = ConvModule(
             in_channels, out_channels, kernel_size,
             padding=kernel_size // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        check_channels(self, feature, self.in_channels)
         return self.conv(feature)

@@ -1,4 +1,5 @@
 """ND's embedding transform for students narrower than the teacher."""
+import warnings
 from typing import Optional
 
 import torch
@@ -6,6 +7,7 @@ from torch import nn
 
 from mmfeatdistill.registry import MODELS
 from .base_connector import BaseConnector
+from .utils import check_channels, linear_map, pool_maps
 
 
 @MODELS.register_module()
@@ -31,6 +33,7 @@ class EmbeddingTransformConnector(BaseConnector):
                  dropout: float = 0.5, pool_maps: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        self.in_channels = in_channels
         self.pool_maps = pool_maps
         self.bn = nn.BatchNorm1d(in_channels)
         self.dropout = nn.Dropout(dropout)
@@ -39,13 +42,28 @@ class EmbeddingTransformConnector(BaseConnector):
     def init_weights(self) -> None:
         """PyTorch's default init (kept from construction)."""
 
+    def _normalise(self, feature: torch.Tensor) -> torch.Tensor:
+        """BN over the batch (and positions of a map). A training batch
+        with a single row (a last batch of one sample) has no batch
+        statistics: it is normalised with the running statistics instead
+        of stopping the run (BatchNorm1d would raise)."""
+        rows = feature.flatten(2) if feature.dim() == 4 else feature
+        single = self.training and rows.shape[0] * (
+            rows.shape[2] if rows.dim() == 3 else 1) == 1
+        if single:
+            warnings.warn(
+                f'{type(self).__name__}: a training batch of one row; its BN '
+                f'uses the running statistics for this batch (set '
+                f'drop_last=True in the train dataloader to avoid it).')
+            self.bn.eval()
+        try:
+            out = self.bn(rows)
+        finally:
+            if single:
+                self.bn.train()
+        return out.view_as(feature)
+
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
-        if feature.dim() == 4:
-            if self.pool_maps:
-                feature = feature.mean(dim=(2, 3))
-            else:
-                b, c, h, w = feature.shape
-                rows = feature.permute(0, 2, 3, 1).reshape(-1, c)
-                out = self.fc(self.dropout(self.bn(rows)))
-                return out.reshape(b, h, w, -1).permute(0, 3, 1, 2)
-        return self.fc(self.dropout(self.bn(feature)))
+        check_channels(self, feature, self.in_channels)
+        feature = pool_maps(feature, self.pool_maps)
+        return linear_map(self.fc, self.dropout(self._normalise(feature)))

@@ -12,6 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmfeatdistill.registry import MODELS
 from ..recorders import get_submodule_or_explain
 from .base_connector import BaseConnector
+from .utils import check_channels
 
 
 @MODELS.register_module()
@@ -91,7 +92,7 @@ class OFDTeacherConnector(BaseConnector):
         return torch.from_numpy(margin).float().view(1, -1, 1, 1)
 
     def prepare(self, student: nn.Module, teacher: nn.Module,
-                teacher_ckpt: Optional[str] = None) -> None:
+                teacher_checkpoint: Optional[dict] = None) -> None:
         """Fill the margin from the teacher's BN named by ``bn``."""
         if self.bn is None:
             return
@@ -120,6 +121,7 @@ class OFDTeacherConnector(BaseConnector):
         self.margin.copy_(estimate.float().view(1, -1, 1, 1))
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        check_channels(self, feature, self.channels, 'channels')
         if self.bn is None and self.training:
             self._update_running_margin(feature)
         margin = self.margin.to(feature.dtype)
@@ -159,4 +161,5 @@ class OFDStudentConnector(BaseConnector):
         nn.init.zeros_(self.bn.bias)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        check_channels(self, feature, self.conv.in_channels)
         return self.bn(self.conv(feature))

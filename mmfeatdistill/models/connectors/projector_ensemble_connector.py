@@ -2,11 +2,11 @@
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from mmfeatdistill.registry import MODELS
 from .base_connector import BaseConnector
+from .utils import check_channels, linear_map, pool_maps
 
 _ACTIVATIONS = {'relu': nn.ReLU, 'gelu': nn.GELU, None: nn.Identity}
 
@@ -45,6 +45,7 @@ class ProjectorEnsembleConnector(BaseConnector):
                              f'{act!r}')
         if num_projectors < 1:
             raise ValueError('num_projectors must be >= 1')
+        self.in_channels = in_channels
         self.pool_maps = pool_maps
         self.projectors = nn.ModuleList(
             nn.Sequential(nn.Linear(in_channels, out_channels),
@@ -55,13 +56,8 @@ class ProjectorEnsembleConnector(BaseConnector):
         """PyTorch's default Linear init (kept from construction)."""
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
-        if feature.dim() == 4:
-            if self.pool_maps:
-                feature = feature.mean(dim=(2, 3))
-            else:
-                return torch.stack([
-                    act(F.conv2d(feature, lin.weight[:, :, None, None],
-                                 lin.bias))
-                    for lin, act in self.projectors]).mean(dim=0)
-        outputs = [projector(feature) for projector in self.projectors]
-        return torch.stack(outputs).mean(dim=0)
+        check_channels(self, feature, self.in_channels)
+        feature = pool_maps(feature, self.pool_maps)
+        return torch.stack([
+            act(linear_map(linear, feature))
+            for linear, act in self.projectors]).mean(dim=0)

@@ -26,10 +26,11 @@ class SequentialConnector(BaseConnector):
         self.parts = nn.ModuleList(MODELS.build(cfg) for cfg in connectors)
 
     def prepare(self, student: nn.Module, teacher: nn.Module,
-                teacher_ckpt: Optional[str] = None) -> None:
+                teacher_checkpoint: Optional[dict] = None) -> None:
         for part in self.parts:
             if hasattr(part, 'prepare'):
-                part.prepare(student, teacher, teacher_ckpt=teacher_ckpt)
+                part.prepare(student, teacher,
+                             teacher_checkpoint=teacher_checkpoint)
 
     def init_weights(self) -> None:
         for part in self.parts:

@@ -1,13 +1,14 @@
 """TOFD's auxiliary classifier heads (Zhang et al., NeurIPS 2020)."""
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.checks import check_bool
 from ..recorders import get_submodule_or_explain
 from .base_connector import BaseConnector
+from .utils import linear_map, pool_maps
 
 
 def sep_conv(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -73,15 +74,17 @@ class TOFDAuxHead(BaseConnector):
     of the last stage halved ``n - 1 - k`` times; student and teacher heads
     of a stage match).
 
-    Channel widths are read from the model's stage modules when the
-    distiller calls :meth:`prepare`, not written in the config.
+    The layers are built at construction when the widths are given
+    (``stage_channels``, and ``link_channels`` for a link); otherwise they
+    are read from the model's stage modules when the distiller calls
+    :meth:`prepare` (which also checks given widths against the model).
 
     A teacher head (``from_teacher_ckpt=True``, or ``pretrained`` given)
     loads its trained weights from the ``tofd_teacher_heads`` entry of the
     teacher checkpoint written by ``tools/train_tofd_teacher_heads.py`` (by
-    default the one the distiller loaded the teacher from, so
-    ``--cfg-options model.teacher_ckpt=...`` covers both) and stays frozen
-    in eval mode.
+    default the checkpoint the distiller loaded the teacher from, handed to
+    :meth:`prepare`, so ``--cfg-options model.teacher_ckpt=...`` covers
+    both) and stays frozen in eval mode.
 
     Args:
         stages (list[str]): Module paths of every stage, in order.
@@ -97,6 +100,9 @@ class TOFDAuxHead(BaseConnector):
             Defaults to ``f'stage{stage_index + 1}'``.
         dense (bool): Per-position classifier and link, no pooling.
             Defaults to False.
+        stage_channels (Sequence[int], optional): Output widths of every
+            stage of ``side``'s model (builds the layers at construction).
+        link_channels (int, optional): D_t, the width of ``link_to``.
     """
 
     def __init__(self, stages: List[str], stage_index: int,
@@ -106,6 +112,8 @@ class TOFDAuxHead(BaseConnector):
                  pretrained: Optional[str] = None,
                  head_key: Optional[str] = None,
                  dense: bool = False,
+                 stage_channels: Optional[Sequence[int]] = None,
+                 link_channels: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if side not in ('student', 'teacher'):
@@ -114,6 +122,11 @@ class TOFDAuxHead(BaseConnector):
         if not 0 <= stage_index < len(stages):
             raise ValueError(f'stage_index {stage_index} is not an index of '
                              f'stages {stages}')
+        if stage_channels is not None and len(stage_channels) != len(
+                stages):
+            raise ValueError(
+                f'TOFDAuxHead: stage_channels {list(stage_channels)} needs '
+                f'one width per stage of {stages}.')
         self.stages = list(stages)
         self.stage_index = stage_index
         self.num_classes = num_classes
@@ -121,16 +134,19 @@ class TOFDAuxHead(BaseConnector):
         self.link_to = link_to
         self.pretrained = pretrained
         self.head_key = head_key or f'stage{stage_index + 1}'
-        self.from_teacher_ckpt = from_teacher_ckpt
-        self.dense = dense
+        self.from_teacher_ckpt = check_bool(
+            from_teacher_ckpt, 'TOFDAuxHead(from_teacher_ckpt=...)')
+        self.dense = check_bool(dense, 'TOFDAuxHead(dense=...)')
         self.frozen = from_teacher_ckpt or pretrained is not None
+        self.widths: Optional[Tuple[List[int], Optional[int]]] = None
         self.blocks: Optional[nn.Sequential] = None
+        if stage_channels is not None and (link_to is None
+                                           or link_channels is not None):
+            self._build(list(stage_channels), link_channels)
 
-    def prepare(self, student: nn.Module, teacher: nn.Module,
-                teacher_ckpt: Optional[str] = None) -> None:
-        model = student if self.side == 'student' else teacher
-        widths = [out_channels_of(model, path, self.side)
-                  for path in self.stages]
+    def _build(self, widths: List[int], link_channels: Optional[int]) -> None:
+        """The SepConv blocks, the classifier and the link."""
+        self.widths = (list(widths), link_channels)
         channels, final = widths[self.stage_index], widths[-1]
         blocks = []
         num_blocks = len(self.stages) - 1 - self.stage_index
@@ -142,31 +158,70 @@ class TOFDAuxHead(BaseConnector):
         self.feature_dim = channels
         self.fc = nn.Linear(channels, self.num_classes)
         if self.link_to is not None:
-            d_t = out_channels_of(teacher, self.link_to, 'teacher')
-            self.link = nn.Linear(channels, d_t, bias=False)
+            self.link = nn.Linear(channels, link_channels, bias=False)
+
+    def prepare(self, student: nn.Module, teacher: nn.Module,
+                teacher_checkpoint: Optional[dict] = None) -> None:
+        """Build (or check) the layers from the model's stage widths and
+        load a teacher head's trained weights."""
+        model = student if self.side == 'student' else teacher
+        widths = [out_channels_of(model, path, self.side)
+                  for path in self.stages]
+        link = None if self.link_to is None else out_channels_of(
+            teacher, self.link_to, 'teacher')
+        if self.widths is None:
+            self._build(widths, link)
+        elif self.widths != (widths, link):
+            raise ValueError(
+                f'TOFDAuxHead on {self.side} stage {self.head_key}: '
+                f'configured stage_channels {self.widths[0]} / '
+                f'link_channels {self.widths[1]}, but the model\'s stages '
+                f'have widths {widths} (link target {link}). Fix the '
+                f'channels given to the head (or to tofd_distiller).')
         if self.frozen:
-            source = self.pretrained or teacher_ckpt
-            if source is None:
+            if self.pretrained is not None:
+                from mmfeatdistill.utils import read_checkpoint
+                source, checkpoint = self.pretrained, read_checkpoint(
+                    self.pretrained)
+            elif teacher_checkpoint is not None:
+                source, checkpoint = 'the teacher checkpoint', \
+                    teacher_checkpoint
+            else:
                 raise ValueError(
                     'TOFDAuxHead(from_teacher_ckpt=True) needs the '
                     'distiller to load a teacher_ckpt (with trained heads).')
-            self._load_pretrained(source)
+            self._load_trained(source, checkpoint)
             self.requires_grad_(False)
             self.eval()
 
-    def _load_pretrained(self, source: str) -> None:
-        from mmfeatdistill.utils import read_checkpoint
-        ckpt = read_checkpoint(source)
-        heads = ckpt.get('tofd_teacher_heads', {}) if isinstance(
-            ckpt, dict) else {}
+    def _load_trained(self, source: str, checkpoint: dict) -> None:
+        heads = checkpoint.get('tofd_teacher_heads', {}) if isinstance(
+            checkpoint, dict) else {}
+        train = ('Train the teacher heads with this config\'s stages and '
+                 'classes: `python tools/train_tofd_teacher_heads.py <heads '
+                 'config>`, and use the checkpoint it writes as '
+                 'teacher_ckpt.')
         if self.head_key not in heads:
             raise RuntimeError(
-                f'Teacher checkpoint {source} has no trained TOFD '
-                f'auxiliary head {self.head_key!r} (has: '
-                f'{sorted(heads) or "none"}). Train the teacher heads first: '
-                f'`python tools/train_tofd_teacher_heads.py <heads config>`, '
-                f'and use the checkpoint it writes as teacher_ckpt.')
-        self.load_state_dict(heads[self.head_key])
+                f'{source} has no trained TOFD auxiliary head '
+                f'{self.head_key!r} (has: {sorted(heads) or "none"}). '
+                + train)
+        state = heads[self.head_key]
+        own = self.state_dict()
+        problems = sorted(set(own) ^ set(state)) or [
+            f'{k}: file {tuple(v.shape)} vs head {tuple(own[k].shape)}'
+            for k, v in state.items() if v.shape != own[k].shape]
+        if problems:
+            classes = state.get('fc.weight')
+            found = '' if classes is None else (
+                f' (the file\'s head has {classes.shape[0]} classes, this '
+                f'one {self.num_classes})')
+            raise RuntimeError(
+                f'The trained TOFD head {self.head_key!r} in {source} does '
+                f'not fit this config\'s head{found}: '
+                f'{"; ".join(map(str, problems[:6]))}. It was trained for '
+                f'other stages or classes. ' + train)
+        self.load_state_dict(state)
 
     @property
     def link_weight(self) -> torch.Tensor:
@@ -176,8 +231,8 @@ class TOFDAuxHead(BaseConnector):
         return self.link.weight
 
     def init_weights(self) -> None:
-        """PyTorch's default init from :meth:`prepare`; a loaded teacher
-        head keeps its weights."""
+        """PyTorch's default init at build time; a loaded teacher head
+        keeps its weights."""
 
     def train(self, mode: bool = True) -> 'TOFDAuxHead':
         super().train(mode and not self.frozen)
@@ -185,17 +240,11 @@ class TOFDAuxHead(BaseConnector):
 
     def forward(self, feature: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         if self.blocks is None:
-            raise RuntimeError('TOFDAuxHead.prepare() was not called')
-        if self.dense:
-            mapped = self.blocks(feature)
-            out = (mapped, F.conv2d(mapped, self.fc.weight[:, :, None, None],
-                                    self.fc.bias))
-            if hasattr(self, 'link'):
-                out = out + (F.conv2d(mapped,
-                                      self.link.weight[:, :, None, None]), )
-            return out
-        pooled = self.blocks(feature).mean(dim=(2, 3))
-        out = (pooled, self.fc(pooled))
+            raise RuntimeError(
+                'TOFDAuxHead has no layers: give stage_channels (and '
+                'link_channels) or let the distiller call prepare().')
+        mapped = pool_maps(self.blocks(feature), not self.dense)
+        out = (mapped, linear_map(self.fc, mapped))
         if hasattr(self, 'link'):
-            out = out + (self.link(pooled), )
+            out = out + (linear_map(self.link, mapped), )
         return out

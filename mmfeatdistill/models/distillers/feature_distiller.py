@@ -1,21 +1,64 @@
 """The distiller: a frozen teacher, a student, recorders, connectors and
 losses, as one MMEngine model."""
-from typing import Dict, List, Optional, Union
+import hashlib
+from typing import Any, Dict, List, Optional, Sequence, Type, Union
 
 import torch
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmfeatdistill.registry import MODELS
+from mmfeatdistill.registry import MODELS, TASK_UTILS
 from mmfeatdistill.utils import (extract_state_dict, load_strict,
                                  read_checkpoint, resolve_model_cfg)
+from mmfeatdistill.utils.checks import check_bool
 from ..recorders import RecorderManager
-from .loss_mapping import build_loss_arguments
+from .loss_mapping import LossArgument, build_loss_arguments
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[BaseDataElement],
                        torch.Tensor]
+#: Top-level attributes of a distiller's state dict.
+_DISTILLER_PREFIXES = ('student.', 'teacher.', 'connectors.',
+                       'distill_losses.', 'data_preprocessor.')
+
+
+def teacher_weights(checkpoint: dict, source: str) -> Dict[str, Any]:
+    """The teacher's state dict in ``checkpoint``: the whole state dict of
+    a plain model checkpoint, or the ``teacher.`` entries of a distiller
+    checkpoint (a run of this package), without the prefix.
+
+    Args:
+        checkpoint (dict): The loaded checkpoint.
+        source (str): Its path or URL, for the log message.
+
+    Returns:
+        dict: The teacher's weights.
+    """
+    state = extract_state_dict(checkpoint)
+    if any(k.startswith('teacher.') for k in state) and any(
+            k.startswith('student.') for k in state):
+        print_log(
+            f'teacher_ckpt {source!r} is a distiller checkpoint: the teacher '
+            f'is loaded from its "teacher." weights.', logger='current')
+        return type(state)((k[len('teacher.'):], v) for k, v in state.items()
+                           if k.startswith('teacher.'))
+    return state
+
+
+def state_fingerprint(module: nn.Module) -> str:
+    """sha256 of a module's state dict (names, dtypes, shapes and values):
+    the identity of a set of weights, whatever file they came from."""
+    digest = hashlib.sha256()
+    for name, value in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().contiguous()
+            digest.update(f'{value.dtype}{tuple(value.shape)}'.encode())
+            digest.update(value.view(-1).view(torch.uint8).numpy().tobytes()
+                          if value.numel() else b'')
+    return digest.hexdigest()
 
 
 @MODELS.register_module()
@@ -37,22 +80,45 @@ class FeatureDistiller(BaseModel):
     ``predict`` and ``tensor`` modes are the student's, so the packages' own
     evaluators work unchanged, and the student's data preprocessor is used.
 
+    The teacher never trains: its parameters need no gradient, it is left
+    out of the optimizer (``DistillerOptimWrapperConstructor``) and every
+    module of it is in eval mode (dropout, drop-path and the like off), except
+    its BN layers when ``teacher_norm_eval`` is False.
+
+    Statistics passes (e.g. ND's class means) use the public
+    :meth:`compute_loss_inputs`, which runs the models exactly as training
+    does and returns the arguments of named losses.
+
     Args:
         student (dict): Model config or ``dict(cfg_path='pkg::file.py', ...)``
             (see :func:`mmfeatdistill.utils.resolve_model_cfg`).
         teacher (dict): Same, for the teacher.
         teacher_ckpt (str, optional): Local path or URL of the teacher's
-            weights, loaded strictly when the distiller is built.
+            weights (a plain model checkpoint, or a distiller checkpoint of
+            this package, whose ``teacher.`` weights are used), read once
+            and loaded strictly when the distiller is built. Required unless
+            ``untrained_teacher`` is True.
+        untrained_teacher (bool): Allow a distiller without
+            ``teacher_ckpt``: the teacher keeps its random initialisation
+            (tests, ablations). Defaults to False.
         teacher_norm_eval (bool): True: the teacher's BN layers use their
             running statistics. False (default, as OFD's and TOFD's released
             code): batch statistics in training, without updating the running
             statistics, so the teacher's weights and buffers never change.
+            Every other module of the teacher is in eval mode either way.
         student_recorders (dict): ``name -> recorder config`` on the student.
         teacher_recorders (dict): ``name -> recorder config`` on the teacher.
         connectors (dict): ``name -> connector config``.
         distill_losses (dict): ``name -> loss config``; names contain 'loss'.
         loss_forward_mappings (dict): ``loss name -> {forward arg -> spec}``
             (see :class:`LossArgument`).
+        schedules (dict): ``loss name -> {attribute -> schedule config}``,
+            e.g. ``dict(loss_kd=dict(loss_weight=dict(type='LinearRamp',
+            start=0.0, length=20)))``: the attribute follows the schedule
+            (:mod:`mmfeatdistill.engine.schedules`) over the run's epochs or
+            iterations (read from MMEngine's message hub, so a resumed run
+            continues the schedule); outside a Runner the configured value
+            is used.
         teacher_forward_mode (str): Mode of the teacher's forward. Defaults
             to ``'tensor'`` (backbone, neck and head, no post-processing).
         check_finite (bool): Raise ``FloatingPointError`` naming the loss
@@ -66,17 +132,31 @@ class FeatureDistiller(BaseModel):
                  student: dict,
                  teacher: dict,
                  teacher_ckpt: Optional[str] = None,
+                 untrained_teacher: bool = False,
                  teacher_norm_eval: bool = False,
                  student_recorders: Optional[dict] = None,
                  teacher_recorders: Optional[dict] = None,
                  connectors: Optional[dict] = None,
                  distill_losses: Optional[dict] = None,
                  loss_forward_mappings: Optional[dict] = None,
+                 schedules: Optional[dict] = None,
                  teacher_forward_mode: str = 'tensor',
                  check_finite: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        for name, value in (('untrained_teacher', untrained_teacher),
+                            ('teacher_norm_eval', teacher_norm_eval),
+                            ('check_finite', check_finite)):
+            check_bool(value, f'FeatureDistiller({name}=...)')
+        if teacher_ckpt is None and not untrained_teacher:
+            raise ValueError(
+                'FeatureDistiller has no teacher_ckpt: the teacher would be '
+                'randomly initialised. Set model.teacher_ckpt to the '
+                "teacher's checkpoint (path or URL, e.g. --cfg-options "
+                'model.teacher_ckpt=/path/to/teacher.pth), or set '
+                'model.untrained_teacher=True to distil from an untrained '
+                'teacher on purpose.')
         self.student = MODELS.build(
             resolve_model_cfg(student, 'student', data_preprocessor))
         self.teacher = MODELS.build(
@@ -86,11 +166,14 @@ class FeatureDistiller(BaseModel):
         self.teacher_norm_eval = teacher_norm_eval
         self.teacher_forward_mode = teacher_forward_mode
         self.check_finite = check_finite
+        self._fingerprint: Optional[str] = None
 
+        checkpoint = None
         if teacher_ckpt is not None:
-            load_strict(
-                self.teacher, extract_state_dict(read_checkpoint(teacher_ckpt)),
-                teacher_ckpt)
+            checkpoint = read_checkpoint(teacher_ckpt)
+            load_strict(self.teacher, teacher_weights(checkpoint,
+                                                      teacher_ckpt),
+                        teacher_ckpt)
         self.teacher.requires_grad_(False)
         if not teacher_norm_eval:
             for module in self.teacher.modules():
@@ -109,16 +192,19 @@ class FeatureDistiller(BaseModel):
         for connector in self.connectors.values():
             if hasattr(connector, 'prepare'):
                 connector.prepare(self.student, self.teacher,
-                                  teacher_ckpt=teacher_ckpt)
+                                  teacher_checkpoint=checkpoint)
+        del checkpoint  # read once, used by the teacher and the connectors
 
         distill_losses = distill_losses or {}
         loss_forward_mappings = loss_forward_mappings or {}
         for name in distill_losses:
-            if 'loss' not in name:
+            if 'loss' not in name or name == 'loss':
                 raise KeyError(
-                    f'Distillation loss name {name!r} must contain "loss": '
-                    f'MMEngine only optimises keys containing "loss" (e.g. '
-                    f'rename it to "loss_{name}").')
+                    f'Distillation loss name {name!r} must contain "loss" '
+                    f'(MMEngine only optimises keys containing "loss") and '
+                    f'must not be "loss" itself (MMEngine logs the total '
+                    f'under that key): rename it, e.g. to "loss_{name}" or '
+                    f'"loss_distill".')
         unmapped = set(distill_losses) ^ set(loss_forward_mappings)
         if unmapped:
             raise KeyError(
@@ -130,11 +216,32 @@ class FeatureDistiller(BaseModel):
         managers = dict(student_recorders=self.student_recorders,
                         teacher_recorders=self.teacher_recorders,
                         connectors=self.connectors)
-        self.loss_arguments = {
+        self.loss_arguments: Dict[str, Dict[str, LossArgument]] = {
             name: build_loss_arguments(name, self.distill_losses[name],
                                        loss_forward_mappings[name], **managers)
             for name in self.distill_losses
         }
+        self.schedules = self._build_schedules(schedules or {})
+
+    def _build_schedules(self, schedules: dict) -> list:
+        """``[(loss, attribute, schedule, configured value)]``."""
+        built = []
+        for name, attributes in schedules.items():
+            if name not in self.distill_losses:
+                raise KeyError(
+                    f'schedules.{name}: no such loss in distill_losses '
+                    f'(defined: {sorted(self.distill_losses)}).')
+            loss = self.distill_losses[name]
+            for attribute, cfg in attributes.items():
+                if not isinstance(getattr(loss, attribute, None),
+                                  (int, float)):
+                    raise AttributeError(
+                        f'schedules.{name}.{attribute}: '
+                        f'{type(loss).__name__} has no numeric attribute '
+                        f'{attribute!r} to schedule.')
+                built.append((loss, attribute, TASK_UTILS.build(cfg),
+                              float(getattr(loss, attribute))))
+        return built
 
     # ------------------------------------------------------------------
     # modes
@@ -149,11 +256,15 @@ class FeatureDistiller(BaseModel):
             self.teacher.init_weights()
 
     def train(self, mode: bool = True) -> 'FeatureDistiller':
-        """Set train/eval mode; the teacher stays in eval mode when
-        ``teacher_norm_eval`` is True."""
+        """Set train/eval mode. The teacher is always in eval mode (no
+        dropout or drop-path), except its BN layers in training when
+        ``teacher_norm_eval`` is False (batch statistics)."""
         super().train(mode)
-        if self.teacher_norm_eval:
-            self.teacher.eval()
+        self.teacher.eval()
+        if mode and not self.teacher_norm_eval:
+            for module in self.teacher.modules():
+                if isinstance(module, _BatchNorm):
+                    module.train()
         return self
 
     def forward(self,
@@ -165,18 +276,114 @@ class FeatureDistiller(BaseModel):
         return self.student(inputs, data_samples, mode=mode)
 
     # ------------------------------------------------------------------
+    # public API: recording, loss inputs
+    def teacher_fingerprint(self) -> str:
+        """sha256 of the teacher's weights (see :func:`state_fingerprint`):
+        files derived from the teacher (ND's class means) record it."""
+        if self._fingerprint is None:
+            self._fingerprint = state_fingerprint(self.teacher)
+        return self._fingerprint
+
+    def losses_of_type(self, loss_type: Type[nn.Module]
+                       ) -> Dict[str, nn.Module]:
+        """``name -> loss`` of the distillation losses of ``loss_type``."""
+        return {name: loss for name, loss in self.distill_losses.items()
+                if isinstance(loss, loss_type)}
+
+    def record(self, inputs: torch.Tensor,
+               data_samples: Optional[list] = None,
+               student: bool = True,
+               teacher: bool = True) -> Optional[dict]:
+        """Run the teacher (``teacher_forward_mode``, no gradient, first)
+        and the student (``loss`` mode) with their recorders on, as a
+        training step does. Returns the student's task losses (None when
+        the student did not run)."""
+        if teacher and self.teacher_recorders.recorders:
+            with torch.no_grad(), self.teacher_recorders:
+                self.teacher(inputs, data_samples,
+                             mode=self.teacher_forward_mode)
+        if not student:
+            return None
+        with self.student_recorders:
+            return dict(self.student(inputs, data_samples, mode='loss'))
+
+    def loss_inputs(self,
+                    loss_names: Optional[Sequence[str]] = None,
+                    arg_names: Optional[Sequence[str]] = None
+                    ) -> Dict[str, Dict[str, Any]]:
+        """The arguments of the named losses for the last recorded forward:
+        ``loss name -> {argument -> value}`` (recorded values through their
+        connectors; a value shared by several arguments is computed once).
+
+        Args:
+            loss_names (Sequence[str], optional): Losses (default: all).
+            arg_names (Sequence[str], optional): Only these arguments of
+                each loss (default: all).
+        """
+        names = list(self.distill_losses) if loss_names is None else list(
+            loss_names)
+        unknown = [n for n in names if n not in self.loss_arguments]
+        if unknown:
+            raise KeyError(f'No distillation loss {unknown}; defined: '
+                           f'{sorted(self.loss_arguments)}.')
+        cache: dict = {}
+        results = {}
+        for name in names:
+            arguments = self.loss_arguments[name]
+            wanted = arguments if arg_names is None else [
+                a for a in arg_names if a in arguments]
+            values = {}
+            for arg in wanted:
+                argument = arguments[arg]
+                key = argument.key()
+                if key not in cache:
+                    cache[key] = argument.compute(
+                        self.student_recorders, self.teacher_recorders,
+                        self.connectors, cache)
+                values[arg] = cache[key]
+            results[name] = values
+        return results
+
+    def compute_loss_inputs(self, inputs: torch.Tensor,
+                            data_samples: Optional[list],
+                            loss_names: Sequence[str],
+                            arg_names: Optional[Sequence[str]] = None
+                            ) -> Dict[str, Dict[str, Any]]:
+        """Run the models a training step runs for the requested arguments
+        (the student only when one of them is recorded on it) and return
+        them (see :meth:`loss_inputs`). Models run in their current modes;
+        call under ``torch.no_grad()`` for statistics."""
+        reads = [argument for name in loss_names
+                 for arg, argument in self.loss_inputs_spec(name).items()
+                 if arg_names is None or arg in arg_names]
+        self.record(
+            inputs, data_samples,
+            student=any(a.reads_student for a in reads),
+            teacher=any(a.reads_teacher for a in reads))
+        return self.loss_inputs(loss_names, arg_names)
+
+    def loss_inputs_spec(self, loss_name: str) -> Dict[str, LossArgument]:
+        """The configured arguments of ``loss_name`` (read only)."""
+        if loss_name not in self.loss_arguments:
+            raise KeyError(f'No distillation loss {loss_name!r}; defined: '
+                           f'{sorted(self.loss_arguments)}.')
+        return dict(self.loss_arguments[loss_name])
+
+    def detach_records(self, student_requires_grad: bool = True) -> None:
+        """Cut the last records from the models' graphs (detached copies;
+        the student's require grad when ``student_requires_grad``), so that
+        :meth:`compute_distill_losses` and its backward run the method's
+        modules alone (benchmarks)."""
+        self.student_recorders.detach(student_requires_grad)
+        self.teacher_recorders.detach(False)
+
+    # ------------------------------------------------------------------
     # losses
     def loss(self, inputs: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """Student task losses plus one entry per distillation loss."""
-        if self.teacher_recorders.recorders:
-            # the teacher first: its no-grad activations are freed before
-            # the student's graph is built, so they never add to its peak
-            with torch.no_grad(), self.teacher_recorders:
-                self.teacher(inputs, data_samples,
-                             mode=self.teacher_forward_mode)
-        with self.student_recorders:
-            losses = dict(self.student(inputs, data_samples, mode='loss'))
+        self._apply_schedules()
+        losses = self.record(inputs, data_samples)
         if 'loss' in losses:
             # mmpretrain's head calls its cross-entropy 'loss', which would
             # hide MMEngine's total (also 'loss') in the logs
@@ -186,8 +393,21 @@ class FeatureDistiller(BaseModel):
             self._check_finite(losses)
         return losses
 
-    @staticmethod
-    def _check_finite(losses: Dict[str, torch.Tensor]) -> None:
+    def _apply_schedules(self) -> None:
+        """Set every scheduled attribute for the current epoch/iteration
+        (MMEngine's RuntimeInfoHook keeps them in the message hub)."""
+        if not self.schedules:
+            return
+        hub = MessageHub.get_current_instance()
+        for loss, attribute, schedule, configured in self.schedules:
+            unit = 'epoch' if schedule.by_epoch else 'iter'
+            step = hub.get_info(unit)
+            total = hub.get_info(f'max_{unit}s')
+            if step is None:  # outside a Runner: the configured value
+                continue
+            setattr(loss, attribute, schedule.value(step, total, configured))
+
+    def _check_finite(self, losses: Dict[str, torch.Tensor]) -> None:
         """Stop on a NaN/inf loss, naming it and the iteration, before the
         backward pass trains on garbage (one device sync for all losses)."""
         checks = [(name, v) for name, value in losses.items()
@@ -198,40 +418,102 @@ class FeatureDistiller(BaseModel):
         if finite and len({f.device for f in finite}) == 1 and bool(
                 torch.stack(finite).all()):
             return
+        hub = MessageHub.get_current_instance()
+        where = f'at iteration {hub.get_info("iter", "?")}'
+        broken = self._non_finite_teacher_records()
         for (name, v), ok in zip(checks, finite):
-            if not ok:
-                from mmengine.logging import MessageHub
-                hub = MessageHub.get_current_instance()
+            if ok:
+                continue
+            value = v.detach().flatten()[:4].tolist()
+            if broken:
                 raise FloatingPointError(
-                    f'Loss {name!r} is {v.detach().flatten()[:4].tolist()}'
-                    f' at iteration {hub.get_info("iter", "?")}: '
-                    f'stopping instead of training on it. Lower the lr '
-                    f'or this loss\'s loss_weight, or check its inputs '
-                    f'(set check_finite=False to skip this check).')
+                    f'Loss {name!r} is {value} {where}: the teacher\'s '
+                    f'recorded features {broken} are already NaN/inf, so the '
+                    f'teacher is broken, not the training: check '
+                    f'teacher_ckpt ({self.teacher_ckpt!r}) and that the '
+                    f'teacher config matches it.')
+            raise FloatingPointError(
+                f'Loss {name!r} is {value} {where}: stopping instead of '
+                f'training on it. Lower the lr or this loss\'s '
+                f'loss_weight, or check its inputs (set check_finite=False '
+                f'to skip this check).')
+
+    def _non_finite_teacher_records(self) -> List[str]:
+        """Names of the teacher recorders whose last value holds NaN/inf."""
+        def finite(value) -> bool:
+            if isinstance(value, torch.Tensor):
+                return not value.is_floating_point() or bool(
+                    torch.isfinite(value).all())
+            if isinstance(value, (list, tuple)):
+                return all(finite(v) for v in value)
+            return True
+
+        broken = []
+        for name in self.teacher_recorders.recorders:
+            try:
+                value = self.teacher_recorders.get(name)
+            except RuntimeError:
+                continue
+            if not finite(value):
+                broken.append(name)
+        return broken
 
     def compute_distill_losses(
             self, task_losses: Optional[dict] = None
     ) -> Dict[str, torch.Tensor]:
         """Evaluate every distillation loss on the last recorded forward."""
-        cache: dict = {}
-        results = {}
-        for name, loss in self.distill_losses.items():
+        for name in self.distill_losses:
             if task_losses and name in task_losses:
                 raise KeyError(
                     f'Distillation loss {name!r} has the name of a task loss '
                     f'of the student; rename it in the config.')
-            arguments = self.loss_arguments[name]
-            kwargs = {}
-            for arg, argument in arguments.items():
-                key = argument.key()
-                if key not in cache:
-                    cache[key] = argument.compute(
-                        self.student_recorders, self.teacher_recorders,
-                        self.connectors, cache)
-                kwargs[arg] = cache[key]
-            self._check_shapes(name, loss, arguments, kwargs)
+        inputs = self.loss_inputs()
+        results = {}
+        for name, loss in self.distill_losses.items():
+            kwargs = inputs[name]
+            self._check_shapes(name, loss, self.loss_arguments[name], kwargs)
             results[name] = loss(**kwargs)
         return results
+
+    # ------------------------------------------------------------------
+    # checkpoints
+    def _load_from_state_dict(self, state_dict, prefix, *args,
+                              **kwargs) -> None:
+        """``load_from`` with an exported (plain) student checkpoint loads it
+        into the student; a distiller checkpoint whose teacher differs from
+        the configured one replaces it, with a warning."""
+        own = [k for k in state_dict if k.startswith(prefix)]
+        if own and not any(
+                k[len(prefix):].startswith(_DISTILLER_PREFIXES) for k in own):
+            student_keys = set(self.student.state_dict())
+            plain = [k for k in own if k[len(prefix):] in student_keys]
+            if plain:
+                print_log(
+                    f'The checkpoint holds a plain model ({len(plain)} of '
+                    f'{len(own)} tensors are student weights): loading it '
+                    f'into the student.', logger='current')
+                for key in own:
+                    state_dict[f'{prefix}student.{key[len(prefix):]}'] = \
+                        state_dict.pop(key)
+        teacher = {k[len(prefix) + len('teacher.'):]: v
+                   for k, v in state_dict.items()
+                   if k.startswith(prefix + 'teacher.')}
+        if teacher:
+            current = self.teacher.state_dict()
+            differ = [k for k, v in teacher.items()
+                      if k in current and isinstance(v, torch.Tensor)
+                      and (v.shape != current[k].shape
+                           or not torch.equal(v.cpu(), current[k].cpu()))]
+            if differ:
+                print_log(
+                    f'The checkpoint replaces the teacher loaded from '
+                    f'teacher_ckpt ({self.teacher_ckpt!r}): {len(differ)} '
+                    f'teacher tensors differ (e.g. {differ[0]!r}). To keep '
+                    f'the configured teacher, load a student checkpoint '
+                    f'(tools/export_student.py) instead.', logger='current',
+                    level=30)
+                self._fingerprint = None
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @staticmethod
     def _check_shapes(name: str, loss: nn.Module, arguments: dict,

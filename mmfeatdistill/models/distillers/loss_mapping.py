@@ -3,8 +3,10 @@ arguments."""
 import inspect
 from typing import Any, Dict, Optional
 
+import torch
 from torch import nn
 
+from mmfeatdistill.utils.checks import check_bool
 from ..recorders import RecorderManager
 
 _RECORD_KEYS = {'from_student', 'recorder', 'index', 'connector',
@@ -73,9 +75,14 @@ class LossArgument:
                 f'{where}: keys {sorted(missing)} are required and '
                 f'{sorted(extra)} are unknown; allowed keys: '
                 f'{sorted(_RECORD_KEYS)} (or {sorted(_ATTRIBUTE_KEYS)}).')
-        self.from_student = bool(spec['from_student'])
+        self.from_student = check_bool(spec['from_student'],
+                                       f'{where}.from_student')
         self.recorder: str = spec['recorder']
         self.index: Optional[int] = spec.get('index')
+        if self.index is not None and (isinstance(self.index, bool)
+                                       or not isinstance(self.index, int)):
+            raise TypeError(f'{where}.index must be an int (an item of a '
+                            f'recorded tuple/list), got {self.index!r}.')
         self.output_index: Optional[int] = spec.get('output_index')
         if self.output_index is not None and self.connector is None:
             raise KeyError(f'{where}: output_index needs a connector.')
@@ -91,6 +98,16 @@ class LossArgument:
     @property
     def side(self) -> str:
         return 'student' if self.from_student else 'teacher'
+
+    @property
+    def reads_student(self) -> bool:
+        """Whether the value comes from a student recorder."""
+        return self.attribute is None and self.from_student
+
+    @property
+    def reads_teacher(self) -> bool:
+        """Whether the value comes from a teacher recorder."""
+        return self.attribute is None and not self.from_student
 
     def describe(self) -> str:
         """e.g. ``student recorder 'stage3' -> connector 's3'``."""
@@ -128,18 +145,55 @@ class LossArgument:
             teacher_recorders
         value = manager.get(self.recorder)
         if self.index is not None:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(
+                    f'loss_forward_mappings.{self.loss_name}.{self.arg_name}'
+                    f': index={self.index} picks an item of a tuple/list, '
+                    f'but {self.side} recorder {self.recorder!r} recorded a '
+                    f'{type(value).__name__}'
+                    + (f' of shape {tuple(value.shape)} (indexing it would '
+                       f'keep one sample of the batch)'
+                       if isinstance(value, torch.Tensor) else '')
+                    + '. Remove `index`.')
+            if not -len(value) <= self.index < len(value):
+                raise IndexError(
+                    f'loss_forward_mappings.{self.loss_name}.{self.arg_name}'
+                    f': index={self.index}, but {self.side} recorder '
+                    f'{self.recorder!r} recorded {len(value)} items.')
             value = value[self.index]
         if self.connector is not None:
             key = ('connector', self.from_student, self.recorder, self.index,
                    self.connector)
             if cache is None or key not in cache:
-                out = connectors[self.connector](value)
+                out = self._run_connector(connectors[self.connector], value)
                 if cache is not None:
                     cache[key] = out
             value = cache[key] if cache is not None else out
         if self.output_index is not None:
             value = value[self.output_index]
         return value
+
+    def _run_connector(self, connector: nn.Module, value: Any) -> Any:
+        """``connector(value)``; an error names the connector, the
+        recorder and the input shape (a preset's widths that do not fit the
+        model otherwise surface as a bare conv/matmul/BN error)."""
+        try:
+            return connector(value)
+        except (RuntimeError, ValueError, TypeError, IndexError) as err:
+            shape = tuple(value.shape) if isinstance(
+                value, torch.Tensor) else type(value).__name__
+            message = (
+                f'connector {self.connector!r} ({type(connector).__name__}) '
+                f'on {self.side} recorder {self.recorder!r} (input '
+                f'{shape}): {err}. Check the widths given to the connector '
+                f'(or the preset\'s student/teacher channels) against the '
+                f'recorded features: `python tools/inspect_pair.py CONFIG` '
+                f'lists every module path with its output shape.')
+            try:
+                explained = type(err)(message)
+            except Exception:  # an error type with another signature
+                raise err from None
+            raise explained from err
 
 
 def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
@@ -162,7 +216,17 @@ def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
             f'loss_forward_mappings.{loss_name} does not fit '
             f'{type(loss).__name__}.forward({", ".join(names)}): missing '
             f'{missing or "nothing"}, unknown {unknown or "nothing"}.')
-    return {
+    arguments = {
         arg: LossArgument(loss_name, arg, spec, **managers)
         for arg, spec in mapping.items()
     }
+    for first, second in getattr(loss, 'paired_args', ()):
+        a, b = arguments.get(first), arguments.get(second)
+        if a is not None and b is not None and a.reads_student and \
+                b.reads_student:
+            raise ValueError(
+                f'loss_forward_mappings.{loss_name}: {first} and {second} '
+                f'both read the student, so {type(loss).__name__} compares '
+                f'the student with itself (e.g. a KD loss of exactly 0). Set '
+                f'from_student=False on {second}.')
+    return arguments

@@ -28,8 +28,7 @@ class AnchorNDLoss(NDLoss):
             per object class (K rows, no background).
     """
 
-    #: a class without a pixel / positive anchor in the training set gets a
-    #: zero mean (with a warning) instead of stopping the class-means tool
+    row_kind = 'anchor'
     allow_empty_classes = True
 
     def rows(self, feature: torch.Tensor, labels: torch.Tensor

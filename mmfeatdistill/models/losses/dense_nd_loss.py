@@ -41,8 +41,7 @@ class DenseNDLoss(NDLoss):
             Defaults to False (mmseg's decode heads).
     """
 
-    #: a class without a pixel / positive anchor in the training set gets a
-    #: zero mean (with a warning) instead of stopping the class-means tool
+    row_kind = 'pixel'
     allow_empty_classes = True
 
     def __init__(self, loss_weight: float = 1.0,

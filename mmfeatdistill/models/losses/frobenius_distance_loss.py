@@ -3,6 +3,7 @@ import torch
 
 from mmfeatdistill.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
+from .utils import global_norm
 
 
 @MODELS.register_module()
@@ -17,6 +18,13 @@ class FrobeniusDistanceLoss(BaseDistillLoss):
     that a 1x1 map gives the vector loss and the value does not grow with
     the map size.
 
+    World-size invariant: under data parallelism the norm is over the
+    global batch (the ranks' sums of squares are summed across processes)
+    and every rank returns its value; the gradient each rank gets is scaled
+    so that DDP's averaging gives the single-process gradient of the same
+    global batch (see :func:`~mmfeatdistill.models.losses.utils.
+    global_norm`). Without a process group it is the plain norm.
+
     Args:
         loss_weight (float): Defaults to 1.0.
     """
@@ -25,8 +33,12 @@ class FrobeniusDistanceLoss(BaseDistillLoss):
 
     def forward(self, s_feature: torch.Tensor,
                 t_feature: torch.Tensor) -> torch.Tensor:
+        """Args:
+            s_feature (Tensor): (B, D) or (B, D, H, W) student feature.
+            t_feature (Tensor): Teacher feature, same shape.
+        """
         diff = s_feature.float() - t_feature.detach().float()
         if diff.dim() == 4:
-            per_position = diff.pow(2).sum(dim=(0, 1)).sqrt()
+            per_position = global_norm(diff.pow(2).sum(dim=(0, 1)))
             return self.loss_weight * per_position.mean()
-        return self.loss_weight * torch.linalg.norm(diff.flatten())
+        return self.loss_weight * global_norm(diff.pow(2).sum())

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from mmfeatdistill.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
+from .utils import global_mean_over_rows
 
 
 @MODELS.register_module()
@@ -51,7 +52,12 @@ class LabelCrossEntropyLoss(BaseDistillLoss):
             logits = F.interpolate(logits, size=labels.shape[1:],
                                    mode='bilinear',
                                    align_corners=self.align_corners)
-            return self.loss_weight * F.cross_entropy(
-                logits, labels.long(), ignore_index=self.ignore_index)
+            # mean over the labelled pixels of every process (world-size
+            # invariant: ranks hold different numbers of labelled pixels)
+            labels = labels.long()
+            per_pixel = F.cross_entropy(logits, labels, reduction='none',
+                                        ignore_index=self.ignore_index)
+            return self.loss_weight * global_mean_over_rows(
+                per_pixel[labels != self.ignore_index])
         # class indices: every index is a class (ImageNet has a class 255)
         return self.loss_weight * F.cross_entropy(logits, labels.long())

@@ -1,12 +1,12 @@
 """ND: regularising the student's feature direction and norm (Wang et al.,
 ECCV 2024)."""
-import os.path as osp
 from typing import Optional, Tuple, Union
 
 import torch
 
 from mmfeatdistill.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
+from .utils import global_mean_over_rows
 
 
 @MODELS.register_module()
@@ -22,16 +22,26 @@ class NDLoss(BaseDistillLoss):
     student's norm up to the teacher's. Mean over the batch, float32.
 
     The class means are a buffer, so checkpoints and resume keep them; the
-    buffer takes the shape of a loaded state dict.
+    buffer takes the shape of a loaded state dict. The loss never reads a
+    class-means file itself: ``ClassMeansHook`` (which the ND preset puts in
+    ``custom_hooks``) or ``tools/compute_class_means.py`` computes a missing
+    file, checks an existing one against the run (classes, embedding size,
+    teacher weights) and installs the means with :meth:`set_class_means`.
 
     Args:
         loss_weight (float): Defaults to 1.0.
-        class_means (str | Tensor, optional): A class-means file or a
-            (num_classes, D) tensor. A path that does not exist yet is
-            filled by ``ClassMeansHook`` before training.
+        class_means (str | Tensor, optional): Where the class-means file is
+            (written by the hook when missing; default: the run's
+            ``work_dir/class_means/<loss name>.pth``), or a
+            (num_classes, D) tensor.
     """
 
     paired_args = (('s_feature', 't_feature'), )
+    #: what one row of the loss is, for messages of the class-means pass
+    row_kind = 'image'
+    #: a class without a row in the training set gets a zero mean (with a
+    #: warning) instead of stopping the class-means pass
+    allow_empty_classes = False
 
     def __init__(self, loss_weight: float = 1.0,
                  class_means: Optional[Union[str, torch.Tensor]] = None
@@ -42,9 +52,12 @@ class NDLoss(BaseDistillLoss):
         self.register_buffer('class_means', torch.zeros(0, 0))
         if isinstance(class_means, torch.Tensor):
             self.set_class_means(class_means)
-        elif self.class_means_path and osp.exists(self.class_means_path):
-            from mmfeatdistill.utils.class_means import load_class_means
-            self.set_class_means(load_class_means(self.class_means_path))
+
+    @property
+    def has_class_means(self) -> bool:
+        """Whether class means are installed (or were loaded with a
+        checkpoint)."""
+        return self.class_means.numel() > 0
 
     def set_class_means(self, means: torch.Tensor) -> None:
         """Use ``means`` (num_classes, D)."""
@@ -59,28 +72,41 @@ class NDLoss(BaseDistillLoss):
             self.class_means = torch.empty_like(state_dict[key]).float()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _checked_means(self, dim: int) -> torch.Tensor:
-        """The class means, after checking they exist and have size
-        ``dim``."""
-        if self.class_means.numel() == 0:
+    def _checked_means(self, s_dim: int,
+                       t_dim: Optional[int] = None) -> torch.Tensor:
+        """The class means, after checking they exist and fit the student
+        (``s_dim``) and teacher (``t_dim``) embedding sizes."""
+        if not self.has_class_means:
             raise RuntimeError(
-                f'{type(self).__name__} has no class means: run `python '
-                'tools/compute_class_means.py CONFIG` or add '
-                "dict(type='ClassMeansHook') to custom_hooks "
-                f'(class_means={self.class_means_path!r}).')
-        if dim != self.class_means.shape[1]:
+                f'{type(self).__name__} has no class means: add '
+                f"dict(type='ClassMeansHook') to custom_hooks (the ND "
+                f'preset returns it with the model): before training it '
+                f'computes the file when missing, checks it against the run '
+                f'and installs the means (class_means='
+                f'{self.class_means_path!r}).')
+        size = self.class_means.shape[1]
+        if t_dim is not None and t_dim != size:
+            raise ValueError(
+                f'{type(self).__name__}: the class means have size {size} '
+                f'but the teacher embedding has size {t_dim}: the means were '
+                f'computed for another teacher or position. Delete the '
+                f'class-means file ({self.class_means_path!r}; '
+                f'ClassMeansHook recomputes it) or point class_means at the '
+                f'right one.')
+        if s_dim != size:
             raise ValueError(
                 f'{type(self).__name__}: the student embedding has size '
-                f'{dim} but the class means have size '
-                f'{self.class_means.shape[1]}; map the student to the '
-                f'teacher space (EmbeddingTransformConnector).')
+                f'{s_dim} but the teacher\'s (and its class means\') '
+                f'{size}; map the student to the teacher space with an '
+                f'EmbeddingTransformConnector (the ND preset adds one when '
+                f'student_dim != teacher_dim: check student_dim).')
         return self.class_means
 
     def nd_terms(self, s: torch.Tensor, t: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:
         """Per-row ``1 - <s_i, c_{y_i}/||c_{y_i}||> / max(||s_i||,
         ||t_i||)`` of (N, D) rows (float32, teacher detached)."""
-        means = self._checked_means(s.shape[1])
+        means = self._checked_means(s.shape[1], t.shape[1])
         num_classes = means.shape[0]
         if labels.numel() and (labels.min() < 0 or
                                labels.max() >= num_classes):
@@ -115,10 +141,11 @@ class NDLoss(BaseDistillLoss):
         """
         s, rows_labels = self.rows(s_feature, labels)
         t, _ = self.rows(t_feature, labels)
-        if s.shape[0] == 0:  # no row (e.g. no positive anchor): no signal
-            self._checked_means(s.shape[1])
-            return s_feature.sum() * 0.0
-        return self.loss_weight * self.nd_terms(s, t, rows_labels).mean()
+        # the mean over the rows of every process (under DDP the ranks can
+        # hold different numbers of pixels or positive anchors); 0 without
+        # a row anywhere. Every rank takes part, with or without rows.
+        terms = self.nd_terms(s, t, rows_labels)
+        return self.loss_weight * global_mean_over_rows(terms)
 
     @torch.no_grad()
     def class_sums(self, t_feature: torch.Tensor, labels: torch.Tensor,

@@ -1,7 +1,7 @@
 """Base class of the recorders: capture one value per forward of a model."""
 import difflib
 from abc import ABCMeta, abstractmethod
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import torch
 from torch import nn
@@ -22,6 +22,22 @@ def clone_tensors(value: Any) -> Any:
             type(value)(*items)
     if isinstance(value, dict):
         return type(value)((k, clone_tensors(v)) for k, v in value.items())
+    return value
+
+
+def detach_tensors(value: Any, requires_grad: bool = False) -> Any:
+    """Detached copies of every tensor inside ``value``; floating-point ones
+    require grad when ``requires_grad`` (new leaves of a graph)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(
+            requires_grad and value.is_floating_point())
+    if isinstance(value, (list, tuple)):
+        items = [detach_tensors(v, requires_grad) for v in value]
+        return type(value)(items) if not hasattr(value, '_fields') else \
+            type(value)(*items)
+    if isinstance(value, dict):
+        return type(value)((k, detach_tensors(v, requires_grad))
+                           for k, v in value.items())
     return value
 
 
@@ -125,6 +141,13 @@ class BaseRecorder(metaclass=ABCMeta):
             self._value = clone_tensors(value_fn())
             self._recorded = True
         self._calls += 1
+
+    def detach(self, requires_grad: bool = False) -> None:
+        """Replace the last record by a copy cut from the model's graph
+        (floating-point tensors require grad when ``requires_grad``): what
+        runs on it afterwards is timed or differentiated alone."""
+        if self._recorded:
+            self._value = detach_tensors(self._value, requires_grad)
 
     def describe(self) -> str:
         """One line naming the recorder, e.g. for error messages."""

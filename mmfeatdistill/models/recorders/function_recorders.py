@@ -1,7 +1,8 @@
 """Recorders of a function's output or input while a submodule runs."""
 import functools
+from abc import abstractmethod
 import importlib
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from torch import nn
 from torch.utils.hooks import RemovableHandle
@@ -58,8 +59,9 @@ class _FunctionPatchRecorder(BaseRecorder):
     def _exit(self, *_):
         self._depth -= 1
 
-    def _wrap(self, original):
-        raise NotImplementedError
+    @abstractmethod
+    def _wrap(self, original: Callable) -> Callable:
+        """A replacement of the function that records and calls ``original``."""
 
     def start(self) -> None:
         self.reset()

@@ -1,6 +1,7 @@
 """Recorders of a module method's output or input (instance-level patch)."""
 import functools
-from typing import Optional
+from abc import abstractmethod
+from typing import Callable, Optional
 
 from torch import nn
 
@@ -38,8 +39,9 @@ class _MethodPatchRecorder(BaseRecorder):
                 f'{", ".join(methods[:30])}')
         self._module = module
 
-    def _wrap(self, original):
-        raise NotImplementedError
+    @abstractmethod
+    def _wrap(self, original: Callable) -> Callable:
+        """A replacement of the method that records and calls ``original``."""
 
     def start(self) -> None:
         self.reset()

@@ -74,6 +74,17 @@ class RecorderManager:
         for recorder in self.recorders.values():
             recorder.stop()
 
+    def detach(self, requires_grad: bool = False) -> None:
+        """Cut every last record from the model's graph (see
+        :meth:`BaseRecorder.detach`)."""
+        for recorder in self.recorders.values():
+            recorder.detach(requires_grad)
+
+    def reset(self) -> None:
+        """Forget every record (frees the recorded tensors)."""
+        for recorder in self.recorders.values():
+            recorder.reset()
+
     def get(self, name: str) -> Any:
         """The value recorded by ``name`` in the last forward."""
         return self.recorders[name].data

@@ -79,8 +79,8 @@ def test_sequential_connector_prepares_its_parts():
             super().__init__()
             self.prepared = self.initialised = False
 
-        def prepare(self, student, teacher, teacher_ckpt=None):
-            self.prepared = teacher_ckpt
+        def prepare(self, student, teacher, teacher_checkpoint=None):
+            self.prepared = teacher_checkpoint
 
         def init_weights(self):
             self.initialised = True
@@ -90,9 +90,11 @@ def test_sequential_connector_prepares_its_parts():
 
     chain = SequentialConnector([dict(type='ResizeConnector', size=2)])
     chain.parts.append(Probe())
-    chain.prepare(nn.Identity(), nn.Identity(), teacher_ckpt='t.pth')
+    checkpoint = dict(state_dict={})
+    chain.prepare(nn.Identity(), nn.Identity(), teacher_checkpoint=checkpoint)
     chain.init_weights()
-    assert chain.parts[1].prepared == 't.pth' and chain.parts[1].initialised
+    assert chain.parts[1].prepared is checkpoint
+    assert chain.parts[1].initialised
     with pytest.raises(ValueError, match='at least one'):
         SequentialConnector([])
 
@@ -168,3 +170,44 @@ def test_tofd_head_width_of_an_activation_in_a_sequential():
         bad = nn.Module()
         bad.features = nn.Sequential(nn.ReLU(), nn.ReLU())
         TOFDAuxHead(['features.1'], 0, num_classes=2).prepare(bad, bad)
+
+
+def test_tofd_head_built_at_construction_when_widths_are_given():
+    """Given widths, the layers (and the state dict) exist right after
+    construction, and prepare() checks them against the model."""
+    model = nn.Module()
+    model.features = nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(),
+                                   nn.Conv2d(6, 10, 3), nn.ReLU())
+    stages = ['features.1', 'features.3']
+    head = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3',
+                       stage_channels=[6, 10], link_channels=10)
+    lazy = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3')
+    assert lazy.blocks is None and not lazy.state_dict()
+    lazy.prepare(model, model)
+    assert {k: v.shape for k, v in head.state_dict().items()} == {
+        k: v.shape for k, v in lazy.state_dict().items()}
+    head.prepare(model, model)  # widths agree: nothing changes
+    wrong = TOFDAuxHead(stages, 0, num_classes=2, stage_channels=[6, 12])
+    with pytest.raises(ValueError, match=r'widths \[6, 10\]'):
+        wrong.prepare(model, model)
+
+
+def test_tofd_teacher_head_from_another_config_is_refused():
+    """A heads checkpoint trained for other classes names the mismatch and
+    the step that writes the right one."""
+    model = nn.Module()
+    model.features = nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(),
+                                   nn.Conv2d(6, 10, 3), nn.ReLU())
+    stages = ['features.1', 'features.3']
+    trained = TOFDAuxHead(stages, 0, num_classes=5, stage_channels=[6, 10])
+    checkpoint = dict(tofd_teacher_heads=dict(stage1=trained.state_dict()))
+    head = TOFDAuxHead(stages, 0, num_classes=2, side='teacher',
+                       from_teacher_ckpt=True)
+    with pytest.raises(RuntimeError,
+                       match='5 classes, this one 2.*train_tofd_teacher'):
+        head.prepare(model, model, teacher_checkpoint=checkpoint)
+    fits = TOFDAuxHead(stages, 0, num_classes=5, side='teacher',
+                       from_teacher_ckpt=True)
+    fits.prepare(model, model, teacher_checkpoint=checkpoint)
+    assert torch.equal(fits.fc.weight, trained.fc.weight)
+    assert not fits.training and not fits.fc.weight.requires_grad

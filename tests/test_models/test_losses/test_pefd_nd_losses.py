@@ -75,14 +75,24 @@ def test_nd_loss_teacher_has_no_gradient_and_hand_value():
     assert not loss.requires_grad or t.grad is None
 
 
-def test_nd_loss_errors():
-    with pytest.raises(RuntimeError, match='compute_class_means'):
-        NDLoss(class_means='/nonexistent/means.pth')(
+def test_nd_loss_errors(tmp_path):
+    # the loss never reads a file itself, even an existing one: only the
+    # hook (which checks the file against the run) installs means
+    existing = tmp_path / 'means.pth'
+    torch.save(dict(class_means=torch.zeros(3, 2)), existing)
+    with pytest.raises(RuntimeError, match='no class means: add '
+                       r"dict\(type='ClassMeansHook'\)"):
+        NDLoss(class_means=str(existing))(
             torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([0]))
     loss = NDLoss(class_means=torch.zeros(3, 4))
-    with pytest.raises(ValueError, match='size 2 but the class means have '
-                       'size 4'):
-        loss(torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([0]))
+    # the student is narrower than the (right) means: map it
+    with pytest.raises(ValueError, match='student embedding has size 2 '
+                       '.* EmbeddingTransformConnector'):
+        loss(torch.zeros(1, 2), torch.zeros(1, 4), torch.tensor([0]))
+    # the teacher does not fit the means: the file is wrong, not the map
+    with pytest.raises(ValueError, match='teacher embedding has size 2: '
+                       'the means were computed for another teacher'):
+        loss(torch.zeros(1, 4), torch.zeros(1, 2), torch.tensor([0]))
     with pytest.raises(ValueError, match=r'labels must be in \[0, 3\)'):
         loss(torch.ones(1, 4), torch.ones(1, 4), torch.tensor([5]))
 

@@ -1,0 +1,13 @@
+# Feature MSE (FitNets-style hint) on the demo's pair: the last stage's
+# output, the student's mapped to the teacher's 256 channels by a 1x1 conv +
+# BN regressor, MSE weight 1 beside the student's cross-entropy. The
+# reference row of feature distillation in the demo and the benchmark.
+_base_ = ['../_base_/fmnist_distill_pair.py']
+from mmfeatdistill.presets import feature_mse, position
+
+model, custom_hooks = feature_mse(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, positions=[position('backbone.layer4')],
+    position_names=['stage4'], student_channels=64, teacher_channels=256,
+    weight=1.0)
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

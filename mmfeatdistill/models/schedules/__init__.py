@@ -1,0 +1,3 @@
+from .linear_ramp import LinearRamp
+
+__all__ = ['LinearRamp']

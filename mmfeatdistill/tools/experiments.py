@@ -1,0 +1,190 @@
+"""The experiment table: for each task, the stages that the README's main
+job (``tools/demo.py``) and ``benchmarks/quality.py`` run, as data.
+
+A task is one :class:`Experiment` entry (its data, metrics and stages); a
+method is one :class:`Stage` in the tasks it serves (its config, and the
+step that prepares its teacher, if any). The demo and the benchmarks read
+this table; nothing else lists the stages.
+"""
+from dataclasses import dataclass, field, replace
+from typing import Dict, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One trained model of an experiment.
+
+    Attributes:
+        name (str): Row name in the results.
+        config (str): Config path (repo-relative or absolute).
+        kind (str): ``'teacher'`` (trained once, cached, its checkpoint is
+            every other stage's ``model.teacher_ckpt``), ``'baseline'``
+            (the plain student, the gains' reference), ``'reference'`` (a
+            well-known method users compare with, e.g. KD) or ``'method'``.
+        teacher_heads (str, optional): Config of a step that trains
+            auxiliary heads on the frozen teacher first
+            (``tools/train_tofd_teacher_heads.py``; TOFD); its checkpoint
+            becomes this stage's teacher.
+    """
+
+    name: str
+    config: str
+    kind: str = 'method'
+    teacher_heads: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        kinds = ('teacher', 'baseline', 'reference', 'method')
+        if self.kind not in kinds:
+            raise ValueError(f'Stage {self.name!r}: kind must be one of '
+                             f'{kinds}, got {self.kind!r}')
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric of the results table.
+
+    Attributes:
+        key (str): The key the evaluator logs (e.g. ``'mIoU'``).
+        label (str): Column header.
+        scale (float): Factor to percent (1 when the evaluator logs
+            percent already).
+    """
+
+    key: str
+    label: str
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One task: data, metrics and stages (the teacher first).
+
+    Attributes:
+        task (str): Short name (``--task``).
+        title (str): What the table measures.
+        metrics (tuple[Metric]): The first is the main one (gains, plot).
+        stages (tuple[Stage]): Teacher, baseline, references, methods.
+        data_root (str): Default data folder.
+        prepare (tuple[str]): Command (repo-relative script and arguments)
+            that writes the data set into ``{data_root}``; skipped by the
+            script when the data is there.
+        data_options (tuple[str]): ``--cfg-options`` that point a config at
+            ``{data_root}`` (beyond every dataloader's ``data_root``).
+        schedules (dict): Named schedules, each ``epochs``,
+            ``train_subset``, ``teacher_epochs``, ``teacher_train_subset``
+            (0: the whole training split); ``'short'`` is the demo's.
+    """
+
+    task: str
+    title: str
+    metrics: Tuple[Metric, ...]
+    stages: Tuple[Stage, ...]
+    data_root: str
+    prepare: Tuple[str, ...] = ()
+    data_options: Tuple[str, ...] = ()
+    schedules: Dict[str, Dict[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        kinds = [s.kind for s in self.stages]
+        if kinds[:1] != ['teacher'] or kinds.count('teacher') != 1 or \
+                kinds.count('baseline') != 1:
+            raise ValueError(
+                f'Experiment {self.task!r}: the first stage must be the '
+                f'(only) teacher and one stage the baseline; got {kinds}.')
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f'Experiment {self.task!r}: stage names must '
+                             f'be unique, got {names}')
+
+    @property
+    def teacher(self) -> Stage:
+        return self.stages[0]
+
+    @property
+    def defaults(self) -> Dict[str, int]:
+        """The demo's schedule (``'short'``)."""
+        return self.schedules.get('short', {})
+
+    def with_stages(self, *stages: Stage) -> 'Experiment':
+        """This experiment with ``stages`` after its own (e.g. a new
+        method, or a sweep point)."""
+        return replace(self, stages=self.stages + tuple(stages))
+
+
+def _fmnist_stages(prefix: str = 'resnet18-w32_resnet18-w8_fmnist'
+                   ) -> Tuple[Stage, ...]:
+    return (
+        Stage('teacher', 'configs/fashion_mnist/teacher_resnet18-w32_fmnist.py',
+              'teacher'),
+        Stage('student (baseline)',
+              'configs/fashion_mnist/student_resnet18-w8_fmnist.py',
+              'baseline'),
+        Stage('KD', f'configs/kd/kd_{prefix}.py', 'reference'),
+        Stage('feature MSE', f'configs/fitnet/fitnet_{prefix}.py',
+              'reference'),
+        Stage('OFD', f'configs/ofd/ofd_{prefix}.py'),
+        Stage('TOFD', f'configs/tofd/tofd_{prefix}.py',
+              teacher_heads='configs/tofd/'
+              'tofd-teacher-heads_resnet18-w32_fmnist.py'),
+        Stage('PEFD', f'configs/pefd/pefd_{prefix}.py'),
+        Stage('ND (KD++)', f'configs/nd/nd-kdpp_{prefix}.py'),
+    )
+
+
+def _fmnist_scenes_seg_stages(
+        prefix: str = 'deeplabv3plus-r18w16_r18w5_fmnist-scenes'
+) -> Tuple[Stage, ...]:
+    folder = 'configs/fmnist_scenes'
+    return (
+        Stage('teacher',
+              f'{folder}/teacher_deeplabv3plus-r18w16_fmnist-scenes.py',
+              'teacher'),
+        Stage('student (baseline)',
+              f'{folder}/student_deeplabv3plus-r18w5_fmnist-scenes.py',
+              'baseline'),
+        Stage('KD', f'{folder}/kd_{prefix}.py', 'reference'),
+        Stage('feature MSE', f'{folder}/fitnet_{prefix}.py', 'reference'),
+        Stage('OFD', f'{folder}/ofd_{prefix}.py'),
+        Stage('TOFD', f'{folder}/tofd_{prefix}.py',
+              teacher_heads=f'{folder}/tofd-teacher-heads_'
+              'deeplabv3plus-r18w16_fmnist-scenes.py'),
+        Stage('PEFD', f'{folder}/pefd_{prefix}.py'),
+        Stage('ND (KD++)', f'{folder}/nd-kdpp_{prefix}.py'),
+    )
+
+
+def _fmnist_scenes_det_stages(
+        prefix: str = 'ssd-r18w32_ssd-r18w8_fmnist-scenes'
+) -> Tuple[Stage, ...]:
+    folder = 'configs/fmnist_scenes'
+    return (
+        Stage('teacher', f'{folder}/teacher_ssd-r18w32_fmnist-scenes.py',
+              'teacher'),
+        Stage('student (baseline)',
+              f'{folder}/student_ssd-r18w8_fmnist-scenes.py', 'baseline'),
+        Stage('feature MSE', f'{folder}/fitnet_{prefix}.py', 'reference'),
+        Stage('OFD', f'{folder}/ofd_{prefix}.py'),
+        Stage('TOFD', f'{folder}/tofd_{prefix}.py',
+              teacher_heads=f'{folder}/tofd-teacher-heads_'
+              'ssd-r18w32_fmnist-scenes.py'),
+        Stage('PEFD', f'{folder}/pefd_{prefix}.py'),
+        Stage('ND', f'{folder}/nd_{prefix}.py'),
+    )
+
+
+#: task -> experiment
+EXPERIMENTS: Dict[str, Experiment] = {
+    'cls': Experiment(
+        task='cls',
+        title='Fashion-MNIST test set (10k images)',
+        metrics=(Metric('accuracy/top1', 'top-1 (%)'), ),
+        stages=_fmnist_stages(),
+        data_root='data/fashion_mnist',
+        prepare=('tools/prepare_fashion_mnist.py', '--out', '{data_root}'),
+        schedules=dict(
+            short=dict(epochs=2, train_subset=15000, teacher_epochs=3,
+                       teacher_train_subset=20000),
+            # all 60k images, until the plain student plateaus
+            long=dict(epochs=10, train_subset=0, teacher_epochs=10,
+                      teacher_train_subset=0))),
+}
