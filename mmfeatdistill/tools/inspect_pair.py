@@ -133,23 +133,44 @@ def build_models(cfg: Config, which: Sequence[str]) -> Dict[str, nn.Module]:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='distillation (or model) config')
-    parser.add_argument('--shape', type=int, nargs='+', default=[3, 224, 224],
-                        help='input size C H W (default 3 224 224)')
+    parser.add_argument('--shape', type=int, nargs='+', default=None,
+                        help='input size C H W (default: the channels of '
+                        "the model's first convolution, the size of its "
+                        "data preprocessor or 224 x 224)")
     parser.add_argument('--which', nargs='+', default=['student', 'teacher'],
                         choices=['student', 'teacher'])
     return parser.parse_args(argv)
 
 
+def default_shape(model: nn.Module) -> List[int]:
+    """C H W for a model: the input channels of its first convolution
+    (e.g. 1 for Fashion-MNIST) and its data preprocessor's fixed ``size``
+    (mmseg), else 224 x 224."""
+    channels = next((m.in_channels for m in model.modules()
+                     if isinstance(m, nn.Conv2d)), 3)
+    size = getattr(getattr(model, 'data_preprocessor', None), 'size', None)
+    height, width = size if size else (224, 224)
+    return [channels, height, width]
+
+
 def main(argv: Optional[List[str]] = None) -> Dict[str, 'OrderedDict']:
     args = parse_args(argv)
-    if len(args.shape) != 3:
+    if args.shape is not None and len(args.shape) != 3:
         raise ValueError(f'--shape takes C H W, got {args.shape}')
     cfg = Config.fromfile(args.config)
-    inputs = torch.rand(1, *args.shape)
     results = {}
     for role, model in build_models(cfg, args.which).items():
         model.eval()
-        rows = trace_modules(model, inputs)
+        shape = args.shape or default_shape(model)
+        inputs = torch.rand(1, *shape)
+        try:
+            rows = trace_modules(model, inputs)
+        except (RuntimeError, ValueError) as err:
+            raise RuntimeError(
+                f'The {role} does not run on an input of shape '
+                f'{tuple(inputs.shape)} ({type(err).__name__}: '
+                f'{str(err).splitlines()[0][:200]}). Give its input size: '
+                f'--shape C H W.') from err
         print(format_rows(f'{role}: {type(model).__name__}, input '
                           f'{tuple(inputs.shape)}', rows))
         results[role] = rows

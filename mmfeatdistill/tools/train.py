@@ -189,10 +189,50 @@ def main(argv: Optional[List[str]] = None) -> 'Runner':
     # weights-only unless the user trusts the files
     with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
         runner = build_runner(cfg, args)
+        if cfg.get('resume') and cfg.get('load_from'):
+            check_resume_fits(runner, cfg.load_from)
         runner.train()
         if args.test:
             write_test_metrics(runner, runner.test())
     return runner
+
+
+def check_resume_fits(runner: 'Runner', path: str) -> None:
+    """Refuse to resume from a checkpoint of another config (other model
+    or widths): MMEngine would load what fits, report the rest in the log
+    and fail later in the optimizer, or train a half-loaded model.
+
+    Raises:
+        ValueError: the checkpoint's weights do not fit the model; the
+            message lists the differences and the two fixes.
+    """
+    from mmfeatdistill.utils import extract_state_dict, unwrap_model
+    from mmfeatdistill.utils.checkpoint import load_checkpoint_file
+    state = extract_state_dict(load_checkpoint_file(path, 'cpu', mmap=True))
+    own = unwrap_model(runner.model).state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    # buffers that take their shape when loaded (ND's class means) are
+    # empty before: not a mismatch
+    shapes = [f'{k}: checkpoint {tuple(state[k].shape)}, model '
+              f'{tuple(own[k].shape)}' for k in sorted(set(own) & set(state))
+              if hasattr(state[k], 'shape') and own[k].numel()
+              and state[k].shape != own[k].shape]
+    if not (missing or unexpected or shapes):
+        return
+    problems = []
+    for title, items in (('missing', missing), ('unexpected', unexpected),
+                         ('other shapes', shapes)):
+        if items:
+            more = f' and {len(items) - 5} more' if len(items) > 5 else ''
+            problems.append(f'{title} ({len(items)}): '
+                            f'{", ".join(items[:5])}{more}')
+    raise ValueError(
+        f'--resume: {path} was written by another config: its weights do '
+        f'not fit this model ({"; ".join(problems)}). Resume with the '
+        f'config that wrote it (MMEngine keeps a copy in its work dir), or '
+        f'start a new run from its weights with load_from={path} and no '
+        f'--resume.')
 
 
 def write_test_metrics(runner: 'Runner', metrics: dict) -> str:

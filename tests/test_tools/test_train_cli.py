@@ -87,3 +87,28 @@ def test_mim_train(setup):
                cwd=str(root), env=env)
     assert 'loss_kd' in out
     assert osp.exists(osp.join(work, 'epoch_1.pth'))
+
+
+def test_resume_with_another_config_and_test_after_training(setup):
+    """--resume with a config whose model does not fit the checkpoint is a
+    clear error (not torch's optimizer error after a partial load); --test
+    evaluates the trained model on the test split."""
+    from mmfeatdistill.tools import train
+    root, data_root, ckpt = setup
+    work = str(root / 'work_test')
+    runner = train.main([KD_CFG, '--work-dir', work, '--test',
+                         '--cfg-options', *_short_options(data_root, ckpt,
+                                                          1)])
+    import json
+    with open(osp.join(work, 'test_metrics.json')) as f:
+        metrics = json.load(f)
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    assert runner.iter == 2
+    other = _short_options(data_root, ckpt, 2) + [
+        'model.connectors.s_stage4.out_channels=128',
+        'model.connectors.s_stage4.in_channels=64']
+    with pytest.raises(ValueError, match=r'--resume: .*epoch_1\.pth was '
+                       r'written by another config.*other shapes.*'
+                       r's_stage4.*load_from='):
+        train.main([KD_CFG, '--work-dir', work, '--resume',
+                    '--cfg-options', *other])

@@ -16,6 +16,7 @@ from mmfeatdistill.utils import (extract_state_dict, load_strict,
 from mmfeatdistill.utils.checks import check_bool
 from ..recorders import RecorderManager
 from .loss_mapping import LossArgument, build_loss_arguments
+from .teacher_inputs import TeacherInputs
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[BaseDataElement],
                        torch.Tensor]
@@ -78,7 +79,9 @@ class FeatureDistiller(BaseModel):
     MMEngine optimises and logs it).
 
     ``predict`` and ``tensor`` modes are the student's, so the packages' own
-    evaluators work unchanged, and the student's data preprocessor is used.
+    evaluators work unchanged, and the student's data preprocessor is used;
+    when the teacher's config normalises differently (mean/std, channel
+    order), the teacher's inputs are mapped to its own normalisation.
 
     The teacher never trains: its parameters need no gradient, it is left
     out of the optimizer (``DistillerOptimWrapperConstructor``) and every
@@ -162,6 +165,10 @@ class FeatureDistiller(BaseModel):
         self.teacher = MODELS.build(
             resolve_model_cfg(teacher, 'teacher', data_preprocessor))
         self.data_preprocessor = self.student.data_preprocessor
+        # the teacher sees its own normalisation when its config differs
+        self.teacher_inputs = TeacherInputs(
+            self.student.data_preprocessor,
+            getattr(self.teacher, 'data_preprocessor', None))
         self.teacher_ckpt = teacher_ckpt
         self.teacher_norm_eval = teacher_norm_eval
         self.teacher_forward_mode = teacher_forward_mode
@@ -300,7 +307,7 @@ class FeatureDistiller(BaseModel):
         the student did not run)."""
         if teacher and self.teacher_recorders.recorders:
             with torch.no_grad(), self.teacher_recorders:
-                self.teacher(inputs, data_samples,
+                self.teacher(self.teacher_inputs(inputs), data_samples,
                              mode=self.teacher_forward_mode)
         if not student:
             return None

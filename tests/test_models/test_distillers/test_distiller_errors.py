@@ -195,3 +195,28 @@ def test_load_from_a_distiller_checkpoint_with_another_teacher_warns(
     with _Logged() as logged:
         load_checkpoint(model, same, strict=False)
     assert not [m for m in logged.messages if 'replaces the teacher' in m]
+
+
+def test_teacher_gets_its_own_normalisation(tmp_path):
+    """A teacher whose config normalises differently from the student's
+    (other mean/std) sees inputs normalised its way, as in its own
+    training: the distiller's teacher logits equal the teacher's on its
+    own preprocessing."""
+    cfg = _cfg(tmp_path)
+    cfg.teacher.data_preprocessor = dict(
+        type='ClsDataPreprocessor', num_classes=10, mean=[10.0], std=[30.0])
+    model = MODELS.build(cfg)
+    model.eval()
+    batch = cls_batch(4, (1, 28, 28))
+    student_data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        model.record(student_data['inputs'], student_data['data_samples'],
+                     student=False)
+        seen = model.teacher_recorders.get('logits')
+        own = model.teacher.data_preprocessor(batch, False)
+        expected = model.teacher(own['inputs'], mode='tensor')
+    assert torch.allclose(seen, expected, atol=1e-4)
+    # with the student's normalisation it would have seen other inputs
+    with torch.no_grad():
+        unconverted = model.teacher(student_data['inputs'], mode='tensor')
+    assert not torch.allclose(unconverted, expected, atol=1e-2)
