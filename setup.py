@@ -33,9 +33,10 @@ def add_mim_extension() -> None:
     Editable installs (``setup.py develop`` and PEP 660 ``editable_wheel``,
     which is what ``pip install -e .`` runs) get symlinks, so the checkout's
     files are used; wheel builds get copies. ``mim train mmfeatdistill CFG``
-    then finds ``.mim/tools/train.py``. ``.mim/model-index.yml`` (no model
-    zoo) is what MMEngine reads first when a config inherits
-    ``mmfeatdistill::path``; it then takes ``.mim/configs/path``.
+    then finds ``.mim/tools/train.py``. ``.mim/model-index.yml`` (the
+    root's, which imports ``configs/*/metafile.yml``) is what MMEngine reads
+    first when a config inherits ``mmfeatdistill::path``; it then takes
+    ``.mim/configs/path``.
     """
     if any(cmd in sys.argv for cmd in ('develop', 'editable_wheel')):
         mode = 'symlink'
@@ -56,16 +57,17 @@ def add_mim_extension() -> None:
             os.symlink(osp.relpath(src, mim_root), dst)
         else:
             shutil.copytree(src, dst)
-    write_model_index(mim_root)
-
-
-def write_model_index(mim_root: str) -> None:
-    """``.mim/model-index.yml`` without models: MMEngine's ``pkg::path``
-    lookup reads it (a missing file is an error) before falling back to
-    ``.mim/configs/path``."""
-    with open(osp.join(mim_root, 'model-index.yml'), 'w') as f:
-        f.write('# written by setup.py: no model zoo, configs in configs/\n'
-                'Import: []\n')
+    # the model index (configs/*/metafile.yml): MMEngine's `pkg::path`
+    # lookup reads it (a missing file is an error) before falling back to
+    # `.mim/configs/path`; mim lists the configs from it
+    src = osp.join(HERE, 'model-index.yml')
+    dst = osp.join(mim_root, 'model-index.yml')
+    if osp.islink(dst) or osp.isfile(dst):
+        os.remove(dst)
+    if mode == 'symlink':
+        os.symlink(osp.relpath(src, mim_root), dst)
+    else:
+        shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':

@@ -1,19 +1,15 @@
 # OFD on ImageNet: ResNet-34 (model zoo, 73.62 top-1) -> ResNet-18 at 4
 # pre-ReLU stage ends. alpha = 1e-4 (ImageNet); layer weights 1/8 .. 1.
-_base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
+_base_ = ['../_base_/in1k_r34_r18_pair.py']
 from mmfeatdistill.presets import (ofd, resnet_block_bns,
                                    resnet_preact_positions)
 
-default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet34_8xb32_in1k.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
-                'resnet34_8xb32_in1k_20210831-f257d4e6.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb32_in1k.py')
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 
 model, custom_hooks = ofd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     student_positions=resnet_preact_positions(student_blocks),
     teacher_positions=resnet_preact_positions(teacher_blocks),
     student_channels=[64, 128, 256, 512],

@@ -3,19 +3,15 @@
 # Student side: MobileNetV2's inverted residuals end linearly (no ReLU), so
 # their outputs are used; the last position is the BN of `conv2` before its
 # ReLU6.
-_base_ = ['mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
+_base_ = ['../_base_/in1k_r50_mobilenetv2_pair.py']
 from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
                                    resnet_preact_positions)
 
-default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
-                'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
-student = dict(cfg_path='mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py')
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 
 model, custom_hooks = ofd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     student_positions=[
         position(p) for p in ('backbone.layer2', 'backbone.layer3',
                               'backbone.layer5', 'backbone.conv2.bn')],

@@ -1,25 +1,17 @@
 # OFD (Heo et al., ICCV 2019) on CIFAR-100: mmpretrain's ResNet_CIFAR-50
 # (model zoo, 79.90 top-1) -> ResNet_CIFAR-18 at 4 pre-ReLU stage ends.
 # alpha = 1e-3 (CIFAR); layer weights 1/2^(n-1-i): 1/8, 1/4, 1/2, 1.
-_base_ = [
-    'mmpretrain::_base_/datasets/cifar100_bs16.py',
-    'mmpretrain::_base_/schedules/cifar10_bs128.py',
-    'mmpretrain::_base_/default_runtime.py',
-]
+_base_ = ['../_base_/cifar100_r50_r18_pair.py',
+          'mmpretrain::_base_/schedules/cifar10_bs128.py']
 from mmfeatdistill.presets import (ofd, resnet_block_bns,
                                    resnet_preact_positions)
 
-default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
-                'resnet50_b16x8_cifar100_20210528-67b58a1b.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
-               head=dict(num_classes=100))
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 
 model, custom_hooks = ofd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
     student_positions=resnet_preact_positions(student_blocks),
     teacher_positions=resnet_preact_positions(teacher_blocks,
                                               bottleneck=True),

@@ -1,18 +1,9 @@
 # PEFD (Chen et al., NeurIPS 2022) on CIFAR-100: ResNet_CIFAR-50 (model
 # zoo) -> ResNet_CIFAR-18. Paper settings: batch 64, lr 0.05, 240 epochs
 # (lr /10 at 150, 180, 210), alpha 25, q 3 projectors, no KD term.
-_base_ = [
-    'mmpretrain::_base_/datasets/cifar100_bs16.py',
-    'mmpretrain::_base_/default_runtime.py',
-]
+_base_ = ['../_base_/cifar100_r50_r18_pair.py']
 from mmfeatdistill.presets import pefd
 
-default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
-                'resnet50_b16x8_cifar100_20210528-67b58a1b.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
-               head=dict(num_classes=100))
 train_dataloader = dict(batch_size=64)
 param_scheduler = dict(type='MultiStepLR', by_epoch=True,
                        milestones=[150, 180, 210], gamma=0.1)
@@ -21,9 +12,9 @@ val_cfg = dict()
 test_cfg = dict()
 
 model, custom_hooks = pefd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_channels=512, teacher_channels=2048, alpha=25.0,
-    num_projectors=3)
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, student_channels=512, teacher_channels=2048,
+    alpha=25.0, num_projectors=3)
 optim_wrapper = dict(
     constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))

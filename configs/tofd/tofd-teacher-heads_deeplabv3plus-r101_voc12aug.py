@@ -8,23 +8,19 @@
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
 _base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
           '../_base_/models/deeplabv3plus-r101_voc12aug_teacher.py']
+from mmfeatdistill.presets import tofd_teacher_heads
+
 default_scope = 'mmfeatdistill'
-teacher_stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
-num_classes = 21
 train_cfg = dict(max_iters=4000, val_interval=4000)
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0,
                         end=4000, by_epoch=False)]
 
-model = dict(
-    _delete_=True,
-    type='AuxHeadTrainer',
-    model=_base_.teacher,
-    model_ckpt=_base_.teacher_ckpt,
-    stages=teacher_stages,
-    num_classes=num_classes,
-    head=dict(dense=True),
-    labels=dict(type='GTSegMapConnector'),
-    head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255))
+model, custom_hooks = tofd_teacher_heads(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=21,
+    dense=True, labels=dict(type='GTSegMapConnector'),
+    head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255),
+    replace_base=True)
 optim_wrapper = dict(
     _delete_=True,
     constructor='DistillerOptimWrapperConstructor',

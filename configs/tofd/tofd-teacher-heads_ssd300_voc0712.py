@@ -5,29 +5,24 @@
 # detection): 2 epochs of the base's VOC0712 (repeated x10, so 20 passes),
 # SGD lr 0.01, cosine. Teacher: the COCO SSD300 (see the OFD SSD config).
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
-_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py']
+_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
+          '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
+from mmfeatdistill.presets import tofd_teacher_heads
+
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmdet::ssd/ssd300_coco.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmdetection/v2.0/ssd/'
-                'ssd300_coco/ssd300_coco_20210803_015428-d231a06e.pth')
 # the ReLUs after conv4_3 and fc7 (their widths come from the conv before)
 teacher_stages = ['backbone.features.22', 'backbone.features.34'] + [
     f'neck.extra_layers.{i}' for i in range(4)]
-num_classes = 20
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, T_max=2)]
 train_cfg = dict(max_epochs=2, val_interval=2)
-# no NumClassCheckHook: the frozen COCO teacher has 80 classes, VOC 20
-custom_hooks = [dict(type='SSDPredictFixHook')]
 
-model = dict(
-    _delete_=True,
-    type='AuxHeadTrainer',
-    model=teacher,
-    model_ckpt=teacher_ckpt,
-    stages=teacher_stages,
-    num_classes=num_classes,
-    labels=dict(type='GTMultiHotConnector', num_classes=num_classes),
-    head_loss=dict(type='LabelCrossEntropyLoss'))
+# no NumClassCheckHook: the frozen COCO teacher has 80 classes, VOC 20
+model, custom_hooks = tofd_teacher_heads(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    stages=teacher_stages, num_classes=20,
+    labels=dict(type='GTMultiHotConnector', num_classes=20),
+    head_loss=dict(type='LabelCrossEntropyLoss'),
+    hooks=[dict(type='SSDPredictFixHook')], replace_base=True)
 optim_wrapper = dict(
     _delete_=True,
     constructor='DistillerOptimWrapperConstructor',

@@ -2,20 +2,12 @@
 # ResNet_CIFAR-18, heads on the 4 stages. Paper settings: 250 epochs, lr 0.1
 # /10 at 80/160/240, batch 128, alpha 0.05, beta 0.03, T 1 -> 4.
 # Step 1 (teacher heads): tofd-teacher-heads_resnet50_cifar100.py.
-_base_ = [
-    'mmpretrain::_base_/datasets/cifar100_bs16.py',
-    'mmpretrain::_base_/default_runtime.py',
-]
+_base_ = ['../_base_/cifar100_r50_r18_pair.py']
 from mmfeatdistill.presets import tofd
 
-default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_resnet50_cifar100.py'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet50_cifar100/'
                 'teacher_with_heads.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
-               head=dict(num_classes=100))
-stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 train_dataloader = dict(batch_size=128)
 param_scheduler = dict(type='MultiStepLR', by_epoch=True,
                        milestones=[80, 160, 240], gamma=0.1)
@@ -24,9 +16,9 @@ val_cfg = dict()
 test_cfg = dict()
 
 model, custom_hooks = tofd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_stages=stages, teacher_stages=stages, num_classes=100,
-    alpha=0.05, beta=0.03)
+    teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
+    student=_base_.student, student_stages=_base_.stages,
+    teacher_stages=_base_.stages, num_classes=100, alpha=0.05, beta=0.03)
 optim_wrapper = dict(
     constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))

@@ -24,9 +24,9 @@ from .kd import kd
 from .nd import nd
 from .ofd import ofd, resnet_block_bns, resnet_preact_positions
 from .pefd import pefd
-from .tofd import tofd
+from .tofd import tofd, tofd_teacher_heads
 
 __all__ = [
     'Method', 'position', 'kd', 'feature_mse', 'ofd', 'resnet_preact_positions',
-    'resnet_block_bns', 'tofd', 'pefd', 'nd'
+    'resnet_block_bns', 'tofd', 'tofd_teacher_heads', 'pefd', 'nd'
 ]

@@ -149,3 +149,49 @@ def tofd(*,
         schedules=schedules,
     )
     return Method(model, list(hooks))
+
+
+def tofd_teacher_heads(*,
+                       teacher: dict,
+                       teacher_ckpt: Optional[str],
+                       stages: Sequence[str],
+                       num_classes: int,
+                       dense: bool = False,
+                       labels: Optional[dict] = None,
+                       head_loss: Optional[dict] = None,
+                       hooks: Sequence[dict] = (),
+                       replace_base: bool = False) -> Method:
+    """TOFD's step 1: train the auxiliary heads of the frozen, loaded
+    teacher (``AuxHeadTrainer``) with the task's loss; run it with
+    ``tools/train_tofd_teacher_heads.py``, which writes the teacher
+    checkpoint with the heads that :func:`tofd` reads.
+
+    Args:
+        teacher (dict): Teacher model config (or ``cfg_path`` spec).
+        teacher_ckpt (str): The teacher's trained weights.
+        stages (Sequence[str]): The teacher's stages (as in :func:`tofd`).
+        num_classes (int): Classes of the heads' task.
+        dense (bool): Per-pixel heads (segmentation).
+        labels (dict, optional): Connector turning the data samples into
+            the heads' targets. Defaults to ``GTLabelConnector``.
+        head_loss (dict, optional): Loss of each head. Defaults to
+            ``LabelCrossEntropyLoss``.
+        hooks (Sequence[dict]): Hooks for ``custom_hooks`` (the task's).
+        replace_base (bool): Add ``_delete_=True`` (a ``_base_`` defines
+            a ``model``).
+
+    Returns:
+        Method: ``(model, custom_hooks)``.
+    """
+    model = dict(type='AuxHeadTrainer', model=teacher,
+                 model_ckpt=teacher_ckpt, stages=list(stages),
+                 num_classes=num_classes)
+    if dense:
+        model['head'] = dict(dense=True)
+    if labels is not None:
+        model['labels'] = labels
+    if head_loss is not None:
+        model['head_loss'] = head_loss
+    if replace_base:
+        model = dict(_delete_=True, **model)
+    return Method(model, list(hooks))
