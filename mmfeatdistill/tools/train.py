@@ -244,7 +244,8 @@ def write_test_metrics(runner: 'Runner', metrics: dict) -> str:
     path = osp.join(runner.work_dir, 'test_metrics.json')
     if is_main_process():
         with open(path, 'w') as f:
-            json.dump({k: float(v) if isinstance(v, (int, float)) else v
+            # metrics are Python, numpy or torch scalars (mmseg: np.float32)
+            json.dump({k: v.item() if hasattr(v, 'item') else v
                        for k, v in metrics.items()}, f, indent=1)
     return path
 

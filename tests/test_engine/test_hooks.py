@@ -101,6 +101,20 @@ def test_connector_warmup_needs_one_length():
         ConnectorWarmupHook()
     with pytest.raises(ValueError, match='exactly one'):
         ConnectorWarmupHook(warmup_iters=1, warmup_epochs=1)
+    with pytest.raises(ValueError, match=r'warmup_ratio must be in \(0, 1\)'):
+        ConnectorWarmupHook(warmup_ratio=2)
+
+
+def test_connector_warmup_as_a_fraction_of_the_run():
+    """``warmup_ratio``: OFD's 1 of 30 epochs on any schedule."""
+    model = types.SimpleNamespace(connectors=torch.nn.Linear(1, 1),
+                                  student=torch.nn.Linear(1, 1))
+    runner = types.SimpleNamespace(model=model, iter=0, max_iters=300,
+                                   logger=types.SimpleNamespace(
+                                       info=lambda *a: None))
+    hook = ConnectorWarmupHook(warmup_ratio=1 / 30)
+    hook.before_train(runner)
+    assert hook.warmup_iters == 10
 
 
 def test_ssd_predict_fix_hook_makes_ssd_predict():

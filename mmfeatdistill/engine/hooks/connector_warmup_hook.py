@@ -25,7 +25,10 @@ class ConnectorWarmupHook(Hook):
     Args:
         warmup_iters (int, optional): Length of the warm-up in iterations.
         warmup_epochs (int, optional): Length in epochs (converted with the
-            length of the training dataloader). Give exactly one of the two.
+            length of the training dataloader).
+        warmup_ratio (float, optional): Length as a fraction of the run's
+            iterations (e.g. 1/30: OFD's 1 of 30 epochs, whatever the
+            schedule). Give exactly one of the three.
         lr_mult (float): Learning-rate multiplier of the connectors during
             the warm-up. Defaults to 10.0.
         module_names (list[str]): Attributes of the distiller that train
@@ -35,13 +38,20 @@ class ConnectorWarmupHook(Hook):
     priority = 'NORMAL'  # after_train_iter runs before ParamSchedulerHook
 
     def __init__(self, warmup_iters: Optional[int] = None,
-                 warmup_epochs: Optional[int] = None, lr_mult: float = 10.0,
+                 warmup_epochs: Optional[int] = None,
+                 warmup_ratio: Optional[float] = None, lr_mult: float = 10.0,
                  module_names: List[str] = ('connectors', )) -> None:
-        if (warmup_iters is None) == (warmup_epochs is None):
+        given = [v for v in (warmup_iters, warmup_epochs, warmup_ratio)
+                 if v is not None]
+        if len(given) != 1:
             raise ValueError('ConnectorWarmupHook needs exactly one of '
-                             'warmup_iters and warmup_epochs.')
+                             'warmup_iters, warmup_epochs and warmup_ratio.')
+        if warmup_ratio is not None and not 0 < warmup_ratio < 1:
+            raise ValueError(f'warmup_ratio must be in (0, 1), got '
+                             f'{warmup_ratio}')
         self.warmup_iters = warmup_iters
         self.warmup_epochs = warmup_epochs
+        self.warmup_ratio = warmup_ratio
         self.lr_mult = lr_mult
         self.module_names = list(module_names)
         self._frozen: Dict[int, bool] = {}
@@ -55,6 +65,9 @@ class ConnectorWarmupHook(Hook):
         if self.warmup_epochs is not None:
             self.warmup_iters = self.warmup_epochs * len(
                 runner.train_dataloader)
+        elif self.warmup_ratio is not None:
+            self.warmup_iters = max(1, round(self.warmup_ratio *
+                                             runner.max_iters))
         model = self._distiller(runner)
         missing = [n for n in self.module_names + ['student']
                    if not hasattr(model, n)]

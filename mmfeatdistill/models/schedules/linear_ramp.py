@@ -1,5 +1,5 @@
 """Schedules of loss attributes (weights, temperatures) over a run."""
-from typing import Optional
+from typing import Optional, Union
 
 from mmfeatdistill.registry import TASK_UTILS
 
@@ -26,15 +26,21 @@ class LinearRamp:
         end (float, optional): The value reached after ``length`` steps.
             Defaults to the attribute's configured value (so a config
             override of e.g. ``loss_weight`` scales the whole schedule).
-        length (int, optional): Steps to reach ``end``. Defaults to the
+        length (int | float, optional): Steps to reach ``end``; a float in
+            (0, 1) is a fraction of the run (e.g. 0.05: KD++'s 5 of 100
+            epochs, whatever the schedule's length). Defaults to the whole
             run's ``max_epochs`` (or ``max_iters``).
         by_epoch (bool): Count epochs (True, default) or iterations.
     """
 
     def __init__(self, start: float = 0.0, end: Optional[float] = None,
-                 length: Optional[int] = None, by_epoch: bool = True) -> None:
-        if length is not None and length < 1:
-            raise ValueError(f'LinearRamp: length must be >= 1, got {length}')
+                 length: Optional[Union[int, float]] = None,
+                 by_epoch: bool = True) -> None:
+        if length is not None and not (
+                0 < length < 1 or (length >= 1 and float(length).is_integer())):
+            raise ValueError(
+                f'LinearRamp: length must be a whole number of steps >= 1 or '
+                f'a fraction of the run in (0, 1), got {length}')
         if not isinstance(by_epoch, bool):
             raise TypeError(f'LinearRamp: by_epoch must be a bool, got '
                             f'{by_epoch!r}')
@@ -59,6 +65,8 @@ class LinearRamp:
         """
         end = configured if self.end is None else float(self.end)
         length = self.length if self.length is not None else total
+        if length is not None and length < 1:  # a fraction of the run
+            length = max(1, round(length * total)) if total else None
         if not length:
             raise ValueError('LinearRamp without length needs the run\'s '
                              'max epochs/iterations (a Runner).')

@@ -35,7 +35,7 @@ def test_tofd_temperature_values():
 
 
 def test_ramp_argument_errors():
-    with pytest.raises(ValueError, match='length must be >= 1'):
+    with pytest.raises(ValueError, match='whole number of steps >= 1'):
         LinearRamp(length=0)
     with pytest.raises(TypeError, match='by_epoch must be a bool'):
         LinearRamp(by_epoch='False')
@@ -115,3 +115,14 @@ def test_runner_epochs_drive_the_schedule(tmp_path):
     runner.train()
     assert probe.weights == pytest.approx([0.5, 0.5, 1.0, 1.0, 1.0, 1.0])
     assert torch.isfinite(torch.tensor(probe.weights)).all()
+
+
+def test_ramp_length_as_a_fraction_of_the_run():
+    """``length=0.05``: 5% of the run, whatever its length (KD++'s 5 of
+    100 epochs on a 20-epoch or a 2000-iteration schedule)."""
+    ramp = LinearRamp(start=0.0, length=0.05, by_epoch=False)
+    assert ramp.value(0, 2000, 1.0) == pytest.approx(1 / 100)
+    assert ramp.value(99, 2000, 1.0) == pytest.approx(1.0)
+    assert LinearRamp(length=0.05).value(0, 20, 1.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='fraction of the run'):
+        LinearRamp(length=1.5)
