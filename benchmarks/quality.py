@@ -24,8 +24,11 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 #: task -> results file (under benchmarks/results)
-RESULT_FILES = {'cls': 'fashion_mnist.md', 'seg': 'fmnist_scenes_seg.md',
-                'det': 'fmnist_scenes_det.md'}
+RESULT_FILES = {
+    'cls': 'fashion_mnist.md',
+    'seg': 'fmnist_scenes_seg.md',
+    'det': 'fmnist_scenes_det.md'
+}
 
 
 def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
@@ -44,7 +47,9 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
         runs = by_name.get(stage.name)
         if not runs:
             continue
-        row = dict(name=stage.name, kind=stage.kind, seeds=len(runs),
+        row = dict(name=stage.name,
+                   kind=stage.kind,
+                   seeds=len(runs),
                    time=statistics.mean(r['time'] for r in runs))
         for metric in experiment.metrics:
             values = [r['metrics'][metric.key] for r in runs]
@@ -66,12 +71,14 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
 def format_rows(rows: List[dict], experiment) -> str:
     metrics = experiment.metrics
     head = ' | '.join(f'{m.label} mean ± std' for m in metrics)
-    lines = [f'| model | {head} | gain over baseline | ahead of baseline '
-             f'in | beyond 1 std | time (s): training + test |',
-             '|---|' + '---|' * (len(metrics) + 4)]
+    lines = [
+        f'| model | {head} | gain over baseline | ahead of baseline '
+        f'in | beyond 1 std | time (s): training + test |',
+        '|---|' + '---|' * (len(metrics) + 4)
+    ]
     for row in rows:
-        values = ' | '.join(
-            f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}' for m in metrics)
+        values = ' | '.join(f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}'
+                            for m in metrics)
         if 'gain' in row:
             extra = (f'{row["gain"]:+.2f} | {row["ahead"]}/{row["seeds"]} '
                      f'seeds | {"yes" if row["beyond_std"] else "no"}')
@@ -87,12 +94,15 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--task', default='cls')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--schedule', default='short',
+    parser.add_argument('--schedule',
+                        default='short',
                         help="the task's schedule (the demo's 'short' "
                         "defaults, or e.g. 'long')")
-    parser.add_argument('--work-dir', default=None,
+    parser.add_argument('--work-dir',
+                        default=None,
                         help='default: work_dirs/quality_<task>_<schedule>')
-    parser.add_argument('--out', default=None,
+    parser.add_argument('--out',
+                        default=None,
                         help='default: benchmarks/results/<task file>')
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
@@ -108,33 +118,34 @@ def main(argv=None) -> str:
     start = time.time()
     per_seed = []
     for seed in args.seeds:
-        per_seed.append(demo.main(
-            ['--task', args.task] + schedule_args + demo_args + [
-                '--seed', str(seed), '--teacher-seed', '0', '--quiet',
-                '--teacher-dir', osp.join(work_dir, 'teacher'),
-                '--work-dir', osp.join(work_dir, f'seed{seed}')]))
+        per_seed.append(
+            demo.main(['--task', args.task] + schedule_args + demo_args + [
+                '--seed',
+                str(seed), '--teacher-seed', '0', '--quiet', '--teacher-dir',
+                osp.join(work_dir, 'teacher'), '--work-dir',
+                osp.join(work_dir, f'seed{seed}')
+            ]))
     hours = (time.time() - start) / 3600
     rows = summarise(per_seed, experiment)
-    command = (f'python benchmarks/quality.py --task {args.task} --seeds '
-               f'{" ".join(map(str, args.seeds))}'
-               + (f' --schedule {args.schedule}'
-                  if args.schedule != 'short' else '')
-               + (' ' + ' '.join(demo_args) if demo_args else ''))
+    command = (
+        f'python benchmarks/quality.py --task {args.task} --seeds '
+        f'{" ".join(map(str, args.seeds))}' +
+        (f' --schedule {args.schedule}' if args.schedule != 'short' else '') +
+        (' ' + ' '.join(demo_args) if demo_args else ''))
     settings = ', '.join(f'{k.replace("_", " ")} {v}'
                          for k, v in schedule.items())
     text = '\n'.join([
-        f'## {experiment.title}: `{args.schedule}` schedule',
-        '',
+        f'## {experiment.title}: `{args.schedule}` schedule', '',
         f'Command: `{command}` ({hours:.1f} h, '
         f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}. Schedule: '
         f'{settings} (0 = all). One teacher (seed 0) for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
-        f'deviations (method, baseline).',
-        '', format_rows(rows, experiment), ''])
+        f'deviations (method, baseline).', '',
+        format_rows(rows, experiment), ''
+    ])
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
-                               RESULT_FILES.get(args.task,
-                                                f'{args.task}.md'))
+                               RESULT_FILES.get(args.task, f'{args.task}.md'))
     write_section(out, f'{args.task}-{args.schedule}', text)
     print(text)
     return text

@@ -51,19 +51,26 @@ class FirstStepLossDumpHook(Hook):
         self._frozen: List[nn.Module] = []
         self._digest = ''
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         if runner.iter != 0:
             return
         model = unwrap_model(runner.model)
         self._digest = weights_digest(model)
         if self.freeze_batch_coupled:
-            self._frozen = [m for m in model.modules()
-                            if isinstance(m, BATCH_COUPLED) and m.training]
+            self._frozen = [
+                m for m in model.modules()
+                if isinstance(m, BATCH_COUPLED) and m.training
+            ]
             for module in self._frozen:
                 module.eval()
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         if runner.iter != 0:
             return
@@ -72,7 +79,10 @@ class FirstStepLossDumpHook(Hook):
         self._frozen = []
         record = dict(
             world_size=get_world_size(),
-            losses={k: float(v) for k, v in (outputs or {}).items()},
+            losses={
+                k: float(v)
+                for k, v in (outputs or {}).items()
+            },
             sample_idx=[s.sample_idx for s in data_batch['data_samples']],
             weights=self._digest)
         with open(json_path(runner.work_dir, get_rank()), 'w') as f:

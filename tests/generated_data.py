@@ -11,10 +11,10 @@ from mmengine.config import Config, ConfigDict
 
 from tests.helpers import make_fake_fashion_mnist, own_visualizer
 
-VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
-               'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
-               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-               'train', 'tvmonitor')
+VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
+               'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+               'tvmonitor')
 
 
 def _innermost(dataset: dict) -> tuple:
@@ -52,18 +52,17 @@ def make_voc_detection(root, num, size=(240, 320), seed=0) -> str:
     os.makedirs(osp.join(sub, 'ImageSets', 'Main'), exist_ok=True)
     names = [f'{i:06d}' for i in range(num)]
     for i, name in enumerate(names):
-        mmcv.imwrite(_image(rng, h, w), osp.join(sub, 'JPEGImages',
-                                                 f'{name}.jpg'))
+        mmcv.imwrite(_image(rng, h, w),
+                     osp.join(sub, 'JPEGImages', f'{name}.jpg'))
         objects = ''
         for j in range(2):
             x1, y1 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
             x2, y2 = x1 + int(rng.integers(40, w // 2)), y1 + int(
                 rng.integers(40, h // 2))
-            objects += (
-                f'<object><name>{VOC_CLASSES[(i + j) % 20]}</name>'
-                f'<difficult>0</difficult><bndbox><xmin>{x1}</xmin>'
-                f'<ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax>'
-                f'</bndbox></object>')
+            objects += (f'<object><name>{VOC_CLASSES[(i + j) % 20]}</name>'
+                        f'<difficult>0</difficult><bndbox><xmin>{x1}</xmin>'
+                        f'<ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax>'
+                        f'</bndbox></object>')
         with open(osp.join(sub, 'Annotations', f'{name}.xml'), 'w') as f:
             f.write(f'<annotation><filename>{name}.jpg</filename><size>'
                     f'<width>{w}</width><height>{h}</height><depth>3</depth>'
@@ -84,8 +83,7 @@ def make_voc_segmentation(root, num, size=512, seed=0) -> str:
         label = np.zeros((size, size), np.uint8)
         label[size // 4:size // 2, :] = (i % 20) + 1
         label[:4] = 255
-        mmcv.imwrite(label, osp.join(root, 'SegmentationClass',
-                                     f'{name}.png'))
+        mmcv.imwrite(label, osp.join(root, 'SegmentationClass', f'{name}.png'))
     os.makedirs(osp.join(root, 'ImageSets', 'Segmentation'), exist_ok=True)
     with open(osp.join(root, 'ImageSets', 'Segmentation', 'list.txt'),
               'w') as f:
@@ -112,38 +110,49 @@ def generated_dataset(dataset: dict, root: str, num: int,
             size = 32
         else:
             size = 256
-        return dict(type='CustomDataset', _scope_='mmpretrain',
+        return dict(type='CustomDataset',
+                    _scope_='mmpretrain',
                     data_root=make_image_folder(root, num, size),
-                    data_prefix='', with_label=True, pipeline=pipeline,
+                    data_prefix='',
+                    with_label=True,
+                    pipeline=pipeline,
                     test_mode=test_mode)
     if scope == 'mmdet':
-        return dict(type='VOCDataset', _scope_='mmdet',
+        return dict(type='VOCDataset',
+                    _scope_='mmdet',
                     data_root=make_voc_detection(root, num),
                     ann_file='VOC2007/ImageSets/Main/list.txt',
                     data_prefix=dict(sub_data_root='VOC2007/'),
-                    pipeline=pipeline, test_mode=test_mode)
+                    pipeline=pipeline,
+                    test_mode=test_mode)
     if scope == 'mmseg':
-        return dict(type='PascalVOCDataset', _scope_='mmseg',
+        return dict(type='PascalVOCDataset',
+                    _scope_='mmseg',
                     data_root=make_voc_segmentation(root, num),
                     data_prefix=dict(img_path='JPEGImages',
                                      seg_map_path='SegmentationClass'),
                     ann_file='ImageSets/Segmentation/list.txt',
-                    pipeline=pipeline, test_mode=test_mode)
+                    pipeline=pipeline,
+                    test_mode=test_mode)
     raise NotImplementedError(f'no generator for {leaf["type"]} ({scope})')
 
 
-def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
-              max_iters: int = 2, train_batch: int = 2) -> Config:
+def smoke_cfg(cfg: Config,
+              work_dir: str,
+              teacher_ckpt: str,
+              max_iters: int = 2,
+              train_batch: int = 2) -> Config:
     """``cfg`` on generated data: ``max_iters`` training iterations then one
     validation step, local teacher weights, no pretrained downloads."""
     cfg = copy.deepcopy(cfg)
     data_root = osp.join(work_dir, 'data')
-    for key, num, batch, test_mode in (
-            ('train_dataloader', 2 * train_batch, train_batch, False),
-            ('val_dataloader', 1, 1, True)):
+    for key, num, batch, test_mode in (('train_dataloader', 2 * train_batch,
+                                        train_batch, False), ('val_dataloader',
+                                                              1, 1, True)):
         loader = cfg[key]
-        loader.dataset = generated_dataset(
-            loader.dataset, osp.join(data_root, key), num, test_mode)
+        loader.dataset = generated_dataset(loader.dataset,
+                                           osp.join(data_root, key), num,
+                                           test_mode)
         loader.batch_size = batch
         loader.num_workers = 0
         loader.persistent_workers = False
@@ -161,11 +170,13 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
         if isinstance(loss.get('class_means'), str):  # not into the repo
             loss.class_means = osp.join(work_dir, f'class_means_{name}.pth')
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop',
-                               max_iters=max_iters, val_interval=max_iters)
+                               max_iters=max_iters,
+                               val_interval=max_iters)
     cfg.param_scheduler = []
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=max_iters, by_epoch=False)
+                                        interval=max_iters,
+                                        by_epoch=False)
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
     own_visualizer(cfg, work_dir)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: set up .venv (first run on a machine: ~15 min,
 # mostly the mmcv compile; later fresh clones reuse the cached mmcv wheel) and
-# run the whole test suite on CPU.
+# run the lint checks and the whole test suite on CPU.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,4 +16,10 @@ if [ -n "$FREE_MB" ] && [ "$FREE_MB" -lt 3000 ]; then
     "$FREE_MB" "$TMP_ROOT" "$(id -un)" >&2
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
+# lint first (OpenMMLab style, settings in setup.cfg): flake8, isort, yapf
+LINT_PATHS=(mmfeatdistill tests tools benchmarks configs setup.py)
+echo "[tests] lint: flake8, isort, yapf on ${LINT_PATHS[*]}"
+.venv/bin/python -m flake8 "${LINT_PATHS[@]}"
+.venv/bin/python -m isort --check-only --diff "${LINT_PATHS[@]}"
+.venv/bin/python -m yapf --diff --recursive "${LINT_PATHS[@]}"
 exec .venv/bin/python -m pytest tests "$@"

@@ -8,6 +8,7 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
 student = dict(cfg_path='mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py')
 # the student's stage ends (widths 24, 32, 96, 1280) and the teacher's
-student_stages = ['backbone.layer2', 'backbone.layer3', 'backbone.layer5',
-                  'backbone.conv2']
+student_stages = [
+    'backbone.layer2', 'backbone.layer3', 'backbone.layer5', 'backbone.conv2'
+]
 teacher_stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]

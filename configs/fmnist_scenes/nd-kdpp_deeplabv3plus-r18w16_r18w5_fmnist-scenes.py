@@ -14,13 +14,16 @@ _base_ = ['../_base_/fmnist_scenes_seg_pair.py']
 from mmfeatdistill.presets import nd
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
     student=_base_.student,
     student_channels=_base_.student_head_channels,
     teacher_channels=_base_.teacher_head_channels,
-    nd_weight=1.0, rows='pixel',
+    nd_weight=1.0,
+    rows='pixel',
     kd=dict(tau=1.0, weight=1.0, warmup=0.05, by_epoch=False),
     logits_source='decode_head.conv_seg',
     # the data samples the decode head's loss gets: the label maps
-    samples_source='decode_head.loss', ignore_index=255)
+    samples_source='decode_head.loss',
+    ignore_index=255)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -20,15 +20,20 @@ default_scope = 'mmfeatdistill'
 # one file for every student of this teacher (same embedding and labels)
 class_means_dir = 'work_dirs/class_means/nd_deeplabv3plus-r101_voc12aug'
 nd_args = dict(
-    nd_weight=1.0, rows='pixel',
+    nd_weight=1.0,
+    rows='pixel',
     kd=dict(tau=1.0, weight=1.0, warmup=1000, by_epoch=False),
     class_means_dir=class_means_dir,
     logits_source='decode_head.conv_seg',
     # the data samples the decode head's loss gets: the label maps
-    samples_source='decode_head.loss', ignore_index=255)
+    samples_source='decode_head.loss',
+    ignore_index=255)
 
-model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_channels=128, teacher_channels=512,
-    replace_base=True, **nd_args)
+model, custom_hooks = nd(teacher=_base_.teacher,
+                         teacher_ckpt=_base_.teacher_ckpt,
+                         student=_base_.student,
+                         student_channels=128,
+                         teacher_channels=512,
+                         replace_base=True,
+                         **nd_args)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

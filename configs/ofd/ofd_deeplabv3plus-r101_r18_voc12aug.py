@@ -12,8 +12,10 @@ from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
 
 default_scope = 'mmfeatdistill'
 position_names = ['stage1', 'stage2', 'stage3', 'stage4', 'aspp', 'decoder']
-head_positions = ['decode_head.bottleneck.bn',
-                  'decode_head.sep_bottleneck.1.pointwise_conv.bn']
+head_positions = [
+    'decode_head.bottleneck.bn',
+    'decode_head.sep_bottleneck.1.pointwise_conv.bn'
+]
 teacher_blocks = ((1, 2), (2, 3), (3, 22), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 teacher_positions = resnet_preact_positions(
@@ -24,14 +26,18 @@ teacher_bns = resnet_block_bns(teacher_blocks, bottleneck=True) + \
 layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, position_names=position_names,
-    student_positions=resnet_preact_positions(student_blocks) + [
-        position(p) for p in head_positions],
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student,
+    position_names=position_names,
+    student_positions=resnet_preact_positions(student_blocks) +
+    [position(p) for p in head_positions],
     teacher_positions=teacher_positions,
     student_channels=[64, 128, 256, 512, 128, 128],
-    teacher_channels=teacher_channels, teacher_bns=teacher_bns,
-    alpha=1e-5, layer_weights=layer_weights,
+    teacher_channels=teacher_channels,
+    teacher_bns=teacher_bns,
+    alpha=1e-5,
+    layer_weights=layer_weights,
     connector_warmup=dict(warmup_epochs=1, lr_mult=10.0),
     replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -13,13 +13,20 @@ _base_ = [
 from mmfeatdistill.presets import pefd, position
 
 default_scope = 'mmfeatdistill'
-positions = [position('backbone.layer4'),
-             position('decode_head.sep_bottleneck')]
+positions = [
+    position('backbone.layer4'),
+    position('decode_head.sep_bottleneck')
+]
 
-model, custom_hooks = pefd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=positions,
-    position_names=['stage4', 'decoder'],
-    student_channels=[512, 128], teacher_channels=[2048, 512],
-    alpha=25.0, num_projectors=3, dense=True, replace_base=True)
+model, custom_hooks = pefd(teacher=_base_.teacher,
+                           teacher_ckpt=_base_.teacher_ckpt,
+                           student=_base_.student,
+                           positions=positions,
+                           position_names=['stage4', 'decoder'],
+                           student_channels=[512, 128],
+                           teacher_channels=[2048, 512],
+                           alpha=25.0,
+                           num_projectors=3,
+                           dense=True,
+                           replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -9,6 +9,8 @@ teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py')
 teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
 
-model, custom_hooks = tofd_teacher_heads(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, stages=_base_.stages,
-    num_classes=1000, replace_base=True)
+model, custom_hooks = tofd_teacher_heads(teacher=teacher,
+                                         teacher_ckpt=teacher_ckpt,
+                                         stages=_base_.stages,
+                                         num_classes=1000,
+                                         replace_base=True)

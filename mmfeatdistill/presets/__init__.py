@@ -27,6 +27,7 @@ from .pefd import pefd
 from .tofd import tofd, tofd_teacher_heads
 
 __all__ = [
-    'Method', 'position', 'kd', 'feature_mse', 'ofd', 'resnet_preact_positions',
-    'resnet_block_bns', 'tofd', 'tofd_teacher_heads', 'pefd', 'nd'
+    'Method', 'position', 'kd', 'feature_mse', 'ofd',
+    'resnet_preact_positions', 'resnet_block_bns', 'tofd',
+    'tofd_teacher_heads', 'pefd', 'nd'
 ]

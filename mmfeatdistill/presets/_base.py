@@ -18,8 +18,12 @@ class Method(NamedTuple):
     custom_hooks: List[dict]
 
 
-def distiller(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
-              teacher_norm_eval: bool, replace_base: bool = False,
+def distiller(*,
+              teacher: dict,
+              student: dict,
+              teacher_ckpt: Optional[str],
+              teacher_norm_eval: bool,
+              replace_base: bool = False,
               **blocks) -> dict:
     """The ``FeatureDistiller`` config: the pair, the teacher's norm mode
     and the method's blocks (recorders, connectors, losses, mappings,
@@ -35,9 +39,12 @@ def distiller(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             own configs). Defaults to False.
         **blocks: The remaining ``FeatureDistiller`` arguments.
     """
-    model = dict(type='FeatureDistiller', teacher=teacher,
-                 teacher_ckpt=teacher_ckpt, student=student,
-                 teacher_norm_eval=teacher_norm_eval, **blocks)
+    model = dict(type='FeatureDistiller',
+                 teacher=teacher,
+                 teacher_ckpt=teacher_ckpt,
+                 student=student,
+                 teacher_norm_eval=teacher_norm_eval,
+                 **blocks)
     return dict(_delete_=True, **model) if replace_base else model
 
 
@@ -69,8 +76,10 @@ def as_list(value, num: int, name: str, preset: str) -> list:
     return [value] * num
 
 
-def position(source: str, index: Optional[int] = None,
-             type: str = 'ModuleOutputRecorder', **recorder_args) -> dict:
+def position(source: str,
+             index: Optional[int] = None,
+             type: str = 'ModuleOutputRecorder',
+             **recorder_args) -> dict:
     """A position for a preset: the recorder config of ``source``, with
     ``index`` (an item of a recorded tuple, e.g. one level of an SSD neck's
     output) when given.
@@ -87,8 +96,8 @@ def position(source: str, index: Optional[int] = None,
     return spec
 
 
-def recorders_of(positions: Sequence[dict], names: Sequence[str]
-                 ) -> Tuple[Dict[str, dict], List[dict]]:
+def recorders_of(positions: Sequence[dict],
+                 names: Sequence[str]) -> Tuple[Dict[str, dict], List[dict]]:
     """Recorder configs of ``positions`` (one per distinct recorder, named
     after the first position that uses it) and, per position, the mapping
     keys that read it (``recorder`` and ``index``).
@@ -107,6 +116,7 @@ def recorders_of(positions: Sequence[dict], names: Sequence[str]
         if found is None:
             found = name
             recorders[name] = spec
-        reads.append(dict(recorder=found,
-                          **({} if index is None else dict(index=index))))
+        reads.append(
+            dict(recorder=found,
+                 **({} if index is None else dict(index=index))))
     return recorders, reads

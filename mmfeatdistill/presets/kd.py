@@ -33,12 +33,15 @@ def kd(*,
     """
     logits = dict(type='ModuleOutputRecorder', source=logits_source)
     model = distiller(
-        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
-        teacher_norm_eval=True, replace_base=replace_base,
+        teacher=teacher,
+        student=student,
+        teacher_ckpt=teacher_ckpt,
+        teacher_norm_eval=True,
+        replace_base=replace_base,
         student_recorders=dict(logits=logits),
         teacher_recorders=dict(logits=logits),
-        distill_losses=dict(loss_kd=dict(type='KDLoss', tau=tau,
-                                         t_square=True, loss_weight=weight)),
+        distill_losses=dict(loss_kd=dict(
+            type='KDLoss', tau=tau, t_square=True, loss_weight=weight)),
         loss_forward_mappings=dict(loss_kd=dict(
             s_logits=dict(from_student=True, recorder='logits'),
             t_logits=dict(from_student=False, recorder='logits'))))

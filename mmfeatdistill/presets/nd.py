@@ -7,8 +7,8 @@ from ._base import (Method, as_list, check_same_length, distiller, position,
 
 #: rows -> (loss type, labels connector, default positions)
 _ROWS = {
-    'image': ('NDLoss', dict(type='GTLabelConnector'),
-              lambda: [position('neck', 0)]),
+    'image':
+    ('NDLoss', dict(type='GTLabelConnector'), lambda: [position('neck', 0)]),
     'pixel': ('DenseNDLoss', dict(type='GTSegMapConnector'),
               lambda: [position('decode_head.sep_bottleneck')]),
     'anchor': ('AnchorNDLoss', None, None),
@@ -106,7 +106,8 @@ def nd(*,
     s_widths = as_list(student_channels, num, 'student_channels', 'nd')
     t_widths = as_list(teacher_channels, num, 'teacher_channels', 'nd')
     names = [''] if num == 1 else [
-        str(n) for n in (position_names or range(num))]
+        str(n) for n in (position_names or range(num))
+    ]
     check_same_length('nd', positions=positions, position_names=names)
     recorder_names = [f'feat{n}' for n in names]
     s_recorders, s_reads = recorders_of(positions, recorder_names)
@@ -118,35 +119,42 @@ def nd(*,
                                       source=targets_source)
     else:
         s_recorders['samples'] = dict(type='MethodInputRecorder',
-                                      source=samples_source, arg_index=1)
+                                      source=samples_source,
+                                      arg_index=1)
         connectors['labels'] = labels
     loss_args = dict(ignore_index=ignore_index) if rows == 'pixel' else {}
-    for k, (n, cs, ct, sr, tr) in enumerate(
-            zip(names, s_widths, t_widths, s_reads, t_reads)):
+    for k, (n, cs, ct, sr,
+            tr) in enumerate(zip(names, s_widths, t_widths, s_reads, t_reads)):
         loss_name = f'loss_nd{n}'
         transform = f'transform{n}'
         if cs != ct:
             connectors[transform] = dict(
-                type='EmbeddingTransformConnector', in_channels=cs,
+                type='EmbeddingTransformConnector',
+                in_channels=cs,
                 out_channels=ct,
                 **({} if rows == 'image' else dict(pool_maps=False)))
         if rows == 'anchor':
             connectors[f'labels{n}'] = dict(type='AnchorLabelsConnector',
                                             level=k)
-            label_read = dict(from_student=True, recorder='targets',
+            label_read = dict(from_student=True,
+                              recorder='targets',
                               connector=f'labels{n}')
         else:
-            label_read = dict(from_student=True, recorder='samples',
+            label_read = dict(from_student=True,
+                              recorder='samples',
                               connector='labels')
         losses[loss_name] = dict(
-            type=loss_type, loss_weight=nd_weight / num, **loss_args,
+            type=loss_type,
+            loss_weight=nd_weight / num,
+            **loss_args,
             **({} if class_means_dir is None else dict(
                 class_means=osp.join(class_means_dir, f'{loss_name}.pth'))))
-        mappings[loss_name] = dict(
-            s_feature=dict(from_student=True, **sr,
-                           **(dict(connector=transform) if cs != ct else {})),
-            t_feature=dict(from_student=False, **tr),
-            labels=label_read)
+        mappings[loss_name] = dict(s_feature=dict(
+            from_student=True,
+            **sr,
+            **(dict(connector=transform) if cs != ct else {})),
+                                   t_feature=dict(from_student=False, **tr),
+                                   labels=label_read)
     if kd is not None:
         kd = dict(kd)
         unknown = set(kd) - {'tau', 'weight', 'warmup', 'by_epoch'}
@@ -158,17 +166,24 @@ def nd(*,
                                      source=logits_source)
         t_recorders['logits'] = dict(type='ModuleOutputRecorder',
                                      source=logits_source)
-        losses['loss_kd'] = dict(type='KDLoss', tau=kd['tau'], t_square=True,
+        losses['loss_kd'] = dict(type='KDLoss',
+                                 tau=kd['tau'],
+                                 t_square=True,
                                  loss_weight=kd['weight'])
-        mappings['loss_kd'] = dict(
-            s_logits=dict(from_student=True, recorder='logits'),
-            t_logits=dict(from_student=False, recorder='logits'))
+        mappings['loss_kd'] = dict(s_logits=dict(from_student=True,
+                                                 recorder='logits'),
+                                   t_logits=dict(from_student=False,
+                                                 recorder='logits'))
         if kd.get('warmup'):
-            schedules['loss_kd'] = dict(loss_weight=dict(
-                type='LinearRamp', start=0.0, length=kd['warmup'],
-                by_epoch=kd.get('by_epoch', True)))
+            schedules['loss_kd'] = dict(
+                loss_weight=dict(type='LinearRamp',
+                                 start=0.0,
+                                 length=kd['warmup'],
+                                 by_epoch=kd.get('by_epoch', True)))
     model = distiller(
-        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher=teacher,
+        student=student,
+        teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=True,  # ND: teacher in eval mode
         replace_base=replace_base,
         student_recorders=s_recorders,

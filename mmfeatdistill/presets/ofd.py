@@ -54,45 +54,58 @@ def ofd(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    num = check_same_length(
-        'ofd', student_positions=student_positions,
-        teacher_positions=teacher_positions,
-        student_channels=student_channels, teacher_channels=teacher_channels,
-        teacher_bns=teacher_bns)
+    num = check_same_length('ofd',
+                            student_positions=student_positions,
+                            teacher_positions=teacher_positions,
+                            student_channels=student_channels,
+                            teacher_channels=teacher_channels,
+                            teacher_bns=teacher_bns)
     if layer_weights is None:
         layer_weights = [1 / 2**(num - 1 - i) for i in range(num)]
     if position_names is None:
         position_names = [f'stage{k}' for k in range(1, num + 1)]
-    check_same_length('ofd', student_positions=student_positions,
+    check_same_length('ofd',
+                      student_positions=student_positions,
                       layer_weights=layer_weights,
                       position_names=position_names)
     names = list(position_names)
     s_recorders, s_reads = recorders_of(student_positions, names)
     t_recorders, t_reads = recorders_of(teacher_positions, names)
     model = distiller(
-        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher=teacher,
+        student=student,
+        teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=False,  # batch statistics, as OFD's released code
         replace_base=replace_base,
         student_recorders=s_recorders,
         teacher_recorders=t_recorders,
         connectors={
-            **{f's_{n}': dict(type='OFDStudentConnector', in_channels=cs,
-                              out_channels=ct)
-               for n, cs, ct in zip(names, student_channels,
-                                    teacher_channels)},
-            **{f't_{n}': dict(type='OFDTeacherConnector', channels=ct, bn=bn)
-               for n, ct, bn in zip(names, teacher_channels, teacher_bns)}},
+            **{
+                f's_{n}':
+                dict(type='OFDStudentConnector',
+                     in_channels=cs,
+                     out_channels=ct)
+                for n, cs, ct in zip(names, student_channels, teacher_channels)
+            },
+            **{
+                f't_{n}': dict(type='OFDTeacherConnector', channels=ct, bn=bn)
+                for n, ct, bn in zip(names, teacher_channels, teacher_bns)
+            }
+        },
         distill_losses={
             f'loss_ofd_{n}': dict(type='OFDLoss', loss_weight=alpha * w)
-            for n, w in zip(names, layer_weights)},
+            for n, w in zip(names, layer_weights)
+        },
         loss_forward_mappings={
-            f'loss_ofd_{n}': dict(
-                s_feature=dict(from_student=True, connector=f's_{n}', **sr),
-                t_feature=dict(from_student=False, connector=f't_{n}', **tr))
-            for n, sr, tr in zip(names, s_reads, t_reads)},
+            f'loss_ofd_{n}':
+            dict(s_feature=dict(from_student=True, connector=f's_{n}', **sr),
+                 t_feature=dict(from_student=False, connector=f't_{n}', **tr))
+            for n, sr, tr in zip(names, s_reads, t_reads)
+        },
     )
     method_hooks = [] if connector_warmup is None else [
-        dict(type='ConnectorWarmupHook', **connector_warmup)]
+        dict(type='ConnectorWarmupHook', **connector_warmup)
+    ]
     return Method(model, list(hooks) + method_hooks)
 
 

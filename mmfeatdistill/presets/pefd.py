@@ -59,13 +59,14 @@ def pefd(*,
     """
     positions = list(positions or [position('neck', 0)])
     teacher_positions = list(teacher_positions or positions)
-    num = check_same_length('pefd', positions=positions,
+    num = check_same_length('pefd',
+                            positions=positions,
                             teacher_positions=teacher_positions)
     s_widths = as_list(student_channels, num, 'student_channels', 'pefd')
     t_widths = as_list(teacher_channels, num, 'teacher_channels', 'pefd')
     single = num == 1 and position_names is None
-    names = ['feat'] if single else [
-        str(n) for n in (position_names or range(num))]
+    names = ['feat'
+             ] if single else [str(n) for n in (position_names or range(num))]
     check_same_length('pefd', positions=positions, position_names=names)
     s_recorders, s_reads = recorders_of(positions, names)
     t_recorders, t_reads = recorders_of(teacher_positions, names)
@@ -74,26 +75,35 @@ def pefd(*,
         return '' if single else f'_{name}'
 
     model = distiller(
-        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher=teacher,
+        student=student,
+        teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=True,  # PEFD: teacher in eval mode
         replace_base=replace_base,
         student_recorders=s_recorders,
         teacher_recorders=t_recorders,
         connectors={
-            f'projector{suffix(n)}': dict(
-                type='ProjectorEnsembleConnector', in_channels=cs,
-                out_channels=ct, num_projectors=num_projectors, act='relu',
-                pool_maps=not dense)
-            for n, cs, ct in zip(names, s_widths, t_widths)},
+            f'projector{suffix(n)}':
+            dict(type='ProjectorEnsembleConnector',
+                 in_channels=cs,
+                 out_channels=ct,
+                 num_projectors=num_projectors,
+                 act='relu',
+                 pool_maps=not dense)
+            for n, cs, ct in zip(names, s_widths, t_widths)
+        },
         distill_losses={
-            f'loss_pefd{suffix(n)}': dict(type='DirectionAlignmentLoss',
-                                          loss_weight=alpha / num)
-            for n in names},
+            f'loss_pefd{suffix(n)}':
+            dict(type='DirectionAlignmentLoss', loss_weight=alpha / num)
+            for n in names
+        },
         loss_forward_mappings={
-            f'loss_pefd{suffix(n)}': dict(
-                s_feature=dict(from_student=True,
-                               connector=f'projector{suffix(n)}', **sr),
-                t_feature=dict(from_student=False, **tr))
-            for n, sr, tr in zip(names, s_reads, t_reads)},
+            f'loss_pefd{suffix(n)}':
+            dict(s_feature=dict(from_student=True,
+                                connector=f'projector{suffix(n)}',
+                                **sr),
+                 t_feature=dict(from_student=False, **tr))
+            for n, sr, tr in zip(names, s_reads, t_reads)
+        },
     )
     return Method(model, list(hooks))

@@ -71,12 +71,14 @@ def tofd(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    num = check_same_length('tofd', student_stages=student_stages,
+    num = check_same_length('tofd',
+                            student_stages=student_stages,
                             teacher_stages=teacher_stages)
     for name, widths in (('student_channels', student_channels),
                          ('teacher_channels', teacher_channels)):
         if widths is not None:
-            check_same_length('tofd', student_stages=student_stages,
+            check_same_length('tofd',
+                              student_stages=student_stages,
                               **{name: widths})
     heads = range(1, num + 1)
     start, end = temperature
@@ -84,8 +86,11 @@ def tofd(*,
     def head(k: int, side: str) -> dict:
         stages = student_stages if side == 'student' else teacher_stages
         widths = student_channels if side == 'student' else teacher_channels
-        cfg = dict(type='TOFDAuxHead', stages=list(stages),
-                   stage_index=k - 1, num_classes=num_classes, side=side)
+        cfg = dict(type='TOFDAuxHead',
+                   stages=list(stages),
+                   stage_index=k - 1,
+                   num_classes=num_classes,
+                   side=side)
         if side == 'student':
             cfg.update(link_to=teacher_stages[-1])
             if teacher_channels is not None:
@@ -97,8 +102,10 @@ def tofd(*,
         return dict(cfg, **(dict(dense=True) if dense else {}))
 
     def output(side: str, k: int, index: int) -> dict:
-        return dict(from_student=side == 'student', recorder=f'stage{k}',
-                    connector=f'{side[0]}_head{k}', output_index=index)
+        return dict(from_student=side == 'student',
+                    recorder=f'stage{k}',
+                    connector=f'{side[0]}_head{k}',
+                    output_index=index)
 
     losses, mappings, schedules = {}, {}, {}
     for k in heads:
@@ -118,7 +125,8 @@ def tofd(*,
                  t_feature=output('teacher', k, 0)),
             f'loss_tofd_ce{k}':
             dict(logits=output('student', k, 1),
-                 labels=dict(from_student=True, recorder='samples',
+                 labels=dict(from_student=True,
+                             recorder='samples',
                              connector='labels')),
             f'loss_tofd_kd{k}':
             dict(s_logits=output('student', k, 1),
@@ -129,21 +137,28 @@ def tofd(*,
         schedules[f'loss_tofd_kd{k}'] = dict(temperature=dict(
             type='LinearRamp', start=start, end=end, by_epoch=by_epoch))
     model = distiller(
-        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher=teacher,
+        student=student,
+        teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=False,  # TOFD's code never calls teacher.eval()
         replace_base=replace_base,
-        student_recorders=dict(
-            samples=dict(type='MethodInputRecorder', source=samples_source,
-                         arg_index=1),
-            **{f'stage{k}': dict(type='ModuleOutputRecorder', source=p)
-               for k, p in zip(heads, student_stages)}),
+        student_recorders=dict(samples=dict(type='MethodInputRecorder',
+                                            source=samples_source,
+                                            arg_index=1),
+                               **{
+                                   f'stage{k}':
+                                   dict(type='ModuleOutputRecorder', source=p)
+                                   for k, p in zip(heads, student_stages)
+                               }),
         teacher_recorders={
             f'stage{k}': dict(type='ModuleOutputRecorder', source=p)
-            for k, p in zip(heads, teacher_stages)},
-        connectors=dict(
-            labels=labels or dict(type='GTLabelConnector'),
-            **{f's_head{k}': head(k, 'student') for k in heads},
-            **{f't_head{k}': head(k, 'teacher') for k in heads}),
+            for k, p in zip(heads, teacher_stages)
+        },
+        connectors=dict(labels=labels or dict(type='GTLabelConnector'),
+                        **{f's_head{k}': head(k, 'student')
+                           for k in heads},
+                        **{f't_head{k}': head(k, 'teacher')
+                           for k in heads}),
         distill_losses=losses,
         loss_forward_mappings=mappings,
         schedules=schedules,
@@ -183,8 +198,10 @@ def tofd_teacher_heads(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    model = dict(type='AuxHeadTrainer', model=teacher,
-                 model_ckpt=teacher_ckpt, stages=list(stages),
+    model = dict(type='AuxHeadTrainer',
+                 model=teacher,
+                 model_ckpt=teacher_ckpt,
+                 stages=list(stages),
                  num_classes=num_classes)
     if dense:
         model['head'] = dict(dense=True)

@@ -8,17 +8,20 @@ from typing import List, Optional, Union
 from mmengine.runner import Runner
 
 from mmfeatdistill.engine.hooks import ClassMeansHook
-from mmfeatdistill.tools.train import (add_common_args,
-                                       checkpoints_trusted_by, load_config)
+from mmfeatdistill.tools.train import (add_common_args, checkpoints_trusted_by,
+                                       load_config)
 from mmfeatdistill.utils import trust_checkpoints
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='distillation config with an NDLoss')
-    parser.add_argument('--loss', nargs='+', default=None,
+    parser.add_argument('--loss',
+                        nargs='+',
+                        default=None,
                         help='ND losses in distill_losses (default: all)')
-    parser.add_argument('--out', help='file to write, for a single ND loss '
+    parser.add_argument('--out',
+                        help='file to write, for a single ND loss '
                         "(default: each loss's class_means path)")
     parser.add_argument('--no-progress', action='store_true')
     add_common_args(parser)
@@ -30,8 +33,7 @@ def main(argv: Optional[List[str]] = None) -> Union[str, List[str]]:
     cfg = load_config(args)
     with trust_checkpoints(checkpoints_trusted_by(cfg, args)):
         runner = Runner.from_cfg(cfg)  # loads the teacher
-    hook = ClassMeansHook(loss_names=args.loss,
-                          progress=not args.no_progress)
+    hook = ClassMeansHook(loss_names=args.loss, progress=not args.no_progress)
     names = list(hook.nd_losses(runner.model))
     paths = None
     if args.out:

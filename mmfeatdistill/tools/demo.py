@@ -33,9 +33,9 @@ def _repo_path(path: str) -> str:
 
 def read_scalars(work_dir: str) -> List[dict]:
     """All records of the newest run's ``vis_data/scalars.json``."""
-    runs = sorted(d for d in os.listdir(work_dir)
-                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
-                                         'scalars.json')))
+    runs = sorted(
+        d for d in os.listdir(work_dir)
+        if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
     if not runs:
         raise FileNotFoundError(f'No scalars.json under {work_dir}')
     with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
@@ -65,34 +65,48 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts.append(f'{loader}.dataset.data_root={args.data_root}')
         if args.workers is not None:
-            opts += [f'{loader}.num_workers={args.workers}',
-                     f'{loader}.persistent_workers={args.workers > 0}']
-    opts += [o.format(data_root=args.data_root)
-             for o in experiment.data_options]
+            opts += [
+                f'{loader}.num_workers={args.workers}',
+                f'{loader}.persistent_workers={args.workers > 0}'
+            ]
+    opts += [
+        o.format(data_root=args.data_root) for o in experiment.data_options
+    ]
     if train_subset:
         opts.append(f'train_dataloader.dataset.indices={train_subset}')
     if args.test_subset:
-        opts += [f'val_dataloader.dataset.indices={args.test_subset}',
-                 f'test_dataloader.dataset.indices={args.test_subset}']
+        opts += [
+            f'val_dataloader.dataset.indices={args.test_subset}',
+            f'test_dataloader.dataset.indices={args.test_subset}'
+        ]
     if args.batch_size:
         opts.append(f'train_dataloader.batch_size={args.batch_size}')
     return opts
 
 
-def run_script(script: str, config: str, work_dir: str, options: List[str],
-               quiet: bool, extra: List[str] = ()) -> float:
+def run_script(script: str,
+               config: str,
+               work_dir: str,
+               options: List[str],
+               quiet: bool,
+               extra: List[str] = ()) -> float:
     """Run ``tools/<script> CONFIG [extra] --work-dir W --cfg-options ...``;
     returns the wall time."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', script),
-           _repo_path(config), *extra, '--work-dir', work_dir,
-           '--cfg-options', *options]
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', script),
+        _repo_path(config), *extra, '--work-dir', work_dir, '--cfg-options',
+        *options
+    ]
     start = time.time()
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep +
-               os.environ.get('PYTHONPATH', ''))
-    proc = subprocess.run(
-        cmd, cwd=REPO, env=env,
-        stdout=subprocess.PIPE if quiet else None,
-        stderr=subprocess.STDOUT if quiet else None, text=True)
+    env = dict(os.environ,
+               PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    proc = subprocess.run(cmd,
+                          cwd=REPO,
+                          env=env,
+                          stdout=subprocess.PIPE if quiet else None,
+                          stderr=subprocess.STDOUT if quiet else None,
+                          text=True)
     if proc.returncode != 0:
         if quiet:
             print(proc.stdout[-5000:])
@@ -107,8 +121,7 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
-                   args: argparse.Namespace,
-                   experiment: Experiment) -> dict:
+                   args: argparse.Namespace, experiment: Experiment) -> dict:
     """Train a stage (after its teacher-heads step) with ``tools/train.py
     --test``: the final model is evaluated on the test split in the same
     process. Returns name, metrics, time (training and evaluation),
@@ -120,14 +133,20 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
         teacher = [o for o in options if o.startswith('model.teacher_ckpt=')]
         elapsed += run_script(
             'train_tofd_teacher_heads.py', stage.teacher_heads, heads_dir,
-            [o for o in options if o not in teacher] +
-            [o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
-             for o in teacher], args.quiet)
+            [o for o in options if o not in teacher] + [
+                o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
+                for o in teacher
+            ], args.quiet)
         options = [o for o in options if o not in teacher] + [
-            'model.teacher_ckpt=' + osp.join(heads_dir,
-                                             'teacher_with_heads.pth')]
+            'model.teacher_ckpt=' +
+            osp.join(heads_dir, 'teacher_with_heads.pth')
+        ]
     start = time.time()
-    run_script('train.py', stage.config, work_dir, options, args.quiet,
+    run_script('train.py',
+               stage.config,
+               work_dir,
+               options,
+               args.quiet,
                extra=['--test'])
     ckpt = last_checkpoint(work_dir)
     metrics = read_test_metrics(work_dir)
@@ -136,13 +155,18 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     if missing:
         raise KeyError(f'{stage.name}: the test run logged no {missing} '
                        f'(logged: {sorted(metrics)})')
-    print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: ' + ', '.join(
-        f'{m.label} {metrics[m.key] * m.scale:.2f}'
-        for m in experiment.metrics), flush=True)
-    return dict(name=stage.name, kind=stage.kind, time=elapsed,
-                metrics={m.key: metrics[m.key] * m.scale
-                         for m in experiment.metrics},
-                records=read_scalars(work_dir), ckpt=ckpt)
+    print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: ' +
+          ', '.join(f'{m.label} {metrics[m.key] * m.scale:.2f}'
+                    for m in experiment.metrics),
+          flush=True)
+    return dict(
+        name=stage.name,
+        kind=stage.kind,
+        time=elapsed,
+        metrics={m.key: metrics[m.key] * m.scale
+                 for m in experiment.metrics},
+        records=read_scalars(work_dir),
+        ckpt=ckpt)
 
 
 def prepare_data(experiment: Experiment, data_root: str) -> None:
@@ -150,8 +174,8 @@ def prepare_data(experiment: Experiment, data_root: str) -> None:
     if not experiment.prepare:
         return
     script, *rest = experiment.prepare
-    cmd = [sys.executable, _repo_path(script)] + [
-        a.format(data_root=data_root) for a in rest]
+    cmd = [sys.executable, _repo_path(script)
+           ] + [a.format(data_root=data_root) for a in rest]
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
@@ -171,8 +195,7 @@ def train_teacher(args, experiment: Experiment, options) -> dict:
         with open(cache) as f:
             cached = json.load(f)
         if cached.get('key') == key and osp.exists(cached['ckpt']):
-            print(f'[demo] ==> teacher: cached {cached["ckpt"]}',
-                  flush=True)
+            print(f'[demo] ==> teacher: cached {cached["ckpt"]}', flush=True)
             return dict(cached, cached=True)
     result = train_and_test(stage, work_dir, options, args, experiment)
     ckpt = osp.join(work_dir, 'teacher.pth')
@@ -187,9 +210,10 @@ def format_table(results: List[dict], experiment: Experiment) -> str:
     main = experiment.metrics[0]
     base = next(r for r in results if r['kind'] == 'baseline')
     head = ' | '.join(m.label for m in experiment.metrics)
-    lines = [f'| model | {head} | gain over baseline | time (s): training '
-             f'+ test |',
-             '|---|' + '---|' * (len(experiment.metrics) + 2)]
+    lines = [
+        f'| model | {head} | gain over baseline | time (s): training '
+        f'+ test |', '|---|' + '---|' * (len(experiment.metrics) + 2)
+    ]
     for r in results:
         values = ' | '.join(f'{r["metrics"][m.key]:.2f}'
                             for m in experiment.metrics)
@@ -236,43 +260,62 @@ def plot(results: List[dict], experiment: Experiment, path: str) -> None:
     plt.close(fig)
 
 
-def parse_args(argv: Optional[List[str]] = None,
-               experiments: Optional[Dict[str, Experiment]] = None
-               ) -> argparse.Namespace:
+def parse_args(
+        argv: Optional[List[str]] = None,
+        experiments: Optional[Dict[str,
+                                   Experiment]] = None) -> argparse.Namespace:
     experiments = experiments or EXPERIMENTS
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--task', default='cls', choices=sorted(experiments),
+    parser.add_argument('--task',
+                        default='cls',
+                        choices=sorted(experiments),
                         help='experiment of the table (default: cls)')
-    parser.add_argument('--work-dir', default=None,
+    parser.add_argument('--work-dir',
+                        default=None,
                         help='default: work_dirs/demo (cls) or '
                         'work_dirs/demo_<task>')
-    parser.add_argument('--data-root', default=None,
+    parser.add_argument('--data-root',
+                        default=None,
                         help="default: the task's data folder")
-    parser.add_argument('--epochs', type=int, default=None,
+    parser.add_argument('--epochs',
+                        type=int,
+                        default=None,
                         help='epochs of every student')
-    parser.add_argument('--train-subset', type=int, default=None,
+    parser.add_argument('--train-subset',
+                        type=int,
+                        default=None,
                         help='students train on the first N training '
                         'samples (0: all)')
     parser.add_argument('--teacher-epochs', type=int, default=None)
-    parser.add_argument('--teacher-train-subset', type=int, default=None,
+    parser.add_argument('--teacher-train-subset',
+                        type=int,
+                        default=None,
                         help='the teacher trains on the first N samples '
                         '(0: all)')
-    parser.add_argument('--test-subset', type=int, default=None,
+    parser.add_argument('--test-subset',
+                        type=int,
+                        default=None,
                         help='evaluate on the first N test samples '
                         '(default: the whole test split)')
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--workers', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--teacher-seed', type=int, default=None,
+    parser.add_argument('--teacher-seed',
+                        type=int,
+                        default=None,
                         help='seed of the teacher run (default: --seed)')
-    parser.add_argument('--teacher-dir', default=None,
+    parser.add_argument('--teacher-dir',
+                        default=None,
                         help='where the teacher is trained and cached '
                         '(default: WORK_DIR/teacher)')
     parser.add_argument('--log-interval', type=int, default=50)
-    parser.add_argument('--only', nargs='*', default=None,
+    parser.add_argument('--only',
+                        nargs='*',
+                        default=None,
                         help='names of the stages to run after the teacher '
                         '(the baseline always runs)')
-    parser.add_argument('--quiet', action='store_true',
+    parser.add_argument('--quiet',
+                        action='store_true',
                         help='hide the training logs (one line per stage)')
     args = parser.parse_args(argv)
     defaults = experiments[args.task].defaults
@@ -307,8 +350,8 @@ def main(argv: Optional[List[str]] = None,
         common_options(args, experiment, args.teacher_epochs,
                        args.teacher_train_subset, teacher_seed))
     results = [teacher]
-    options = common_options(args, experiment, args.epochs,
-                             args.train_subset, args.seed)
+    options = common_options(args, experiment, args.epochs, args.train_subset,
+                             args.seed)
     for stage in experiment.stages[1:]:
         if args.only is not None and stage.name not in args.only and \
                 stage.kind != 'baseline':
@@ -316,9 +359,9 @@ def main(argv: Optional[List[str]] = None,
         stage_options = list(options)
         if stage.kind != 'baseline':
             stage_options.append(f'model.teacher_ckpt={teacher["ckpt"]}')
-        results.append(train_and_test(
-            stage, osp.join(args.work_dir, slug(stage.name)), stage_options,
-            args, experiment))
+        results.append(
+            train_and_test(stage, osp.join(args.work_dir, slug(stage.name)),
+                           stage_options, args, experiment))
     table = format_table(results, experiment)
     print('\n' + table + '\n')
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:

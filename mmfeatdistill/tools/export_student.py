@@ -21,8 +21,7 @@ def extract_student(checkpoint: dict, prefix: str = 'student.') -> dict:
         KeyError: when no key has the prefix (not a distillation checkpoint).
     """
     state_dict = extract_state_dict(checkpoint)  # without DDP's 'module.'
-    student = OrderedDict((k[len(prefix):], v)
-                          for k, v in state_dict.items()
+    student = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
                           if k.startswith(prefix))
     if not student:
         heads = sorted({k.split('.')[0] for k in state_dict})
@@ -41,7 +40,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('out', help='output file for the student')
     parser.add_argument('--prefix', default='student.')
     parser.add_argument(
-        '--trust-checkpoint', action='store_true',
+        '--trust-checkpoint',
+        action='store_true',
         help='unpickle the checkpoint fully (weights_only=False): only for a '
         'file you trust')
     return parser.parse_args(argv)

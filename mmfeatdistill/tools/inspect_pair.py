@@ -13,8 +13,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.utils import resolve_model_cfg
 
-ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU,
-               nn.Hardswish, nn.PReLU, nn.ELU)
+ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Hardswish,
+               nn.PReLU, nn.ELU)
 
 
 def _shape(value) -> str:
@@ -38,8 +38,7 @@ def trace_modules(model: nn.Module,
         captures them.
     """
     rows: 'OrderedDict[str, dict]' = OrderedDict(
-        (name, dict(type=type(m).__name__, calls=0, shape='not run',
-                    notes=[]))
+        (name, dict(type=type(m).__name__, calls=0, shape='not run', notes=[]))
         for name, m in model.named_modules() if name)
     producers: Dict[int, tuple] = {}
     handles = []
@@ -51,10 +50,9 @@ def trace_modules(model: nn.Module,
             if row['calls'] == 0:
                 row['shape'] = _shape(output)
             row['calls'] += 1
-            if isinstance(output, torch.Tensor) and not list(
-                    module.children()):
-                producers[id(output)] = (name, module, output,
-                                         output._version)
+            if isinstance(output,
+                          torch.Tensor) and not list(module.children()):
+                producers[id(output)] = (name, module, output, output._version)
 
         return hook
 
@@ -101,8 +99,10 @@ def trace_modules(model: nn.Module,
 
 def format_rows(title: str, rows: 'OrderedDict[str, dict]') -> str:
     width = max([len(n) for n in rows] + [4])
-    lines = [f'== {title} ==',
-             f'{"module":<{width}}  {"type":<24} {"calls":>5}  output shape']
+    lines = [
+        f'== {title} ==',
+        f'{"module":<{width}}  {"type":<24} {"calls":>5}  output shape'
+    ]
     for name, row in rows.items():
         lines.append(f'{name:<{width}}  {row["type"]:<24} {row["calls"]:>5}  '
                      f'{row["shape"]}')
@@ -133,11 +133,16 @@ def build_models(cfg: Config, which: Sequence[str]) -> Dict[str, nn.Module]:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='distillation (or model) config')
-    parser.add_argument('--shape', type=int, nargs='+', default=None,
+    parser.add_argument('--shape',
+                        type=int,
+                        nargs='+',
+                        default=None,
                         help='input size C H W (default: the channels of '
                         "the model's first convolution, the size of its "
                         "data preprocessor or 224 x 224)")
-    parser.add_argument('--which', nargs='+', default=['student', 'teacher'],
+    parser.add_argument('--which',
+                        nargs='+',
+                        default=['student', 'teacher'],
                         choices=['student', 'teacher'])
     return parser.parse_args(argv)
 
@@ -146,8 +151,8 @@ def default_shape(model: nn.Module) -> List[int]:
     """C H W for a model: the input channels of its first convolution
     (e.g. 1 for Fashion-MNIST) and its data preprocessor's fixed ``size``
     (mmseg), else 224 x 224."""
-    channels = next((m.in_channels for m in model.modules()
-                     if isinstance(m, nn.Conv2d)), 3)
+    channels = next((m.in_channels
+                     for m in model.modules() if isinstance(m, nn.Conv2d)), 3)
     size = getattr(getattr(model, 'data_preprocessor', None), 'size', None)
     height, width = size if size else (224, 224)
     return [channels, height, width]
@@ -171,8 +176,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, 'OrderedDict']:
                 f'{tuple(inputs.shape)} ({type(err).__name__}: '
                 f'{str(err).splitlines()[0][:200]}). Give its input size: '
                 f'--shape C H W.') from err
-        print(format_rows(f'{role}: {type(model).__name__}, input '
-                          f'{tuple(inputs.shape)}', rows))
+        print(
+            format_rows(
+                f'{role}: {type(model).__name__}, input '
+                f'{tuple(inputs.shape)}', rows))
         results[role] = rows
     return results
 

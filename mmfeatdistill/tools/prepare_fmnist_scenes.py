@@ -46,9 +46,8 @@ FMNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
 # Label-map classes: 0 is the background, 1..10 the garments.
 SEG_CLASSES = ('background', ) + FMNIST_CLASSES
 SEG_PALETTE = [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25],
-               [0, 130, 200], [245, 130, 48], [145, 30, 180],
-               [70, 240, 240], [240, 50, 230], [210, 245, 60],
-               [250, 190, 212]]
+               [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240],
+               [240, 50, 230], [210, 245, 60], [250, 190, 212]]
 SEG_METAINFO = dict(classes=SEG_CLASSES, palette=SEG_PALETTE)
 DET_METAINFO = dict(classes=FMNIST_CLASSES, palette=SEG_PALETTE[1:])
 
@@ -99,8 +98,7 @@ def read_idx(path: str) -> np.ndarray:
                          offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_fashion_mnist(root: str) -> Dict[str, Tuple[np.ndarray,
-                                                     np.ndarray]]:
+def load_fashion_mnist(root: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     """Load both Fashion-MNIST files from the un-gzipped IDX folder.
 
     Args:
@@ -121,7 +119,8 @@ def load_fashion_mnist(root: str) -> Dict[str, Tuple[np.ndarray,
     return out
 
 
-def split_pool(split: str, num_source: int,
+def split_pool(split: str,
+               num_source: int,
                val_start: int = VAL_START) -> np.ndarray:
     """Indices of the source images a split may draw garments from.
 
@@ -160,8 +159,7 @@ def scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
     Returns:
         np.random.Generator: A fresh PCG64 generator.
     """
-    seq = np.random.SeedSequence(
-        seed, spawn_key=(SPLITS.index(split), index))
+    seq = np.random.SeedSequence(seed, spawn_key=(SPLITS.index(split), index))
     return np.random.default_rng(seq)
 
 
@@ -245,19 +243,20 @@ def fill_holes(mask: np.ndarray, max_area: int) -> np.ndarray:
     return mask | fill[comp]
 
 
-def make_scene(rng: np.random.Generator,
-               images: np.ndarray,
-               labels: np.ndarray,
-               pool: np.ndarray,
-               size: int = DEFAULTS['size'],
-               num_objects: Tuple[int, int] = (DEFAULTS['min_objects'],
-                                               DEFAULTS['max_objects']),
-               scale_range: Tuple[float, float] = DEFAULTS['scale_range'],
-               min_visible: float = DEFAULTS['min_visible'],
-               min_visible_pixels: int = DEFAULTS['min_visible_pixels'],
-               max_tries: int = MAX_TRIES,
-               source: str = 'train'
-               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[dict]]:
+def make_scene(
+    rng: np.random.Generator,
+    images: np.ndarray,
+    labels: np.ndarray,
+    pool: np.ndarray,
+    size: int = DEFAULTS['size'],
+    num_objects: Tuple[int, int] = (DEFAULTS['min_objects'],
+                                    DEFAULTS['max_objects']),
+    scale_range: Tuple[float, float] = DEFAULTS['scale_range'],
+    min_visible: float = DEFAULTS['min_visible'],
+    min_visible_pixels: int = DEFAULTS['min_visible_pixels'],
+    max_tries: int = MAX_TRIES,
+    source: str = 'train'
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[dict]]:
     """Build one scene in memory.
 
     The number of garments is drawn in ``num_objects`` (inclusive); each
@@ -322,8 +321,8 @@ def make_scene(rng: np.random.Generator,
             trial = instance_map.copy()
             trial[y:y + h, x:x + w][mask] = k
             visible = np.bincount(trial.ravel(), minlength=k + 1)[1:]
-            areas = np.array([p['mask_area'] for p in placed] +
-                             [int(mask.sum())])
+            areas = np.array([p['mask_area']
+                              for p in placed] + [int(mask.sum())])
             if (visible >= min_visible_pixels).all() and (
                     visible >= min_visible * areas).all():
                 break
@@ -345,13 +344,12 @@ def make_scene(rng: np.random.Generator,
         region += alpha * patch * brightness
         instance_map = trial
         placed.append(
-            dict(
-                label=int(labels[index]),
-                category_id=int(labels[index]) + 1,
-                mask_area=int(mask.sum()),
-                placement=[x, y, w, h],
-                fmnist_split=source,
-                fmnist_index=index))
+            dict(label=int(labels[index]),
+                 category_id=int(labels[index]) + 1,
+                 mask_area=int(mask.sum()),
+                 placement=[x, y, w, h],
+                 fmnist_split=source,
+                 fmnist_index=index))
     image = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
     lut = np.zeros(256, np.uint8)
     for k, inst in enumerate(placed, 1):
@@ -417,7 +415,10 @@ def _write_png(path: str, array: np.ndarray) -> None:
         raise OSError(f'cannot write {path}')
 
 
-def write_split(out: str, split: str, data: dict, config: dict,
+def write_split(out: str,
+                split: str,
+                data: dict,
+                config: dict,
                 progress: bool = True) -> dict:
     """Write one split's images, label maps and COCO annotations.
 
@@ -438,17 +439,21 @@ def write_split(out: str, split: str, data: dict, config: dict,
     size = args['size']
     for sub in ('img_dir', 'ann_dir'):
         os.makedirs(osp.join(out, sub, split), exist_ok=True)
-    coco = dict(
-        images=[],
-        annotations=[],
-        categories=[dict(id=i + 1, name=name, supercategory='garment')
-                    for i, name in enumerate(FMNIST_CLASSES)])
+    coco = dict(images=[],
+                annotations=[],
+                categories=[
+                    dict(id=i + 1, name=name, supercategory='garment')
+                    for i, name in enumerate(FMNIST_CLASSES)
+                ])
     class_pixels = np.zeros(len(SEG_CLASSES), np.int64)
     pixel_sum = pixel_sq = 0
     num = args[f'num_{split}']
     for index in tqdm(range(num), desc=split, disable=not progress):
         image, label_map, _, instances = make_scene(
-            scene_rng(args['seed'], split, index), images, labels, pool,
+            scene_rng(args['seed'], split, index),
+            images,
+            labels,
+            pool,
             size=size,
             num_objects=(args['min_objects'], args['max_objects']),
             scale_range=args['scale_range'],
@@ -463,28 +468,25 @@ def write_split(out: str, split: str, data: dict, config: dict,
             dict(id=image_id, file_name=name, width=size, height=size))
         for inst in instances:
             coco['annotations'].append(
-                dict(
-                    id=len(coco['annotations']) + 1,
-                    image_id=image_id,
-                    category_id=inst['category_id'],
-                    bbox=inst['bbox'],
-                    area=inst['area'],
-                    iscrowd=0,
-                    fmnist_split=inst['fmnist_split'],
-                    fmnist_index=inst['fmnist_index']))
+                dict(id=len(coco['annotations']) + 1,
+                     image_id=image_id,
+                     category_id=inst['category_id'],
+                     bbox=inst['bbox'],
+                     area=inst['area'],
+                     iscrowd=0,
+                     fmnist_split=inst['fmnist_split'],
+                     fmnist_index=inst['fmnist_index']))
         class_pixels += np.bincount(label_map.ravel(),
                                     minlength=len(SEG_CLASSES))
         values = image.astype(np.int64)
         pixel_sum += int(values.sum())
         pixel_sq += int((values * values).sum())
-    _write_json(osp.join(out, 'annotations', f'instances_{split}.json'),
-                coco)
-    return dict(
-        scenes=num,
-        boxes=len(coco['annotations']),
-        class_pixels=class_pixels.tolist(),
-        pixel_sum=pixel_sum,
-        pixel_sq_sum=pixel_sq)
+    _write_json(osp.join(out, 'annotations', f'instances_{split}.json'), coco)
+    return dict(scenes=num,
+                boxes=len(coco['annotations']),
+                class_pixels=class_pixels.tolist(),
+                pixel_sum=pixel_sum,
+                pixel_sq_sum=pixel_sq)
 
 
 def _is_complete(out: str, manifest: dict) -> bool:
@@ -559,19 +561,21 @@ def generate(out: str = 'data/fmnist_scenes',
         shutil.rmtree(tmp)
     try:
         os.makedirs(osp.join(tmp, 'annotations'))
-        counts = {split: write_split(tmp, split, data, config, progress)
-                  for split in SPLITS}
+        counts = {
+            split: write_split(tmp, split, data, config, progress)
+            for split in SPLITS
+        }
         train = counts['train']
         num_pixels = train['scenes'] * config['args']['size']**2
         mean = train['pixel_sum'] / max(num_pixels, 1)
         var = train['pixel_sq_sum'] / max(num_pixels, 1) - mean**2
-        manifest = dict(
-            config=config,
-            counts=counts,
-            classes=list(FMNIST_CLASSES),
-            seg_classes=list(SEG_CLASSES),
-            train_pixel_mean=round(mean, 4),
-            train_pixel_std=round(float(np.sqrt(max(var, 0.0))), 4))
+        manifest = dict(config=config,
+                        counts=counts,
+                        classes=list(FMNIST_CLASSES),
+                        seg_classes=list(SEG_CLASSES),
+                        train_pixel_mean=round(mean, 4),
+                        train_pixel_std=round(float(np.sqrt(max(var, 0.0))),
+                                              4))
         _write_json(osp.join(tmp, 'meta.json'), manifest)
         old = f'{out}.old-{os.getpid()}'
         if osp.exists(out):
@@ -589,38 +593,51 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--fmnist-root', default='data/fashion_mnist',
+    parser.add_argument('--fmnist-root',
+                        default='data/fashion_mnist',
                         help='un-gzipped IDX files (filled from --source '
                         'when missing)')
-    parser.add_argument('--source', default=DEBIAN_DIR,
+    parser.add_argument('--source',
+                        default=DEBIAN_DIR,
                         help='gzipped IDX files (Debian package '
                         'dataset-fashion-mnist)')
     parser.add_argument('--out', default='data/fmnist_scenes')
-    parser.add_argument('--size', type=int, default=DEFAULTS['size'],
+    parser.add_argument('--size',
+                        type=int,
+                        default=DEFAULTS['size'],
                         help='side of the square scenes in pixels')
     for split in SPLITS:
-        parser.add_argument(f'--num-{split}', type=int,
+        parser.add_argument(f'--num-{split}',
+                            type=int,
                             default=DEFAULTS[f'num_{split}'])
-    parser.add_argument('--min-objects', type=int,
+    parser.add_argument('--min-objects',
+                        type=int,
                         default=DEFAULTS['min_objects'])
-    parser.add_argument('--max-objects', type=int,
+    parser.add_argument('--max-objects',
+                        type=int,
                         default=DEFAULTS['max_objects'])
-    parser.add_argument('--scale-range', type=float, nargs=2,
+    parser.add_argument('--scale-range',
+                        type=float,
+                        nargs=2,
                         default=list(DEFAULTS['scale_range']),
                         metavar=('MIN', 'MAX'),
                         help="garment's longer side as a fraction of "
                         '--size')
-    parser.add_argument('--min-visible', type=float,
+    parser.add_argument('--min-visible',
+                        type=float,
                         default=DEFAULTS['min_visible'],
                         help='least visible fraction of each garment')
-    parser.add_argument('--min-visible-pixels', type=int,
+    parser.add_argument('--min-visible-pixels',
+                        type=int,
                         default=DEFAULTS['min_visible_pixels'])
-    parser.add_argument('--val-start', type=int,
+    parser.add_argument('--val-start',
+                        type=int,
                         default=DEFAULTS['val_start'],
                         help='training images from this index on are '
                         'held out for the val split')
     parser.add_argument('--seed', type=int, default=DEFAULTS['seed'])
-    parser.add_argument('--force', action='store_true',
+    parser.add_argument('--force',
+                        action='store_true',
                         help='regenerate even when --out is up to date')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
@@ -630,13 +647,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     kwargs = {k: getattr(args, k) for k in DEFAULTS}
     kwargs['scale_range'] = tuple(args.scale_range)
-    manifest = generate(
-        out=args.out,
-        fmnist_root=args.fmnist_root,
-        source=args.source,
-        progress=not args.no_progress,
-        force=args.force,
-        **kwargs)
+    manifest = generate(out=args.out,
+                        fmnist_root=args.fmnist_root,
+                        source=args.source,
+                        progress=not args.no_progress,
+                        force=args.force,
+                        **kwargs)
     counts = manifest['counts']
     print(f'Fashion-MNIST scenes in {args.out}: ' + ', '.join(
         f'{s} {counts[s]["scenes"]} scenes / {counts[s]["boxes"]} boxes'

@@ -45,8 +45,7 @@ from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import (_get_mmengine_home,
                                         _process_mmcls_checkpoint,
                                         get_deprecated_model_names,
-                                        get_external_models,
-                                        get_mmcls_models,
+                                        get_external_models, get_mmcls_models,
                                         get_torchvision_models)
 from torch import nn
 
@@ -93,8 +92,10 @@ def _numpy_globals() -> List[Any]:
     # which the unpickler must be allowed to build
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
-        items += [cls for cls in vars(dtypes).values()
-                  if isinstance(cls, type) and issubclass(cls, np.dtype)]
+        items += [
+            cls for cls in vars(dtypes).values()
+            if isinstance(cls, type) and issubclass(cls, np.dtype)
+        ]
     for name in ('_reconstruct', 'scalar'):
         func = getattr(multiarray, name)
         items.append((func, f'numpy._core.multiarray.{name}'))
@@ -155,7 +156,9 @@ def trusted_checkpoint_loading() -> ContextManager[None]:
     warnings.warn(
         'trusted_checkpoint_loading() is deprecated: Runner checkpoints load '
         'safely without it; use mmfeatdistill.utils.trust_checkpoints() '
-        'only for files you trust.', DeprecationWarning, stacklevel=2)
+        'only for files you trust.',
+        DeprecationWarning,
+        stacklevel=2)
     return trust_checkpoints(True)
 
 
@@ -184,7 +187,8 @@ def _refused_types(path: Optional[str], err: Exception) -> List[str]:
                            message)
     if not names:
         names = re.findall(r'unrecognized function (.+?)(?: which|$)',
-                           message, flags=re.M)
+                           message,
+                           flags=re.M)
     if not names:
         names = re.findall(r'but got (<class [^>]+>)', message)
     return list(dict.fromkeys(names))
@@ -228,7 +232,8 @@ def _torch_load(path: Any, source: str, **kwargs) -> Any:
     """``torch.load``, weights-only unless trusted; a file cut short is an
     :class:`UnreadableCheckpointError` naming it."""
     try:
-        return torch.load(path, weights_only=not checkpoints_trusted(),
+        return torch.load(path,
+                          weights_only=not checkpoints_trusted(),
                           **kwargs)
     except pickle.UnpicklingError:
         raise
@@ -305,7 +310,8 @@ def _download(url: str, model_dir: Optional[str] = None) -> str:
     return cached
 
 
-def _load_from_http(filename: str, map_location: Any = None,
+def _load_from_http(filename: str,
+                    map_location: Any = None,
                     model_dir: Optional[str] = None) -> Any:
     """MMEngine's ``http://`` / ``https://`` scheme, loading safely (MMEngine
     0.10.7's goes through ``torch.hub`` with ``weights_only=False``).
@@ -349,12 +355,15 @@ _load_from_torchvision.__name__ = 'load_from_torchvision'
 _load_from_openmmlab.__name__ = 'load_from_openmmlab'
 _load_from_mmcls.__name__ = 'load_from_mmcls'
 CheckpointLoader.register_scheme('', _load_from_local, force=True)
-CheckpointLoader.register_scheme(('http://', 'https://'), _load_from_http,
+CheckpointLoader.register_scheme(('http://', 'https://'),
+                                 _load_from_http,
                                  force=True)
 CheckpointLoader.register_scheme(('modelzoo://', 'torchvision://'),
-                                 _load_from_torchvision, force=True)
+                                 _load_from_torchvision,
+                                 force=True)
 CheckpointLoader.register_scheme(('open-mmlab://', 'openmmlab://'),
-                                 _load_from_openmmlab, force=True)
+                                 _load_from_openmmlab,
+                                 force=True)
 CheckpointLoader.register_scheme('mmcls://', _load_from_mmcls, force=True)
 
 
@@ -362,7 +371,8 @@ def is_remote(filename: str) -> bool:
     return str(filename).startswith(_REMOTE_PREFIXES)
 
 
-def read_checkpoint(filename: str, role: str = 'teacher',
+def read_checkpoint(filename: str,
+                    role: str = 'teacher',
                     trust: Optional[bool] = None) -> dict:
     """Read a checkpoint file or URL (read only: the file is never written).
 
@@ -404,9 +414,8 @@ def extract_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state_dict, dict):
         raise TypeError('The checkpoint holds no state dict.')
-    return OrderedDict(
-        (k[7:] if k.startswith('module.') else k, v)
-        for k, v in state_dict.items())
+    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
+                       for k, v in state_dict.items())
 
 
 def _preview(keys, limit: int = 10) -> str:
@@ -415,8 +424,10 @@ def _preview(keys, limit: int = 10) -> str:
     return ', '.join(keys[:limit]) + more
 
 
-def load_strict(model: nn.Module, state_dict: Dict[str, torch.Tensor],
-                source: str, role: str = 'teacher') -> None:
+def load_strict(model: nn.Module,
+                state_dict: Dict[str, torch.Tensor],
+                source: str,
+                role: str = 'teacher') -> None:
     """Load ``state_dict`` into ``model``; any missing/unexpected key or shape
     mismatch is an error listing them (never a silent partial load)."""
     own = model.state_dict()
@@ -469,8 +480,9 @@ def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
     path = os.fspath(path)
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}'
-                   f'{PARTIAL_SUFFIX}')
+    tmp = osp.join(
+        folder, f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}'
+        f'{PARTIAL_SUFFIX}')
     try:
         with open(tmp, 'xb') as f:
             write(f)
@@ -571,9 +583,12 @@ class ResumeFallbackWarning(UserWarning):
 
 def _candidates(folder: str) -> List[str]:
     """``*.pth`` in ``folder`` (best_* excluded), newest first."""
-    paths = [p for p in glob.glob(osp.join(glob.escape(folder), '*.pth'))
-             if not osp.basename(p).startswith('best_') and osp.isfile(p)]
-    return sorted(paths, key=lambda p: (os.stat(p).st_mtime_ns, p),
+    paths = [
+        p for p in glob.glob(osp.join(glob.escape(folder), '*.pth'))
+        if not osp.basename(p).startswith('best_') and osp.isfile(p)
+    ]
+    return sorted(paths,
+                  key=lambda p: (os.stat(p).st_mtime_ns, p),
                   reverse=True)
 
 
@@ -619,21 +634,23 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
                      f'newest loadable checkpoint.') if named else
                     (f'{work_dir} has no last_checkpoint file; resuming '
                      f'from {path!r}, the newest loadable checkpoint.'),
-                    ResumeFallbackWarning, stacklevel=2)
-                print_log(f'--resume: {path} (last_checkpoint: {named}, '
-                          f'{problem})', logger='current',
-                          level=logging.WARNING)
+                    ResumeFallbackWarning,
+                    stacklevel=2)
+                print_log(
+                    f'--resume: {path} (last_checkpoint: {named}, '
+                    f'{problem})',
+                    logger='current',
+                    level=logging.WARNING)
                 return path
             rejected.append(f'{path} ({why})')
     if named is None and not rejected:
         return None
     raise FileNotFoundError(
-        f'--resume: nothing to resume from in {work_dir}: '
-        + (f'last_checkpoint names {named!r}, which is {problem}; '
-           if named else 'no last_checkpoint file; ')
-        + ('the other checkpoints cannot be loaded either: '
-           + '; '.join(rejected) if rejected else
-           'there is no other checkpoint (*.pth)')
-        + '. Resume from a given file with `--resume PATH`, or start '
+        f'--resume: nothing to resume from in {work_dir}: ' +
+        (f'last_checkpoint names {named!r}, which is {problem}; '
+         if named else 'no last_checkpoint file; ') +
+        ('the other checkpoints cannot be loaded either: ' +
+         '; '.join(rejected)
+         if rejected else 'there is no other checkpoint (*.pth)') +
+        '. Resume from a given file with `--resume PATH`, or start '
         'again without --resume (or in another --work-dir).')
-

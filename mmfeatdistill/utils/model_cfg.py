@@ -5,8 +5,12 @@ from typing import Any, Optional
 from mmengine.config import Config, ConfigDict
 
 #: Prefix used in ``'pkg::path'`` -> registry scope of that package.
-PACKAGE_SCOPES = {'mmpretrain': 'mmpretrain', 'mmdet': 'mmdet',
-                  'mmseg': 'mmseg', 'mmsegmentation': 'mmseg'}
+PACKAGE_SCOPES = {
+    'mmpretrain': 'mmpretrain',
+    'mmdet': 'mmdet',
+    'mmseg': 'mmseg',
+    'mmsegmentation': 'mmseg'
+}
 
 
 def _to_dict(cfg: Any) -> Any:
@@ -56,7 +60,8 @@ def load_package_config(cfg_path: str) -> Config:
     return Config.fromfile(cfg_path)
 
 
-def resolve_model_cfg(spec: Any, role: str = 'student',
+def resolve_model_cfg(spec: Any,
+                      role: str = 'student',
                       data_preprocessor: Optional[dict] = None) -> ConfigDict:
     """Turn a student/teacher spec of a distillation config into a model dict.
 

@@ -30,16 +30,18 @@ def test_seg_demo_every_stage_one_epoch(tmp_path):
     # the table's own data step, on the fake files and with a few scenes
     small = [f'--num-{split}={n}' for split, n in SCENES.items()]
     experiment = dataclasses.replace(
-        table, prepare=table.prepare + (
-            f'--fmnist-root={fmnist}', f'--val-start={VAL_START}',
-            '--no-progress', *small))
+        table,
+        prepare=table.prepare +
+        (f'--fmnist-root={fmnist}', f'--val-start={VAL_START}',
+         '--no-progress', *small))
     # 16 training scenes, batch 4: 4 iterations per stage
     results = demo.main([
         '--task', 'seg', '--work-dir', work, '--data-root', data_root,
         '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
-        '--teacher-train-subset', '0', '--batch-size', '4', '--workers',
-        '0', '--log-interval', '1', '--quiet'
-    ], experiment=experiment)
+        '--teacher-train-subset', '0', '--batch-size', '4', '--workers', '0',
+        '--log-interval', '1', '--quiet'
+    ],
+                        experiment=experiment)
 
     with open(osp.join(data_root, 'meta.json')) as f:
         counts = json.load(f)['counts']
@@ -56,13 +58,11 @@ def test_seg_demo_every_stage_one_epoch(tmp_path):
             continue
         losses = Config.fromfile(osp.join(demo.REPO,
                                           stage.config)).model.distill_losses
-        assert losses and set(losses) <= logged, (stage.name,
-                                                  sorted(logged))
+        assert losses and set(losses) <= logged, (stage.name, sorted(logged))
     # TOFD's step 1 wrote the teacher with heads; ND computed its means
-    assert osp.isfile(osp.join(work, 'TOFD', 'teacher_heads',
-                               'teacher_with_heads.pth'))
-    assert osp.isfile(osp.join(work, 'ND__KD', 'class_means',
-                               'loss_nd.pth'))
+    assert osp.isfile(
+        osp.join(work, 'TOFD', 'teacher_heads', 'teacher_with_heads.pth'))
+    assert osp.isfile(osp.join(work, 'ND__KD', 'class_means', 'loss_nd.pth'))
     with open(osp.join(work, 'results.md')) as f:
         text = f.read()
     assert all(f'| {s.name} |' in text for s in table.stages)

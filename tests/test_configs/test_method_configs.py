@@ -12,12 +12,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-
+from mmfeatdistill.tools.experiments import EXPERIMENTS
 from tests.generated_data import smoke_cfg
 from tests.helpers import (CONFIGS, save_teacher_with_heads,
                            save_trained_like_teacher, state_dict_copy)
-
-from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 
 def _trained_model_type(path: str) -> str:
@@ -26,16 +24,20 @@ def _trained_model_type(path: str) -> str:
 
 
 #: configs of our own models (distillers, TOFD's teacher-head trainer)
-DISTILL_CONFIGS = sorted(
-    p for p in glob.glob(osp.join(CONFIGS, '*', '*.py'))
-    if _trained_model_type(p) in ('FeatureDistiller', 'AuxHeadTrainer'))
-IN_TABLE = {osp.normpath(osp.join(osp.dirname(CONFIGS), path))
-            for e in EXPERIMENTS.values() for s in e.stages
-            for path in (s.config, s.teacher_heads) if path}
+DISTILL_CONFIGS = sorted(p for p in glob.glob(osp.join(CONFIGS, '*', '*.py'))
+                         if _trained_model_type(p) in ('FeatureDistiller',
+                                                       'AuxHeadTrainer'))
+IN_TABLE = {
+    osp.normpath(osp.join(osp.dirname(CONFIGS), path))
+    for e in EXPERIMENTS.values()
+    for s in e.stages
+    for path in (s.config, s.teacher_heads) if path
+}
 METHOD_CONFIGS = [p for p in DISTILL_CONFIGS if p not in IN_TABLE]
 
 
-@pytest.mark.parametrize('path', METHOD_CONFIGS,
+@pytest.mark.parametrize('path',
+                         METHOD_CONFIGS,
                          ids=[osp.relpath(p, CONFIGS) for p in METHOD_CONFIGS])
 def test_config_trains_and_validates(path, tmp_path):
     cfg = Config.fromfile(path)
@@ -49,13 +51,14 @@ def test_config_trains_and_validates(path, tmp_path):
             str(tmp_path / 'teacher_with_heads.pth'))
     teacher_bytes = open(ckpt, 'rb').read()
     runner = Runner.from_cfg(smoke_cfg(cfg, str(tmp_path / 'work'), ckpt))
-    frozen = runner.model.get_submodule(
-        'model' if cfg.model.type == 'AuxHeadTrainer' else 'teacher')
+    frozen = runner.model.get_submodule('model' if cfg.model.type ==
+                                        'AuxHeadTrainer' else 'teacher')
     teacher_before = state_dict_copy(frozen)
     runner.train()
     scalars = runner.message_hub.log_scalars
     names = list(cfg.model.get('distill_losses', {})) or [
-        k[len('train/'):] for k in scalars if k.startswith('train/loss_')]
+        k[len('train/'):] for k in scalars if k.startswith('train/loss_')
+    ]
     assert names
     for name in names:
         value = scalars[f'train/{name}'].current()
@@ -80,8 +83,11 @@ def test_readme_table_has_every_method_on_every_task():
             break
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
         rows[cells[0]] = cells[1:]
-    methods = {s.name.split(' ')[0] for e in EXPERIMENTS.values()
-               for s in e.stages if s.kind == 'method'}
+    methods = {
+        s.name.split(' ')[0]
+        for e in EXPERIMENTS.values()
+        for s in e.stages if s.kind == 'method'
+    }
     assert sorted(rows) == sorted(methods)
     tested = {osp.relpath(p, osp.dirname(CONFIGS)) for p in DISTILL_CONFIGS}
     for method, cells in rows.items():
@@ -89,5 +95,7 @@ def test_readme_table_has_every_method_on_every_task():
             links = re.findall(r'\]\((configs/[^)]+\.py)\)', cell)
             assert links, f'{method} / {task}: no config in {cell!r}'
             assert set(links) <= tested, (method, task, links)
-            assert (task != 'det' or all('ssd' in p for p in links)) and (
-                task != 'seg' or all('deeplab' in p for p in links))
+            assert (task != 'det' or all(
+                'ssd' in p
+                for p in links)) and (task != 'seg' or all('deeplab' in p
+                                                           for p in links))

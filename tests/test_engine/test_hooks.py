@@ -25,26 +25,32 @@ class LrProbe(Hook):
     def __init__(self):
         self.seen = []
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         model = runner.model
-        self.seen.append((
-            [g['lr'] for g in runner.optim_wrapper.param_groups],
-            any(p.requires_grad for p in model.student.parameters())))
+        self.seen.append(
+            ([g['lr'] for g in runner.optim_wrapper.param_groups],
+             any(p.requires_grad for p in model.student.parameters())))
 
 
 def test_connector_warmup_trains_only_connectors(tmp_path):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(tmp_path / 'work'),
-                          data_root, max_iters=3)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
+                          str(tmp_path / 'work'),
+                          data_root,
+                          max_iters=3)
     ckpt = str(tmp_path / 'teacher.pth')
     save_model_checkpoint(cfg.model.teacher, ckpt)
     cfg.model.teacher_ckpt = ckpt
     cfg.optim_wrapper.paramwise_cfg = dict(
         custom_keys={'connectors': dict(lr_mult=1.0)})
     cfg.optim_wrapper.optimizer.weight_decay = 0.0
-    cfg.custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=2,
-                             lr_mult=10.0)]
+    cfg.custom_hooks = [
+        dict(type='ConnectorWarmupHook', warmup_iters=2, lr_mult=10.0)
+    ]
     runner = Runner.from_cfg(cfg)
     probe = LrProbe()
     runner.register_hook(probe)
@@ -58,18 +64,19 @@ def test_connector_warmup_trains_only_connectors(tmp_path):
     student0, conn0 = snapshots[0]
     after_warmup_student, after_warmup_conn = snapshots[2]
     params = {n for n, _ in runner.model.student.named_parameters()}
-    assert all(torch.equal(student0[k], after_warmup_student[k])
-               for k in params)
-    assert any(not torch.equal(conn0[k], after_warmup_conn[k])
-               for k in conn0)
+    assert all(
+        torch.equal(student0[k], after_warmup_student[k]) for k in params)
+    assert any(not torch.equal(conn0[k], after_warmup_conn[k]) for k in conn0)
     # the third iteration trains the student
     final = state_dict_copy(runner.model.student)
     assert any(not torch.equal(after_warmup_student[k], final[k])
                for k in params)
     # lr x10 on the connector groups only during the warm-up
     conn_ids = {id(p) for p in runner.model.connectors.parameters()}
-    is_conn = [any(id(p) in conn_ids for p in g['params'])
-               for g in runner.optim_wrapper.param_groups]
+    is_conn = [
+        any(id(p) in conn_ids for p in g['params'])
+        for g in runner.optim_wrapper.param_groups
+    ]
     base = [g['lr'] for g in runner.optim_wrapper.param_groups]
     for it, (lrs, student_trains) in enumerate(probe.seen):
         warm = it < 2
@@ -91,7 +98,10 @@ class _Snapshot(Hook):
     def before_train(self, runner):
         self._take(runner)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         self._take(runner)
 
@@ -109,17 +119,20 @@ def test_connector_warmup_as_a_fraction_of_the_run():
     """``warmup_ratio``: OFD's 1 of 30 epochs on any schedule."""
     model = types.SimpleNamespace(connectors=torch.nn.Linear(1, 1),
                                   student=torch.nn.Linear(1, 1))
-    runner = types.SimpleNamespace(model=model, iter=0, max_iters=300,
-                                   logger=types.SimpleNamespace(
-                                       info=lambda *a: None))
+    runner = types.SimpleNamespace(
+        model=model,
+        iter=0,
+        max_iters=300,
+        logger=types.SimpleNamespace(info=lambda *a: None))
     hook = ConnectorWarmupHook(warmup_ratio=1 / 30)
     hook.before_train(runner)
     assert hook.warmup_iters == 10
 
 
 def test_ssd_predict_fix_hook_makes_ssd_predict():
-    model = MODELS.build(resolve_model_cfg(
-        dict(cfg_path='mmdet::ssd/ssd300_coco.py', load_pretrained=False)))
+    model = MODELS.build(
+        resolve_model_cfg(
+            dict(cfg_path='mmdet::ssd/ssd300_coco.py', load_pretrained=False)))
     model.eval()
     data = model.data_preprocessor(det_batch(1, 300), False)
     with pytest.raises(AttributeError, match='loss_cls'):

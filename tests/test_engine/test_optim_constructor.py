@@ -15,8 +15,11 @@ class Pair(nn.Module):
 
 
 def _groups(optim):
-    return {id(p): g for g in optim.optimizer.param_groups
-            for p in g['params']}
+    return {
+        id(p): g
+        for g in optim.optimizer.param_groups
+        for p in g['params']
+    }
 
 
 def test_frozen_parameters_left_out_plain_and_paramwise():
@@ -24,8 +27,10 @@ def test_frozen_parameters_left_out_plain_and_paramwise():
     cfg = dict(constructor='mmfeatdistill.DistillerOptimWrapperConstructor',
                optimizer=dict(type='SGD', lr=0.1))
     groups = _groups(build_optim_wrapper(model, cfg))
-    assert set(groups) == {id(p) for n, p in model.named_parameters()
-                           if not n.startswith('teacher')}
+    assert set(groups) == {
+        id(p)
+        for n, p in model.named_parameters() if not n.startswith('teacher')
+    }
     cfg['paramwise_cfg'] = dict(custom_keys={'connectors': dict(lr_mult=10)})
     groups = _groups(build_optim_wrapper(model, cfg))
     assert id(model.teacher.weight) not in groups

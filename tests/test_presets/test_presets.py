@@ -11,48 +11,71 @@ from mmfeatdistill.presets import (Method, nd, ofd, pefd, position,
                                    tofd)
 from tests.helpers import CONFIGS, config_path
 
-PAIR = dict(teacher=dict(type='T'), student=dict(type='S'),
+PAIR = dict(teacher=dict(type='T'),
+            student=dict(type='S'),
             teacher_ckpt='teacher.pth')
 
 
 def _ofd(**kwargs) -> Method:
     args = dict(
-        student_positions=[position('s.a'), position('s.b'),
+        student_positions=[position('s.a'),
+                           position('s.b'),
                            position('s.c')],
-        teacher_positions=[position('t.a'), position('t.b'),
+        teacher_positions=[position('t.a'),
+                           position('t.b'),
                            position('t.c')],
-        student_channels=[8, 16, 32], teacher_channels=[16, 32, 64],
-        teacher_bns=['t.bn_a', None, 't.bn_c'], alpha=1e-3)
+        student_channels=[8, 16, 32],
+        teacher_channels=[16, 32, 64],
+        teacher_bns=['t.bn_a', None, 't.bn_c'],
+        alpha=1e-3)
     args.update(kwargs)
     return ofd(**PAIR, **args)
 
 
 def _nd(student_channels: int, **kwargs) -> Method:
     kwargs.setdefault('kd', dict(tau=4.0, weight=1.0, warmup=20))
-    return nd(**PAIR, student_channels=student_channels,
-              teacher_channels=64, nd_weight=2.0, **kwargs)
+    return nd(**PAIR,
+              student_channels=student_channels,
+              teacher_channels=64,
+              nd_weight=2.0,
+              **kwargs)
 
 
 def _tofd(**kwargs) -> Method:
-    return tofd(**PAIR, student_stages=['s.l1', 's.l2'],
-                teacher_stages=['t.l1', 't.l2'], num_classes=10, **kwargs)
+    return tofd(**PAIR,
+                student_stages=['s.l1', 's.l2'],
+                teacher_stages=['t.l1', 't.l2'],
+                num_classes=10,
+                **kwargs)
 
 
 ALL_PRESETS = {
-    'ofd': _ofd,
-    'ofd_warmup': lambda: _ofd(connector_warmup=dict(warmup_iters=5)),
-    'tofd': _tofd,
-    'pefd': lambda: pefd(**PAIR, student_channels=32, teacher_channels=64),
-    'pefd_maps': lambda: pefd(
-        **PAIR, positions=[position('neck', k) for k in range(3)],
-        student_channels=[8, 16, 32], teacher_channels=64, dense=True),
-    'nd_transform': lambda: _nd(32),
-    'nd_same_width': lambda: _nd(64),
-    'nd_pixel': lambda: _nd(32, rows='pixel'),
-    'nd_anchor': lambda: nd(
-        **PAIR, rows='anchor', positions=[position('neck', k)
-                                          for k in range(3)],
-        student_channels=[8, 64, 16], teacher_channels=64),
+    'ofd':
+    _ofd,
+    'ofd_warmup':
+    lambda: _ofd(connector_warmup=dict(warmup_iters=5)),
+    'tofd':
+    _tofd,
+    'pefd':
+    lambda: pefd(**PAIR, student_channels=32, teacher_channels=64),
+    'pefd_maps':
+    lambda: pefd(**PAIR,
+                 positions=[position('neck', k) for k in range(3)],
+                 student_channels=[8, 16, 32],
+                 teacher_channels=64,
+                 dense=True),
+    'nd_transform':
+    lambda: _nd(32),
+    'nd_same_width':
+    lambda: _nd(64),
+    'nd_pixel':
+    lambda: _nd(32, rows='pixel'),
+    'nd_anchor':
+    lambda: nd(**PAIR,
+               rows='anchor',
+               positions=[position('neck', k) for k in range(3)],
+               student_channels=[8, 64, 16],
+               teacher_channels=64),
 }
 
 
@@ -74,8 +97,8 @@ def test_mappings_reference_existing_parts(name):
     for loss_name, mapping in model['loss_forward_mappings'].items():
         for arg, spec in mapping.items():
             if 'recorder' in spec:
-                side = ('student_recorders' if spec['from_student'] else
-                        'teacher_recorders')
+                side = ('student_recorders'
+                        if spec['from_student'] else 'teacher_recorders')
                 assert spec['recorder'] in model[side], (loss_name, arg)
             if 'connector' in spec:
                 assert spec['connector'] in model['connectors'], (loss_name,
@@ -92,8 +115,10 @@ def test_replace_base_and_caller_hooks():
     assert hooks == [dict(type='X')]
     _, hooks = _ofd(connector_warmup=dict(warmup_epochs=1, lr_mult=5.0),
                     hooks=[dict(type='X')])
-    assert hooks == [dict(type='X'), dict(type='ConnectorWarmupHook',
-                                          warmup_epochs=1, lr_mult=5.0)]
+    assert hooks == [
+        dict(type='X'),
+        dict(type='ConnectorWarmupHook', warmup_epochs=1, lr_mult=5.0)
+    ]
 
 
 def test_ofd_default_layer_weights_and_names():
@@ -101,16 +126,20 @@ def test_ofd_default_layer_weights_and_names():
     assert hooks == []
     weights = {k: v['loss_weight'] for k, v in model['distill_losses'].items()}
     # OFD: 1 / 2 ** (N - 1 - i), deepest position weighted 1, times alpha
-    assert weights == pytest.approx({'loss_ofd_stage1': 0.25e-3,
-                                     'loss_ofd_stage2': 0.5e-3,
-                                     'loss_ofd_stage3': 1e-3})
+    assert weights == pytest.approx({
+        'loss_ofd_stage1': 0.25e-3,
+        'loss_ofd_stage2': 0.5e-3,
+        'loss_ofd_stage3': 1e-3
+    })
     assert list(model['student_recorders']) == ['stage1', 'stage2', 'stage3']
     assert model['student_recorders']['stage2'] == position('s.b')
     assert model['teacher_recorders']['stage3'] == position('t.c')
-    assert model['connectors']['s_stage1'] == dict(
-        type='OFDStudentConnector', in_channels=8, out_channels=16)
-    assert model['connectors']['t_stage2'] == dict(
-        type='OFDTeacherConnector', channels=32, bn=None)
+    assert model['connectors']['s_stage1'] == dict(type='OFDStudentConnector',
+                                                   in_channels=8,
+                                                   out_channels=16)
+    assert model['connectors']['t_stage2'] == dict(type='OFDTeacherConnector',
+                                                   channels=32,
+                                                   bn=None)
     assert model['connectors']['t_stage3']['bn'] == 't.bn_c'
     assert model['teacher_norm_eval'] is False
 
@@ -137,17 +166,22 @@ def test_resnet_positions_and_bns():
     """BasicBlock pre-ReLU = relu's input at call 1, Bottleneck at call 2;
     the margin BN is the block's last one."""
     assert resnet_preact_positions([(1, 1), (3, 5)]) == [
-        dict(type='ModuleInputRecorder', source='backbone.layer1.1.relu',
+        dict(type='ModuleInputRecorder',
+             source='backbone.layer1.1.relu',
              call_index=1),
-        dict(type='ModuleInputRecorder', source='backbone.layer3.5.relu',
-             call_index=1)]
+        dict(type='ModuleInputRecorder',
+             source='backbone.layer3.5.relu',
+             call_index=1)
+    ]
     assert resnet_preact_positions([(4, 2)], bottleneck=True,
                                    prefix='net') == [
-        dict(type='ModuleInputRecorder', source='net.layer4.2.relu',
-             call_index=2)]
+                                       dict(type='ModuleInputRecorder',
+                                            source='net.layer4.2.relu',
+                                            call_index=2)
+                                   ]
     assert resnet_block_bns([(2, 3)]) == ['backbone.layer2.3.bn2']
-    assert resnet_block_bns([(2, 3)], bottleneck=True) == [
-        'backbone.layer2.3.bn3']
+    assert resnet_block_bns([(2, 3)],
+                            bottleneck=True) == ['backbone.layer2.3.bn3']
 
 
 def test_positions_share_one_recorder_per_source():
@@ -155,18 +189,23 @@ def test_positions_share_one_recorder_per_source():
     recorder: the tuple is recorded (cloned) once."""
     model, _ = ALL_PRESETS['pefd_maps']()
     assert model['student_recorders'] == {'0': position('neck')}
-    assert [m['s_feature']['index'] for m in
-            model['loss_forward_mappings'].values()] == [0, 1, 2]
-    assert {m['t_feature']['recorder'] for m in
-            model['loss_forward_mappings'].values()} == {'0'}
+    assert [
+        m['s_feature']['index']
+        for m in model['loss_forward_mappings'].values()
+    ] == [0, 1, 2]
+    assert {
+        m['t_feature']['recorder']
+        for m in model['loss_forward_mappings'].values()
+    } == {'0'}
 
 
 def test_tofd_heads_losses_and_temperature_schedule():
     model, hooks = _tofd()
     assert hooks == []
-    assert sorted(model['distill_losses']) == sorted(
-        f'loss_tofd_{kind}{k}' for kind in ('feat', 'ce', 'kd', 'orth')
-        for k in (1, 2))
+    assert sorted(model['distill_losses']) == sorted(f'loss_tofd_{kind}{k}'
+                                                     for kind in ('feat', 'ce',
+                                                                  'kd', 'orth')
+                                                     for k in (1, 2))
     assert model['distill_losses']['loss_tofd_feat1']['loss_weight'] == 0.05
     assert model['distill_losses']['loss_tofd_orth2']['loss_weight'] == 0.03
     s_head = model['connectors']['s_head2']
@@ -175,18 +214,25 @@ def test_tofd_heads_losses_and_temperature_schedule():
     assert 'dense' not in s_head and 'stage_channels' not in s_head
     # T rises 1 -> 4 over the run on every head's soft targets
     assert model['schedules'] == {
-        f'loss_tofd_kd{k}': dict(temperature=dict(
+        f'loss_tofd_kd{k}':
+        dict(temperature=dict(
             type='LinearRamp', start=1.0, end=4.0, by_epoch=True))
-        for k in (1, 2)}
+        for k in (1, 2)
+    }
     with pytest.raises(ValueError, match='teacher_stages: 1'):
-        tofd(**PAIR, student_stages=['a', 'b'], teacher_stages=['c'],
+        tofd(**PAIR,
+             student_stages=['a', 'b'],
+             teacher_stages=['c'],
              num_classes=3)
 
 
 def test_tofd_dense_widths_and_loss_options():
-    model, _ = _tofd(dense=True, ce_loss=dict(ignore_index=255),
-                     kd_loss=dict(multi_label=True), by_epoch=False,
-                     student_channels=[4, 8], teacher_channels=[16, 32])
+    model, _ = _tofd(dense=True,
+                     ce_loss=dict(ignore_index=255),
+                     kd_loss=dict(multi_label=True),
+                     by_epoch=False,
+                     student_channels=[4, 8],
+                     teacher_channels=[16, 32])
     assert model['connectors']['s_head1']['dense'] is True
     assert model['connectors']['t_head2']['dense'] is True
     assert model['connectors']['s_head1']['stage_channels'] == [4, 8]
@@ -226,19 +272,28 @@ def test_nd_transform_only_when_widths_differ_and_kd_warmup():
 
 
 def test_nd_pixel_rows_use_label_maps_and_per_pixel_parts():
-    model, _ = nd(
-        **PAIR, student_channels=32, teacher_channels=64, nd_weight=2.0,
-        rows='pixel', kd=dict(tau=1.0, weight=0.5, warmup=1000,
-                              by_epoch=False),
-        class_means_dir='means', logits_source='decode_head.conv_seg',
-        samples_source='decode_head.loss', ignore_index=7)
-    assert model['connectors'] == dict(
-        labels=dict(type='GTSegMapConnector'),
-        transform=dict(type='EmbeddingTransformConnector', in_channels=32,
-                       out_channels=64, pool_maps=False))
-    assert model['distill_losses']['loss_nd'] == dict(
-        type='DenseNDLoss', ignore_index=7, loss_weight=2.0,
-        class_means=osp.join('means', 'loss_nd.pth'))
+    model, _ = nd(**PAIR,
+                  student_channels=32,
+                  teacher_channels=64,
+                  nd_weight=2.0,
+                  rows='pixel',
+                  kd=dict(tau=1.0, weight=0.5, warmup=1000, by_epoch=False),
+                  class_means_dir='means',
+                  logits_source='decode_head.conv_seg',
+                  samples_source='decode_head.loss',
+                  ignore_index=7)
+    assert model['connectors'] == dict(labels=dict(type='GTSegMapConnector'),
+                                       transform=dict(
+                                           type='EmbeddingTransformConnector',
+                                           in_channels=32,
+                                           out_channels=64,
+                                           pool_maps=False))
+    assert model['distill_losses']['loss_nd'] == dict(type='DenseNDLoss',
+                                                      ignore_index=7,
+                                                      loss_weight=2.0,
+                                                      class_means=osp.join(
+                                                          'means',
+                                                          'loss_nd.pth'))
     assert model['distill_losses']['loss_kd']['loss_weight'] == 0.5
     # the decoder feature is a tensor: no item index, unlike a neck's tuple
     assert model['loss_forward_mappings']['loss_nd']['s_feature'] == dict(
@@ -264,16 +319,16 @@ def test_nd_pixel_rows_use_label_maps_and_per_pixel_parts():
 def test_nd_anchor_rows_per_level():
     model, hooks = ALL_PRESETS['nd_anchor']()
     assert hooks == [dict(type='ClassMeansHook')]
-    assert sorted(model['distill_losses']) == ['loss_nd0', 'loss_nd1',
-                                               'loss_nd2']
-    assert all(loss['type'] == 'AnchorNDLoss' and loss['loss_weight'] ==
-               pytest.approx(1 / 3)
+    assert sorted(
+        model['distill_losses']) == ['loss_nd0', 'loss_nd1', 'loss_nd2']
+    assert all(loss['type'] == 'AnchorNDLoss'
+               and loss['loss_weight'] == pytest.approx(1 / 3)
                for loss in model['distill_losses'].values())
     # transforms only where the widths differ, labels per level
-    assert sorted(c for c in model['connectors'] if 'transform' in c) == [
-        'transform0', 'transform2']
-    assert model['connectors']['labels1'] == dict(
-        type='AnchorLabelsConnector', level=1)
+    assert sorted(c for c in model['connectors']
+                  if 'transform' in c) == ['transform0', 'transform2']
+    assert model['connectors']['labels1'] == dict(type='AnchorLabelsConnector',
+                                                  level=1)
     assert model['student_recorders']['targets'] == dict(
         type='MethodOutputRecorder', source='bbox_head.get_targets')
     assert model['loss_forward_mappings']['loss_nd2']['labels'] == dict(
@@ -290,8 +345,9 @@ def test_pefd_defaults_and_maps():
     assert model['loss_forward_mappings']['loss_pefd']['t_feature'] == dict(
         from_student=False, recorder='feat', index=0)
     maps, _ = ALL_PRESETS['pefd_maps']()
-    assert sorted(maps['distill_losses']) == ['loss_pefd_0', 'loss_pefd_1',
-                                              'loss_pefd_2']
+    assert sorted(maps['distill_losses']) == [
+        'loss_pefd_0', 'loss_pefd_1', 'loss_pefd_2'
+    ]
     assert maps['distill_losses']['loss_pefd_1']['loss_weight'] == \
         pytest.approx(25 / 3)
     assert maps['connectors']['projector_2']['in_channels'] == 32
@@ -316,9 +372,9 @@ PRESET_NAMES = ('loss_ofd_', 'loss_tofd_', 'loss_pefd', 'loss_nd', 's_head',
                 't_head', 'loss_kd')
 
 
-@pytest.mark.parametrize(
-    'path', sorted(glob.glob(osp.join(CONFIGS, '*', '*.py'))),
-    ids=lambda p: osp.relpath(p, CONFIGS))
+@pytest.mark.parametrize('path',
+                         sorted(glob.glob(osp.join(CONFIGS, '*', '*.py'))),
+                         ids=lambda p: osp.relpath(p, CONFIGS))
 def test_configs_do_not_patch_preset_names(path):
     """No config refers to a name a preset invented (loss, connector or
     hook names): configs call the preset with arguments instead."""

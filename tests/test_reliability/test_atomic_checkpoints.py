@@ -37,11 +37,16 @@ def kd_config(tmp_path_factory):
     data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
     teacher = str(root / 'teacher.pth')
     save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
-                          data_root, max_iters=4, batch_size=4)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
+                          str(root / 'unused'),
+                          data_root,
+                          max_iters=4,
+                          batch_size=4)
     cfg.model.teacher_ckpt = teacher
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1,
-                                        by_epoch=False, max_keep_ckpts=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=1,
+                                        by_epoch=False,
+                                        max_keep_ckpts=1)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     path = str(root / 'kd_keep1.py')
     cfg.dump(path)
@@ -52,8 +57,11 @@ def _args(path, work, *opts, flags=()):
     """train.py's arguments (``flags`` before ``--cfg-options opts``); the
     visualizer is named after the work dir (see
     tests.helpers.own_visualizer)."""
-    return [path, '--work-dir', str(work), *flags, '--cfg-options',
-            f'visualizer.name=visualizer:{osp.abspath(str(work))}', *opts]
+    return [
+        path, '--work-dir',
+        str(work), *flags, '--cfg-options',
+        f'visualizer.name=visualizer:{osp.abspath(str(work))}', *opts
+    ]
 
 
 def _last(work) -> str:
@@ -94,8 +102,11 @@ def test_kill_during_save_leaves_a_resumable_run(kd_config, tmp_path):
     work = tmp_path / 'work'
     proc = subprocess.run(
         [sys.executable, '-c', KILL_SCRIPT, *_args(kd_config, work)],
-        cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO), capture_output=True,
-        text=True, timeout=600)
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=REPO),
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     names = sorted(os.listdir(work))
     assert 'iter_2.pth' in names and 'iter_3.pth' not in names, names
@@ -139,24 +150,33 @@ def test_failed_save_keeps_previous_checkpoint(kd_config, tmp_path,
 
 
 def _training_checkpoint(path, it):
-    torch.save({'meta': {'iter': it, 'epoch': 0}, 'state_dict': {},
-                'message_hub': {}}, path)
+    torch.save(
+        {
+            'meta': {
+                'iter': it,
+                'epoch': 0
+            },
+            'state_dict': {},
+            'message_hub': {}
+        }, path)
 
 
-def test_truncated_last_checkpoint_falls_back_with_warning(kd_config,
-                                                           tmp_path):
+def test_truncated_last_checkpoint_falls_back_with_warning(
+        kd_config, tmp_path):
     """A run whose newest checkpoint was truncated outside our control
     (e.g. written by MMEngine's own hook, or a full disk)."""
     work = tmp_path / 'work'
-    train_main(_args(kd_config, work, 'train_cfg.max_iters=2',
-                     'default_hooks.checkpoint.max_keep_ckpts=2'))
+    train_main(
+        _args(kd_config, work, 'train_cfg.max_iters=2',
+              'default_hooks.checkpoint.max_keep_ckpts=2'))
     good, newest = str(work / 'iter_1.pth'), str(work / 'iter_2.pth')
     assert _last(work) == newest
     with open(newest, 'r+b') as f:
         f.truncate(os.path.getsize(newest) // 2)
     with pytest.warns(ResumeFallbackWarning) as record:
-        runner = train_main(_args(kd_config, work, 'train_cfg.max_iters=3',
-                                  flags=['--resume']))
+        runner = train_main(
+            _args(kd_config, work, 'train_cfg.max_iters=3',
+                  flags=['--resume']))
     msg = str(record[0].message)
     assert newest in msg and good in msg and 'truncated' in msg
     assert 'iter: 1' in _resumed_from(work)
@@ -193,8 +213,8 @@ def test_find_resumable_checkpoint(tmp_path):
 def test_atomic_save(tmp_path):
     target = str(tmp_path / 'sub' / 'x.pth')
     atomic_save({'a': torch.ones(2)}, target)
-    assert torch.equal(torch.load(target, weights_only=True)['a'],
-                       torch.ones(2))
+    assert torch.equal(
+        torch.load(target, weights_only=True)['a'], torch.ones(2))
     before = open(target, 'rb').read()
     with pytest.raises((pickle.PicklingError, AttributeError)):
         atomic_save({'a': torch.zeros(2), 'f': lambda: 0}, target)
@@ -203,13 +223,17 @@ def test_atomic_save(tmp_path):
 
 
 def test_plain_checkpoint_hook_is_replaced_keeping_arguments():
-    cfg = Config(dict(default_hooks=dict(checkpoint=dict(
-        type='CheckpointHook', interval=3, max_keep_ckpts=1,
-        _scope_='mmpretrain'))))
+    cfg = Config(
+        dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                                interval=3,
+                                                max_keep_ckpts=1,
+                                                _scope_='mmpretrain'))))
     use_atomic_checkpoint_hook(cfg)
     assert cfg.default_hooks.checkpoint == dict(
-        type='mmfeatdistill.AtomicCheckpointHook', interval=3,
-        max_keep_ckpts=1, _scope_='mmpretrain')
+        type='mmfeatdistill.AtomicCheckpointHook',
+        interval=3,
+        max_keep_ckpts=1,
+        _scope_='mmpretrain')
     cfg = Config(dict(default_hooks=dict(timer=dict(type='IterTimerHook'))))
     use_atomic_checkpoint_hook(cfg)  # the Runner's default, atomic
     assert cfg.default_hooks.checkpoint == dict(

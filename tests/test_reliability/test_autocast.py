@@ -12,7 +12,10 @@ from tests.helpers import (cls_batch, config_path, save_teacher_with_heads,
                            save_trained_like_teacher)
 
 g = torch.Generator().manual_seed(0)
-S, T = torch.randn(4, 8, 3, 3, generator=g), torch.randn(4, 8, 3, 3,
+S, T = torch.randn(4, 8, 3, 3, generator=g), torch.randn(4,
+                                                         8,
+                                                         3,
+                                                         3,
                                                          generator=g)
 V, W = torch.randn(4, 16, generator=g), torch.randn(4, 16, generator=g)
 Y = torch.tensor([0, 1, 2, 1])
@@ -22,8 +25,8 @@ CASES = {
     'kd': (L.KDLoss(tau=4.0), (V, W)),
     'direction': (L.DirectionAlignmentLoss(25.0), (V, W)),
     'nd': (L.NDLoss(class_means=torch.randn(3, 16, generator=g)), (V, W, Y)),
-    'orthogonal': (L.OrthogonalLoss(0.03), (torch.randn(6, 16, generator=g),
-                                            )),
+    'orthogonal': (L.OrthogonalLoss(0.03), (torch.randn(6, 16,
+                                                        generator=g), )),
     'frobenius': (L.FrobeniusDistanceLoss(0.05), (V, W)),
     'soft_ce': (L.SoftCrossEntropyLoss(temperature=3.0), (V, W)),
     'label_ce': (L.LabelCrossEntropyLoss(), (V, Y)),
@@ -45,7 +48,8 @@ def test_loss_under_bf16_autocast(name):
     'ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py',
     'tofd/tofd_resnet18-w32_resnet18-w8_fmnist.py',
     'pefd/pefd_resnet18-w32_resnet18-w8_fmnist.py',
-    'nd/nd-kdpp_resnet18-w32_resnet18-w8_fmnist.py'])
+    'nd/nd-kdpp_resnet18-w32_resnet18-w8_fmnist.py'
+])
 def test_distiller_losses_under_bf16_autocast(rel, tmp_path):
     path = config_path(rel)
     cfg = Config.fromfile(path)

@@ -28,7 +28,11 @@ def _tree_digest(root):
 
 
 class _Interrupt(Hook):
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if runner.iter + 1 == 3:
             raise KeyboardInterrupt('simulated interruption')
@@ -38,8 +42,10 @@ def _setup(tmp_path, max_iters):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8)
     ckpt = str(tmp_path / 'teacher.pth')
     save_trained_like_teacher(Config.fromfile(OFD_CFG).model.teacher, ckpt)
-    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG), str(tmp_path / 'work'),
-                          data_root, max_iters=max_iters)
+    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG),
+                          str(tmp_path / 'work'),
+                          data_root,
+                          max_iters=max_iters)
     cfg.model.teacher_ckpt = ckpt
     return cfg, data_root, ckpt
 
@@ -47,9 +53,11 @@ def _setup(tmp_path, max_iters):
 def test_save_best_and_nothing_modified(tmp_path):
     cfg, data_root, ckpt = _setup(tmp_path, 4)
     cfg.train_cfg.val_interval = 2
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=2, by_epoch=False,
-        save_best='accuracy/top1', rule='greater')
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=2,
+                                        by_epoch=False,
+                                        save_best='accuracy/top1',
+                                        rule='greater')
     before = (_tree_digest(data_root), open(ckpt, 'rb').read())
     Runner.from_cfg(cfg).train()
     best = glob.glob(osp.join(cfg.work_dir, 'best_accuracy_top1_iter_*.pth'))
@@ -61,7 +69,8 @@ def test_save_best_and_nothing_modified(tmp_path):
 
 def test_interrupted_run_leaves_last_checkpoint_loadable(tmp_path):
     cfg, _, _ = _setup(tmp_path, 6)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=2,
                                         by_epoch=False)
     runner = Runner.from_cfg(cfg)
     runner.register_hook(_Interrupt())
@@ -69,7 +78,6 @@ def test_interrupted_run_leaves_last_checkpoint_loadable(tmp_path):
         runner.train()
     assert open(osp.join(cfg.work_dir, 'last_checkpoint')).read().strip() \
         .endswith('iter_2.pth')
-    state = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'),
-                       weights_only=True)
+    state = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'), weights_only=True)
     assert state['meta']['iter'] == 2
     runner.model.load_state_dict(state['state_dict'])

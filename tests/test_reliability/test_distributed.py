@@ -31,8 +31,8 @@ def first_step_config(path: str, out_dir) -> str:
     cfg = Config.fromfile(path)
     cfg.custom_imports = dict(imports=['tests.first_step_hook'],
                               allow_failed_imports=False)
-    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-        dict(type='FirstStepLossDumpHook')]
+    cfg.custom_hooks = list(cfg.get('custom_hooks')
+                            or []) + [dict(type='FirstStepLossDumpHook')]
     # DefaultSampler gives rank r the indices r::world_size: unshuffled,
     # the ranks' first batches are together the single process's first one
     cfg.train_dataloader.sampler.shuffle = False
@@ -68,11 +68,13 @@ def assert_first_step_equal(distributed: list, single: dict,
         local = [r['losses'][key] for r in distributed]
         if distill_losses.get(key, {}).get('type') == 'FrobeniusDistanceLoss':
             for value in local:
-                assert value == pytest.approx(
-                    single['losses'][key], rel=1e-4, abs=1e-5), (key, local)
+                assert value == pytest.approx(single['losses'][key],
+                                              rel=1e-4,
+                                              abs=1e-5), (key, local)
         combined = sum(local) / len(local)
-        assert combined == pytest.approx(
-            single['losses'][key], rel=1e-4, abs=1e-5), (key, local, single)
+        assert combined == pytest.approx(single['losses'][key],
+                                         rel=1e-4,
+                                         abs=1e-5), (key, local, single)
     parts = sum(v for k, v in single['losses'].items() if k != 'loss')
     assert single['losses']['loss'] == pytest.approx(parts, rel=1e-5)
 
@@ -93,7 +95,9 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
     normally (BN in train mode)."""
     rel, port = METHODS[method]
     path = config_path(rel)
-    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8,
+    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'),
+                                        32,
+                                        8,
                                         mirror_symmetric=True)
     ckpt = str(tmp_path / 'teacher.pth')
     cfg = Config.fromfile(path)
@@ -104,27 +108,38 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
             str(tmp_path / 'teacher_heads.pth'))
     run_cfg = first_step_config(path, tmp_path)
     work = str(tmp_path / 'work')
-    opts = [f'model.teacher_ckpt={ckpt}', 'param_scheduler=[]',
-            'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-            'default_hooks.logger.interval=1']
+    opts = [
+        f'model.teacher_ckpt={ckpt}', 'param_scheduler=[]',
+        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+        'default_hooks.logger.interval=1'
+    ]
     if method == 'nd':
         # written by the 2-process run's ClassMeansHook, read by the other
         opts.append('model.distill_losses.loss_nd.class_means='
                     f'{tmp_path / "class_means.pth"}')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         # 32 images, 8 per process and step: 2 iterations
-        opts += [f'{loader}.dataset.data_root={data_root}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.batch_size={PER_PROCESS_BATCH}',
-                 f'{loader}.persistent_workers=False']
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port),
+        opts += [
+            f'{loader}.dataset.data_root={data_root}',
+            f'{loader}.num_workers=0',
+            f'{loader}.batch_size={PER_PROCESS_BATCH}',
+            f'{loader}.persistent_workers=False'
+        ]
+    env = dict(os.environ,
+               PYTHON=sys.executable,
+               PORT=str(port),
                OMP_NUM_THREADS='1')
     # cwd: MMEngine's distributed evaluation writes .dist_test/ there
-    proc = subprocess.run(
-        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), run_cfg, '2',
-         '--work-dir', work, '--cfg-options', *opts],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True,
-        timeout=600)
+    proc = subprocess.run([
+        'bash',
+        osp.join(REPO, 'tools', 'dist_train.sh'), run_cfg, '2', '--work-dir',
+        work, '--cfg-options', *opts
+    ],
+                          cwd=str(tmp_path),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert 'Epoch(train) [1][2/2]' in out, out[-3000:]
@@ -135,8 +150,10 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
     # the same global batch in one process (also 2 iterations per epoch, so
     # epoch-based schedules agree)
     single = str(tmp_path / 'single')
-    train_main([run_cfg, '--work-dir', single, '--cfg-options', *opts,
-                f'train_dataloader.batch_size={2 * PER_PROCESS_BATCH}'])
+    train_main([
+        run_cfg, '--work-dir', single, '--cfg-options', *opts,
+        f'train_dataloader.batch_size={2 * PER_PROCESS_BATCH}'
+    ])
     assert_first_step_equal(read_first_steps(work, 2),
                             read_first_steps(single, 1)[0],
                             cfg.model.distill_losses)

@@ -34,15 +34,18 @@ def test_resume_equals_uninterrupted_run(method, tmp_path):
             str(tmp_path / 'teacher_heads.pth'))
 
     def run(name, max_iters, resume_from=None):
-        cfg = fast_runner_cfg(Config.fromfile(path), str(tmp_path / name),
-                              data_root, max_iters=max_iters)
+        cfg = fast_runner_cfg(Config.fromfile(path),
+                              str(tmp_path / name),
+                              data_root,
+                              max_iters=max_iters)
         cfg.model.teacher_ckpt = ckpt
         if method == 'nd':
             cfg.model.distill_losses.loss_nd.class_means = str(
                 tmp_path / 'class_means.pth')
         cfg.randomness = dict(seed=0, deterministic=True)
         cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                            interval=2, by_epoch=False)
+                                            interval=2,
+                                            by_epoch=False)
         add_rng_state_hook(cfg)  # as tools/train.py does
         use_atomic_checkpoint_hook(cfg)
         if resume_from:
@@ -51,8 +54,10 @@ def test_resume_equals_uninterrupted_run(method, tmp_path):
         runner = Runner.from_cfg(cfg)
         runner.train()  # resumes weights-only: no opt-in needed
         state = runner.model.state_dict()
-        return {k: v.clone() for k, v in state.items()
-                if not k.startswith('teacher.')}
+        return {
+            k: v.clone()
+            for k, v in state.items() if not k.startswith('teacher.')
+        }
 
     full = run('full', 4)
     run('half', 2)

@@ -17,7 +17,8 @@ from mmengine.logging import HistoryBuffer
 from mmfeatdistill.tools import export_student
 from mmfeatdistill.tools import test as test_tool
 from mmfeatdistill.tools.train import main as train_main
-from mmfeatdistill.utils import (UnreadableCheckpointError, UntrustedCheckpointError, read_checkpoint,
+from mmfeatdistill.utils import (UnreadableCheckpointError,
+                                 UntrustedCheckpointError, read_checkpoint,
                                  trust_checkpoints)
 from tests.helpers import (config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, save_model_checkpoint)
@@ -48,8 +49,7 @@ class _Exec:
 
 def _evil(path: str, kind: str, marker: str, state_dict=None) -> str:
     payload = (_System if kind == 'system' else _Exec)(marker)
-    torch.save({'state_dict': state_dict or {}, 'meta': {'x': payload}},
-               path)
+    torch.save({'state_dict': state_dict or {}, 'meta': {'x': payload}}, path)
     return path
 
 
@@ -71,8 +71,11 @@ def env(tmp_path_factory):
     data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
     teacher = str(root / 'teacher.pth')
     save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
-                          data_root, max_iters=2, batch_size=4)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
+                          str(root / 'unused'),
+                          data_root,
+                          max_iters=2,
+                          batch_size=4)
     cfg.model.teacher_ckpt = teacher
     cfg.default_hooks.checkpoint.interval = 1
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -100,8 +103,9 @@ def test_code_running_teacher_is_refused(env, tmp_path, kind, name):
     marker = str(tmp_path / 'MARKER')
     evil = _evil(str(tmp_path / 'teacher.pth'), kind, marker)
     with pytest.raises(UntrustedCheckpointError) as info:
-        train_main(_args(path, tmp_path / 'work', '--cfg-options',
-                         f'model.teacher_ckpt={evil}'))
+        train_main(
+            _args(path, tmp_path / 'work', '--cfg-options',
+                  f'model.teacher_ckpt={evil}'))
     _assert_refused(info, [name, evil], marker)
     with pytest.raises(UntrustedCheckpointError):
         read_checkpoint(evil)
@@ -113,8 +117,9 @@ def test_code_running_load_from_is_refused(env, tmp_path):
     marker = str(tmp_path / 'MARKER')
     evil = _evil(str(tmp_path / 'iter_1.pth'), 'system', marker)
     with pytest.raises(UntrustedCheckpointError) as info:
-        train_main(_args(path, tmp_path / 'work', '--cfg-options',
-                         f'load_from={evil}'))
+        train_main(
+            _args(path, tmp_path / 'work', '--cfg-options',
+                  f'load_from={evil}'))
     _assert_refused(info, ['posix.system'], marker)
     # tools/test.py loads its checkpoint the same way
     with pytest.raises(UntrustedCheckpointError) as info:
@@ -152,12 +157,13 @@ def test_runner_checkpoint_loads_without_opt_in(env, tmp_path):
     assert buffer.mean() == pytest.approx(float(np.mean(buffer.data[0])))
     assert state['meta']['dataset_meta']['classes'][0] == 'T-shirt/top'
     # --resume continues (no opt-in); load_from in a new run
-    runner = train_main(_args(path, work, '--resume', '--cfg-options',
-                              'train_cfg.max_iters=3'))
+    runner = train_main(
+        _args(path, work, '--resume', '--cfg-options',
+              'train_cfg.max_iters=3'))
     assert runner.iter == 3
-    runner = train_main(_args(path, tmp_path / 'other', '--cfg-options',
-                              f'load_from={ckpt}', 'train_cfg.max_iters=1',
-                              'default_hooks.checkpoint=None'))
+    runner = train_main(
+        _args(path, tmp_path / 'other', '--cfg-options', f'load_from={ckpt}',
+              'train_cfg.max_iters=1', 'default_hooks.checkpoint=None'))
     assert runner.iter == 1
     assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ
 
@@ -172,15 +178,17 @@ def test_opt_in_loads_a_trusted_file(env, tmp_path):
     state = torch.load(teacher, weights_only=True)
     state['meta'] = {'args': argparse.Namespace(lr=0.1)}
     torch.save(state, trusted)
-    opts = ['--cfg-options', f'model.teacher_ckpt={trusted}',
-            'train_cfg.max_iters=1', 'default_hooks.checkpoint=None']
+    opts = [
+        '--cfg-options', f'model.teacher_ckpt={trusted}',
+        'train_cfg.max_iters=1', 'default_hooks.checkpoint=None'
+    ]
     with pytest.raises(UntrustedCheckpointError) as info:
         train_main(_args(path, tmp_path / 'a', *opts))
     _assert_refused(info, ['argparse.Namespace'])
     assert train_main(_args(path, tmp_path / 'b', '--trust-checkpoint',
                             *opts)).iter == 1
-    assert train_main(_args(path, tmp_path / 'c', *opts,
-                            'trust_checkpoints=True')).iter == 1
+    assert train_main(
+        _args(path, tmp_path / 'c', *opts, 'trust_checkpoints=True')).iter == 1
     # the opt-in ended with the run
     with pytest.raises(UntrustedCheckpointError):
         read_checkpoint(trusted)
@@ -199,8 +207,15 @@ def test_export_student_refuses_and_opts_in(tmp_path):
     _assert_refused(info, ['posix.system'], marker)
     assert not osp.exists(out)
     trusted = str(tmp_path / 'ns.pth')
-    torch.save({'state_dict': {'student.w': torch.ones(1)},
-                'meta': {'args': argparse.Namespace(a=1)}}, trusted)
+    torch.save(
+        {
+            'state_dict': {
+                'student.w': torch.ones(1)
+            },
+            'meta': {
+                'args': argparse.Namespace(a=1)
+            }
+        }, trusted)
     export_student.main([trusted, out, '--trust-checkpoint'])
     assert torch.load(out, weights_only=False)['meta']['args'].a == 1
 
@@ -210,6 +225,7 @@ def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
     ``getattr``; only those resolve."""
 
     class _Getattr:
+
         def __reduce__(self):
             return (getattr, (HistoryBuffer, 'update'))
 

@@ -42,51 +42,64 @@ def _randn(g, *shape):
 
 def _kd(g) -> List[Case]:
     return [
-        Case('KDLoss', dict(type='KDLoss', tau=4.0),
-             dict(s_logits=_randn(g, BATCH, 10),
-                  t_logits=_randn(g, BATCH, 10))),
-        Case('KDLoss-dense', dict(type='KDLoss', tau=2.0),
-             dict(s_logits=_randn(g, BATCH, 5, 3, 3),
-                  t_logits=_randn(g, BATCH, 5, 3, 3))),
+        Case(
+            'KDLoss', dict(type='KDLoss', tau=4.0),
+            dict(s_logits=_randn(g, BATCH, 10), t_logits=_randn(g, BATCH,
+                                                                10))),
+        Case(
+            'KDLoss-dense', dict(type='KDLoss', tau=2.0),
+            dict(s_logits=_randn(g, BATCH, 5, 3, 3),
+                 t_logits=_randn(g, BATCH, 5, 3, 3))),
     ]
 
 
 def _pair(name: str, shape, **kwargs) -> Callable:
+
     def make(g) -> List[Case]:
-        return [Case(name, dict(type=name, **kwargs),
-                     dict(s_feature=_randn(g, BATCH, *shape),
-                          t_feature=_randn(g, BATCH, *shape)))]
+        return [
+            Case(
+                name, dict(type=name, **kwargs),
+                dict(s_feature=_randn(g, BATCH, *shape),
+                     t_feature=_randn(g, BATCH, *shape)))
+        ]
+
     return make
 
 
 def _frobenius(g) -> List[Case]:
     return [
-        Case('FrobeniusDistanceLoss',
-             dict(type='FrobeniusDistanceLoss', loss_weight=0.05),
-             dict(s_feature=_randn(g, BATCH, 8),
-                  t_feature=_randn(g, BATCH, 8))),
-        Case('FrobeniusDistanceLoss-dense',
-             dict(type='FrobeniusDistanceLoss', loss_weight=0.05),
-             dict(s_feature=_randn(g, BATCH, 6, 3, 2),
-                  t_feature=_randn(g, BATCH, 6, 3, 2))),
+        Case(
+            'FrobeniusDistanceLoss',
+            dict(type='FrobeniusDistanceLoss', loss_weight=0.05),
+            dict(s_feature=_randn(g, BATCH, 8), t_feature=_randn(g, BATCH,
+                                                                 8))),
+        Case(
+            'FrobeniusDistanceLoss-dense',
+            dict(type='FrobeniusDistanceLoss', loss_weight=0.05),
+            dict(s_feature=_randn(g, BATCH, 6, 3, 2),
+                 t_feature=_randn(g, BATCH, 6, 3, 2))),
     ]
 
 
 def _orthogonal(g) -> List[Case]:
-    return [Case('OrthogonalLoss', dict(type='OrthogonalLoss'),
-                 dict(weight=_randn(g, 5, 7)), replicated=('weight', ))]
+    return [
+        Case('OrthogonalLoss',
+             dict(type='OrthogonalLoss'),
+             dict(weight=_randn(g, 5, 7)),
+             replicated=('weight', ))
+    ]
 
 
 def _soft_ce(g) -> List[Case]:
     return [
-        Case('SoftCrossEntropyLoss',
-             dict(type='SoftCrossEntropyLoss', temperature=3.0),
-             dict(s_logits=_randn(g, BATCH, 10),
-                  t_logits=_randn(g, BATCH, 10))),
+        Case(
+            'SoftCrossEntropyLoss',
+            dict(type='SoftCrossEntropyLoss', temperature=3.0),
+            dict(s_logits=_randn(g, BATCH, 10), t_logits=_randn(g, BATCH,
+                                                                10))),
         Case('SoftCrossEntropyLoss-multilabel',
              dict(type='SoftCrossEntropyLoss', multi_label=True),
-             dict(s_logits=_randn(g, BATCH, 6),
-                  t_logits=_randn(g, BATCH, 6))),
+             dict(s_logits=_randn(g, BATCH, 6), t_logits=_randn(g, BATCH, 6))),
     ]
 
 
@@ -94,13 +107,15 @@ def _label_ce(g) -> List[Case]:
     maps = torch.randint(0, 4, (BATCH, 6, 6), generator=g)
     maps[:2, :3] = 255  # rank 0 has fewer labelled pixels than rank 1
     return [
-        Case('LabelCrossEntropyLoss', dict(type='LabelCrossEntropyLoss'),
-             dict(logits=_randn(g, BATCH, 10),
-                  labels=torch.randint(0, 10, (BATCH, ), generator=g))),
-        Case('LabelCrossEntropyLoss-multihot',
-             dict(type='LabelCrossEntropyLoss'),
-             dict(logits=_randn(g, BATCH, 5),
-                  labels=(torch.rand(BATCH, 5, generator=g) > 0.5).float())),
+        Case(
+            'LabelCrossEntropyLoss', dict(type='LabelCrossEntropyLoss'),
+            dict(logits=_randn(g, BATCH, 10),
+                 labels=torch.randint(0, 10, (BATCH, ), generator=g))),
+        Case(
+            'LabelCrossEntropyLoss-multihot',
+            dict(type='LabelCrossEntropyLoss'),
+            dict(logits=_randn(g, BATCH, 5),
+                 labels=(torch.rand(BATCH, 5, generator=g) > 0.5).float())),
         Case('LabelCrossEntropyLoss-labelmap-ignore',
              dict(type='LabelCrossEntropyLoss'),
              dict(logits=_randn(g, BATCH, 4, 3, 3), labels=maps)),
@@ -108,20 +123,26 @@ def _label_ce(g) -> List[Case]:
 
 
 def _nd(g) -> List[Case]:
-    return [Case('NDLoss',
-                 dict(type='NDLoss', class_means=_randn(g, 10, 8)),
-                 dict(s_feature=_randn(g, BATCH, 8),
-                      t_feature=_randn(g, BATCH, 8),
-                      labels=torch.randint(0, 10, (BATCH, ), generator=g)))]
+    return [
+        Case(
+            'NDLoss', dict(type='NDLoss', class_means=_randn(g, 10, 8)),
+            dict(s_feature=_randn(g, BATCH, 8),
+                 t_feature=_randn(g, BATCH, 8),
+                 labels=torch.randint(0, 10, (BATCH, ), generator=g)))
+    ]
 
 
 def _dense_nd(g) -> List[Case]:
     labels = torch.randint(0, 3, (BATCH, 8, 8), generator=g)
     labels[:2, :4] = 255  # rank 0: half its pixels unlabelled
-    return [Case('DenseNDLoss',
-                 dict(type='DenseNDLoss', class_means=_randn(g, 3, 6)),
-                 dict(s_feature=_randn(g, BATCH, 6, 4, 4),
-                      t_feature=_randn(g, BATCH, 6, 4, 4), labels=labels))]
+    return [
+        Case(
+            'DenseNDLoss', dict(type='DenseNDLoss',
+                                class_means=_randn(g, 3, 6)),
+            dict(s_feature=_randn(g, BATCH, 6, 4, 4),
+                 t_feature=_randn(g, BATCH, 6, 4, 4),
+                 labels=labels))
+    ]
 
 
 def _anchor_nd(g) -> List[Case]:
@@ -132,10 +153,14 @@ def _anchor_nd(g) -> List[Case]:
     labels[1, 7] = 1
     labels[2, [1, 2, 4, 8, 11]] = torch.tensor([0, 1, 2, 2, 0])  # rank 1: 6
     labels[3, 10] = 1
-    return [Case('AnchorNDLoss',
-                 dict(type='AnchorNDLoss', class_means=_randn(g, 3, 5)),
-                 dict(s_feature=_randn(g, BATCH, 5, h, w),
-                      t_feature=_randn(g, BATCH, 5, h, w), labels=labels))]
+    return [
+        Case(
+            'AnchorNDLoss',
+            dict(type='AnchorNDLoss', class_means=_randn(g, 3, 5)),
+            dict(s_feature=_randn(g, BATCH, 5, h, w),
+                 t_feature=_randn(g, BATCH, 5, h, w),
+                 labels=labels))
+    ]
 
 
 #: loss type -> function(generator) -> its cases
@@ -156,9 +181,8 @@ CASE_MAKERS: Dict[str, Callable] = {
 
 def registered_losses() -> List[str]:
     """Loss classes registered in MODELS from mmfeatdistill.models.losses."""
-    return sorted(
-        name for name, cls in MODELS.module_dict.items()
-        if cls.__module__.startswith('mmfeatdistill.models.losses'))
+    return sorted(name for name, cls in MODELS.module_dict.items()
+                  if cls.__module__.startswith('mmfeatdistill.models.losses'))
 
 
 def make_cases() -> List[Case]:
@@ -187,8 +211,10 @@ def run_case(case: Case, rank: int = 0, world: int = 1) -> tuple:
         inputs[key] = value
     out = loss(**inputs)
     out.backward()
-    grads = {k: v.grad.clone() for k, v in inputs.items()
-             if v.grad is not None}
+    grads = {
+        k: v.grad.clone()
+        for k, v in inputs.items() if v.grad is not None
+    }
     return out.detach().clone(), grads
 
 
@@ -196,14 +222,17 @@ def _worker(rank: int, world: int, tmp: str) -> None:
     torch.set_num_threads(1)
     results = {}
     if rank == 0:  # world size 1 with a process group
-        dist.init_process_group('gloo', init_method=f'file://{tmp}/store1',
-                                rank=0, world_size=1)
+        dist.init_process_group('gloo',
+                                init_method=f'file://{tmp}/store1',
+                                rank=0,
+                                world_size=1)
         results['world1'] = {c.name: run_case(c) for c in make_cases()}
         dist.destroy_process_group()
-    dist.init_process_group('gloo', init_method=f'file://{tmp}/store2',
-                            rank=rank, world_size=world)
-    results['split'] = {c.name: run_case(c, rank, world)
-                        for c in make_cases()}
+    dist.init_process_group('gloo',
+                            init_method=f'file://{tmp}/store2',
+                            rank=rank,
+                            world_size=world)
+    results['split'] = {c.name: run_case(c, rank, world) for c in make_cases()}
     dist.destroy_process_group()
     torch.save(results, osp.join(tmp, f'rank{rank}.pth'))
 
@@ -214,8 +243,10 @@ def distributed_results(tmp_path_factory):
     'world1')."""
     tmp = str(tmp_path_factory.mktemp('world_size'))
     mp.spawn(_worker, args=(WORLD, tmp), nprocs=WORLD, join=True)
-    return [torch.load(osp.join(tmp, f'rank{r}.pth'), weights_only=True)
-            for r in range(WORLD)]
+    return [
+        torch.load(osp.join(tmp, f'rank{r}.pth'), weights_only=True)
+        for r in range(WORLD)
+    ]
 
 
 def _as_ddp(case: Case, per_rank: List[tuple]) -> tuple:
@@ -235,12 +266,18 @@ def _as_ddp(case: Case, per_rank: List[tuple]) -> tuple:
 
 def _assert_same(case: Case, got: tuple, single: tuple) -> None:
     value, grads = got
-    torch.testing.assert_close(value, single[0], rtol=1e-6, atol=1e-6,
+    torch.testing.assert_close(value,
+                               single[0],
+                               rtol=1e-6,
+                               atol=1e-6,
                                msg=lambda m: f'{case.name} value: {m}')
     assert grads.keys() == single[1].keys(), case.name
     for key in grads:
         torch.testing.assert_close(
-            grads[key], single[1][key], rtol=1e-5, atol=1e-6,
+            grads[key],
+            single[1][key],
+            rtol=1e-5,
+            atol=1e-6,
             msg=lambda m: f'{case.name} gradient of {key}: {m}')
 
 
@@ -253,9 +290,9 @@ def test_every_registered_loss_has_a_case():
 
 
 @pytest.mark.parametrize('name', [
-    pytest.param(c.name, marks=pytest.mark.xfail(strict=True,
-                                                 reason=c.xfail))
-    if c.xfail else c.name for c in CASES])
+    pytest.param(c.name, marks=pytest.mark.xfail(strict=True, reason=c.xfail))
+    if c.xfail else c.name for c in CASES
+])
 def test_two_processes_equal_one(name, distributed_results):
     case = next(c for c in CASES if c.name == name)
     single = run_case(case)
@@ -264,12 +301,10 @@ def test_two_processes_equal_one(name, distributed_results):
     if case.loss['type'] == 'FrobeniusDistanceLoss':
         # the global-batch norm on every rank, not the rank's own part's
         for value, _ in per_rank:
-            torch.testing.assert_close(value, single[0], rtol=1e-6,
-                                       atol=1e-6)
+            torch.testing.assert_close(value, single[0], rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize('name', [c.name for c in CASES])
 def test_process_group_of_one_equals_no_group(name, distributed_results):
     case = next(c for c in CASES if c.name == name)
-    _assert_same(case, distributed_results[0]['world1'][name],
-                 run_case(case))
+    _assert_same(case, distributed_results[0]['world1'][name], run_case(case))

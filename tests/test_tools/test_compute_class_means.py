@@ -31,16 +31,20 @@ def _read_idx(path):
 
 @pytest.fixture()
 def setup(tmp_path):
-    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 30, 10,
+    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'),
+                                        30,
+                                        10,
                                         mirror_symmetric=True)  # RandomFlip
     ckpt = str(tmp_path / 'teacher.pth')
-    teacher = save_model_checkpoint(Config.fromfile(ND_CFG).model.teacher,
-                                    ckpt)
+    teacher = save_model_checkpoint(
+        Config.fromfile(ND_CFG).model.teacher, ckpt)
     opts = [f'model.teacher_ckpt={ckpt}', f'work_dir={tmp_path / "work"}']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={data_root}',
-                 f'{loader}.num_workers=0', f'{loader}.batch_size=7',
-                 f'{loader}.persistent_workers=False']
+        opts += [
+            f'{loader}.dataset.data_root={data_root}',
+            f'{loader}.num_workers=0', f'{loader}.batch_size=7',
+            f'{loader}.persistent_workers=False'
+        ]
     return tmp_path, data_root, ckpt, teacher, opts
 
 
@@ -50,13 +54,14 @@ def test_class_means_equal_direct_computation(setup):
     main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     data = torch.load(out, weights_only=True)
     # direct: normalise as the data preprocessor does, backbone + GAP
-    images = torch.from_numpy(_read_idx(
-        f'{data_root}/train-images-idx3-ubyte').copy()).float()[:, None]
-    labels = torch.from_numpy(_read_idx(
-        f'{data_root}/train-labels-idx1-ubyte').astype(np.int64))
+    images = torch.from_numpy(
+        _read_idx(f'{data_root}/train-images-idx3-ubyte').copy()).float()[:,
+                                                                          None]
+    labels = torch.from_numpy(
+        _read_idx(f'{data_root}/train-labels-idx1-ubyte').astype(np.int64))
     cfg = Config.fromfile(ND_CFG)
-    mean, std = cfg.data_preprocessor['mean'][0], cfg.data_preprocessor[
-        'std'][0]
+    mean, std = cfg.data_preprocessor['mean'][0], cfg.data_preprocessor['std'][
+        0]
     teacher.eval()
     with torch.no_grad():
         feats = teacher.backbone((images - mean) / std)[-1].mean(dim=(2, 3))
@@ -76,13 +81,13 @@ def test_mismatched_file_is_a_clear_error(setup):
     # other classes
     save_class_means(out, good['class_means'], good['counts'],
                      ['a', 'b'] + classes[2:], fingerprint)
-    with pytest.raises(ClassMeansMismatch,
-                       match='classes: file has 10 .a, b'):
+    with pytest.raises(ClassMeansMismatch, match='classes: file has 10 .a, b'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     # other embedding size
     save_class_means(out, torch.zeros(10, 64), good['counts'], classes,
                      fingerprint)
-    with pytest.raises(ClassMeansMismatch, match='embedding size: file 64, '
+    with pytest.raises(ClassMeansMismatch,
+                       match='embedding size: file 64, '
                        'teacher feature 256'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     # another teacher
@@ -113,9 +118,9 @@ def test_truncated_file_is_named_and_recomputed(setup, capfd):
     logged = ''.join(capfd.readouterr())
     assert f'{out} cannot be read' in logged
     assert 'Recomputing it' in logged
-    assert torch.equal(read_class_means(out)['class_means'],
-                       torch.load(io.BytesIO(good),
-                                  weights_only=True)['class_means'])
+    assert torch.equal(
+        read_class_means(out)['class_means'],
+        torch.load(io.BytesIO(good), weights_only=True)['class_means'])
 
 
 def test_default_file_goes_into_the_work_dir(setup):
@@ -171,8 +176,10 @@ def test_segmentation_class_means_at_label_resolution(tmp_path):
             teacher(batch['inputs'], batch['data_samples'], mode='tensor')
             for feat, sample in zip(seen['feat'], batch['data_samples']):
                 labels = sample.gt_sem_seg.data[0]
-                up = F.interpolate(feat[None].double(), size=labels.shape,
-                                   mode='bilinear', align_corners=False)[0]
+                up = F.interpolate(feat[None].double(),
+                                   size=labels.shape,
+                                   mode='bilinear',
+                                   align_corners=False)[0]
                 for c in labels.unique().tolist():
                     if c != 255:
                         sums[c] += up[:, labels == c].sum(dim=1)
@@ -197,10 +204,11 @@ def test_detection_class_means_at_positive_anchors(tmp_path):
     paths = [files[f'loss_nd{k}'] for k in range(6)]
     assert len(set(paths)) == 6 and all(osp.isfile(p) for p in paths)
     config_paths = [
-        Config.fromfile(config_path('nd/nd_ssd300_ssd300-r18_voc0712.py'))
-        .model.distill_losses[f'loss_nd{k}'].class_means for k in range(6)]
-    assert all(p.endswith(f'loss_nd{k}.pth')
-               for k, p in enumerate(config_paths))
+        Config.fromfile(config_path('nd/nd_ssd300_ssd300-r18_voc0712.py')).
+        model.distill_losses[f'loss_nd{k}'].class_means for k in range(6)
+    ]
+    assert all(
+        p.endswith(f'loss_nd{k}.pth') for k, p in enumerate(config_paths))
     data = torch.load(paths[0], weights_only=True)
     student, teacher = model.student.eval(), model.teacher.eval()
     head = student.bbox_head
@@ -212,10 +220,12 @@ def test_detection_class_means_at_positive_anchors(tmp_path):
             samples = batch['data_samples']
             metas = [s.metainfo for s in samples]
             feats = student.extract_feat(batch['inputs'])
-            anchors, valid = head.get_anchors(
-                [f.shape[-2:] for f in feats], metas, device='cpu')
-            labels = head.get_targets(
-                anchors, valid, [s.gt_instances for s in samples], metas)[0]
+            anchors, valid = head.get_anchors([f.shape[-2:] for f in feats],
+                                              metas,
+                                              device='cpu')
+            labels = head.get_targets(anchors, valid,
+                                      [s.gt_instances for s in samples],
+                                      metas)[0]
             level0 = teacher.extract_feat(batch['inputs'])[0]
             per_position = labels[0].reshape(len(samples), -1, 4)
             for b in range(len(samples)):

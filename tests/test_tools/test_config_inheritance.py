@@ -45,11 +45,14 @@ def user_project(tmp_path_factory):
     assert not str(root).startswith(REPO)
     data = make_fake_fashion_mnist(str(root / 'data'), 8, 4)
     teacher = str(root / 'teacher.pth')
-    save_model_checkpoint(Config.fromfile(config_path(KD)).model.teacher,
-                          teacher)
+    save_model_checkpoint(
+        Config.fromfile(config_path(KD)).model.teacher, teacher)
     path = root / 'my_kd.py'
-    path.write_text(USER_CONFIG.format(base=KD, teacher=teacher, data=data,
-                                       name=f'visualizer:{root}'))
+    path.write_text(
+        USER_CONFIG.format(base=KD,
+                           teacher=teacher,
+                           data=data,
+                           name=f'visualizer:{root}'))
     return root, str(path)
 
 
@@ -78,10 +81,15 @@ def test_mim_train_from_outside_repo(user_project):
     root, path = user_project
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    proc = subprocess.run(
-        [mim, 'train', 'mmfeatdistill', path, '--work-dir',
-         str(root / 'mim_work')], cwd=str(root), env=env,
-        capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([
+        mim, 'train', 'mmfeatdistill', path, '--work-dir',
+        str(root / 'mim_work')
+    ],
+                          cwd=str(root),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert 'loss_kd' in out

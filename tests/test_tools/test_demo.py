@@ -11,11 +11,12 @@ from tests.helpers import make_fake_fashion_mnist
 def test_demo_pipeline_one_iteration_per_stage(tmp_path):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 200, 100)
     work = str(tmp_path / 'demo')
-    args = ['--work-dir', work, '--data-root', data_root, '--epochs', '1',
-            '--teacher-epochs', '1', '--train-subset', '0',
-            '--teacher-train-subset', '0',
-            '--batch-size', '200', '--workers', '0', '--log-interval', '1',
-            '--quiet']
+    args = [
+        '--work-dir', work, '--data-root', data_root, '--epochs', '1',
+        '--teacher-epochs', '1', '--train-subset', '0',
+        '--teacher-train-subset', '0', '--batch-size', '200', '--workers', '0',
+        '--log-interval', '1', '--quiet'
+    ]
     results = demo.main(args)
     experiment = EXPERIMENTS['cls']
     names = [r['name'] for r in results]
@@ -31,8 +32,8 @@ def test_demo_pipeline_one_iteration_per_stage(tmp_path):
         if stage.kind in ('teacher', 'baseline'):
             continue
         logged = {k for x in result['records'] for k in x}
-        losses = Config.fromfile(
-            osp.join(demo.REPO, stage.config)).model.distill_losses
+        losses = Config.fromfile(osp.join(demo.REPO,
+                                          stage.config)).model.distill_losses
         assert set(losses) <= logged, (stage.name, sorted(logged))
     # the teacher is cached: a second run reuses it
     again = demo.main(args + ['--only'])

@@ -30,8 +30,8 @@ def test_export_round_trip(tmp_path):
 
     exported = torch.load(out, map_location="cpu", weights_only=True)
     keys = exported['state_dict'].keys()
-    assert not any(k.startswith(('teacher', 'connectors', 'student.'))
-                   for k in keys)
+    assert not any(
+        k.startswith(('teacher', 'connectors', 'student.')) for k in keys)
     # the plain mmpretrain model loads it strictly ...
     plain_cfg = resolve_model_cfg(dict(cfg.model.student), 'student',
                                   cfg.data_preprocessor)
@@ -58,11 +58,16 @@ def test_export_refuses_other_checkpoints(tmp_path):
 
 def test_export_checkpoint_without_meta(tmp_path):
     path = str(tmp_path / 'no_meta.pth')
-    torch.save({'state_dict': {'student.w': torch.ones(1)}, 'meta': None},
-               path)
+    torch.save({
+        'state_dict': {
+            'student.w': torch.ones(1)
+        },
+        'meta': None
+    }, path)
     out = str(tmp_path / 'out.pth')
     export_student.main([path, out])
     exported = torch.load(out, weights_only=True)
     assert torch.equal(exported['state_dict']['w'], torch.ones(1))
     assert exported['meta'] == {
-        'exported_by': 'mmfeatdistill.tools.export_student'}
+        'exported_by': 'mmfeatdistill.tools.export_student'
+    }

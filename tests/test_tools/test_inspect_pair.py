@@ -4,8 +4,8 @@ from tests.helpers import config_path
 
 def test_inspect_pair_marks_pre_activations(capsys):
     rows = inspect_pair.main([
-        config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py'),
-        '--shape', '1', '28', '28'
+        config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py'), '--shape',
+        '1', '28', '28'
     ])
     out = capsys.readouterr().out
     assert set(rows) == {'student', 'teacher'}
@@ -29,7 +29,8 @@ def test_inspect_pair_finds_the_input_channels():
     path = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
     rows = inspect_pair.main([path, '--which', 'student'])
     assert rows['student']['backbone.layer4']['shape'].startswith('(1, 64')
-    with pytest.raises(RuntimeError, match=r'does not run on an input of '
+    with pytest.raises(RuntimeError,
+                       match=r'does not run on an input of '
                        r'shape \(1, 3, 28, 28\).*--shape C H W'):
-        inspect_pair.main([path, '--which', 'student', '--shape', '3', '28',
-                           '28'])
+        inspect_pair.main(
+            [path, '--which', 'student', '--shape', '3', '28', '28'])

@@ -14,18 +14,27 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from mmfeatdistill.tools.prepare_fmnist_scenes import (
-    DET_METAINFO, FMNIST_CLASSES, SEG_CLASSES, SEG_METAINFO, fill_holes,
-    load_fashion_mnist, main, make_background, make_scene, scene_rng,
-    split_pool)
+# yapf: disable
+from mmfeatdistill.tools.prepare_fmnist_scenes import (DET_METAINFO,
+                                                       FMNIST_CLASSES,
+                                                       SEG_CLASSES,
+                                                       SEG_METAINFO,
+                                                       fill_holes,
+                                                       load_fashion_mnist,
+                                                       main, make_background,
+                                                       make_scene, scene_rng,
+                                                       split_pool)
+# yapf: enable
 from tests.helpers import config_path, make_fake_fashion_mnist
 
 SEG_CFG = config_path('_base_/datasets/fmnist_scenes_seg.py')
 DET_CFG = config_path('_base_/datasets/fmnist_scenes_det.py')
 NUM_TRAIN, NUM_TEST, VAL_START = 60, 20, 40  # fake Fashion-MNIST
 COUNTS = dict(train=6, val=3, test=3)
-ARGS = ['--num-train', '6', '--num-val', '3', '--num-test', '3',
-        '--val-start', str(VAL_START), '--no-progress']
+ARGS = [
+    '--num-train', '6', '--num-val', '3', '--num-test', '3', '--val-start',
+    str(VAL_START), '--no-progress'
+]
 
 
 def _files(root):
@@ -82,8 +91,7 @@ def test_scene_geometry():
         assert image.shape == label_map.shape == (64, 64)
         assert image.dtype == label_map.dtype == np.uint8
         assert 2 <= len(instances) <= 4
-        assert set(np.unique(instance_map)) <= set(
-            range(len(instances) + 1))
+        assert set(np.unique(instance_map)) <= set(range(len(instances) + 1))
         assert ((label_map == 0) == (instance_map == 0)).all()
         for k, inst in enumerate(instances, 1):
             ys, xs = np.nonzero(instance_map == k)
@@ -130,11 +138,10 @@ def test_background_is_textured_and_varies():
 def test_written_scenes_match_memory_and_splits(scenes):
     root, out, manifest = scenes
     data = load_fashion_mnist(root)
-    for split, source in (('train', 'train'), ('val', 'train'),
-                          ('test', 'test')):
+    for split, source in (('train', 'train'), ('val', 'train'), ('test',
+                                                                 'test')):
         coco = _coco(out, split)
-        assert [c['name'] for c in coco['categories']] == list(
-            FMNIST_CLASSES)
+        assert [c['name'] for c in coco['categories']] == list(FMNIST_CLASSES)
         assert len(coco['images']) == COUNTS[split]
         pool = split_pool(split, len(data[source][0]), VAL_START)
         for ann in coco['annotations']:
@@ -146,8 +153,10 @@ def test_written_scenes_match_memory_and_splits(scenes):
         # the last scene alone (order of work does not matter) equals the
         # written files
         index = COUNTS[split] - 1
-        image, label_map, _, instances = make_scene(
-            scene_rng(0, split, index), *data[source], pool, source=source)
+        image, label_map, _, instances = make_scene(scene_rng(0, split, index),
+                                                    *data[source],
+                                                    pool,
+                                                    source=source)
         name = f'{index:06d}.png'
         assert (cv2.imread(osp.join(out, 'img_dir', split, name),
                            cv2.IMREAD_UNCHANGED) == image).all()
@@ -162,8 +171,7 @@ def test_written_scenes_match_memory_and_splits(scenes):
     ]).astype(np.float64)
     assert manifest['train_pixel_mean'] == pytest.approx(pixels.mean(),
                                                          abs=1e-3)
-    assert manifest['train_pixel_std'] == pytest.approx(pixels.std(),
-                                                        abs=1e-3)
+    assert manifest['train_pixel_std'] == pytest.approx(pixels.std(), abs=1e-3)
 
 
 def test_cli_reuses_same_manifest(scenes, tmp_path, capsys):
@@ -177,8 +185,8 @@ def test_cli_reuses_same_manifest(scenes, tmp_path, capsys):
     assert 'reused' in capsys.readouterr().out
     assert os.stat(meta).st_mtime_ns == stamp
     # other arguments: regenerated in place, nothing half-written left
-    manifest = main(ARGS + ['--fmnist-root', root, '--out', out,
-                            '--num-test', '2'])
+    manifest = main(ARGS +
+                    ['--fmnist-root', root, '--out', out, '--num-test', '2'])
     assert 'reused' not in capsys.readouterr().out
     assert manifest['counts']['test']['scenes'] == 2
     assert len(os.listdir(osp.join(out, 'img_dir', 'test'))) == 2
@@ -190,11 +198,10 @@ def test_seg_base_config_loads_with_mmseg(scenes):
     _, out, _ = scenes
     cfg = Config.fromfile(SEG_CFG)
     assert tuple(cfg.metainfo['classes']) == SEG_CLASSES
-    assert [list(c) for c in cfg.metainfo['palette']] == SEG_METAINFO[
-        'palette']
+    assert [list(c)
+            for c in cfg.metainfo['palette']] == SEG_METAINFO['palette']
     for key, split in (('train_dataloader', 'train'),
-                       ('val_dataloader', 'val'),
-                       ('test_dataloader', 'test')):
+                       ('val_dataloader', 'val'), ('test_dataloader', 'test')):
         ds_cfg = cfg[key].dataset
         ds_cfg.data_root = out
         dataset = DATASETS.build(ds_cfg)
@@ -217,11 +224,10 @@ def test_det_base_config_loads_with_mmdet(scenes):
     _, out, _ = scenes
     cfg = Config.fromfile(DET_CFG)
     assert tuple(cfg.metainfo['classes']) == FMNIST_CLASSES
-    assert [list(c) for c in cfg.metainfo['palette']] == DET_METAINFO[
-        'palette']
+    assert [list(c)
+            for c in cfg.metainfo['palette']] == DET_METAINFO['palette']
     for key, split in (('train_dataloader', 'train'),
-                       ('val_dataloader', 'val'),
-                       ('test_dataloader', 'test')):
+                       ('val_dataloader', 'val'), ('test_dataloader', 'test')):
         ds_cfg = cfg[key].dataset
         ds_cfg.data_root = out + '/'
         dataset = DATASETS.build(ds_cfg)
@@ -233,29 +239,35 @@ def test_det_base_config_loads_with_mmdet(scenes):
             meta = sample['data_samples'].metainfo
             assert sample['inputs'].shape == (3, 64, 64)
             assert meta['scale_factor'] == (1.0, 1.0)  # SSD's predict
-            anns = [a for a in coco['annotations']
-                    if a['image_id'] == meta['img_id']]
+            anns = [
+                a for a in coco['annotations']
+                if a['image_id'] == meta['img_id']
+            ]
             gt = sample['data_samples'].gt_instances
             assert len(gt) == len(anns) >= 2
             if split != 'train':  # no flip: boxes as written
                 boxes = torch.tensor([[x, y, x + w, y + h]
-                                      for x, y, w, h in
-                                      (a['bbox'] for a in anns)]).float()
+                                      for x, y, w, h in (a['bbox']
+                                                         for a in anns)
+                                      ]).float()
                 assert torch.equal(gt.bboxes.tensor, boxes)
-                assert gt.labels.tolist() == [a['category_id'] - 1
-                                              for a in anns]
+                assert gt.labels.tolist() == [
+                    a['category_id'] - 1 for a in anns
+                ]
     # the evaluator reads the written file: the ground truth scores 1.0
     metric_cfg = cfg.test_evaluator.copy()
-    metric_cfg.ann_file = osp.join(out, 'annotations',
-                                   'instances_test.json')
+    metric_cfg.ann_file = osp.join(out, 'annotations', 'instances_test.json')
     metric = METRICS.build(metric_cfg)
     metric.dataset_meta = dataset.metainfo
     for i in range(len(dataset)):
         sample = dataset[i]['data_samples']
         gt = sample.gt_instances
-        pred = dict(bboxes=gt.bboxes.tensor, labels=gt.labels,
+        pred = dict(bboxes=gt.bboxes.tensor,
+                    labels=gt.labels,
                     scores=torch.ones(len(gt)))
-        metric.process({}, [dict(img_id=sample.img_id,
-                                 ori_shape=sample.ori_shape,
-                                 pred_instances=pred)])
+        metric.process({}, [
+            dict(img_id=sample.img_id,
+                 ori_shape=sample.ori_shape,
+                 pred_instances=pred)
+        ])
     assert metric.evaluate(len(dataset))['coco/bbox_mAP'] == 1.0

@@ -24,8 +24,11 @@ def test_missing_local_file():
 def test_key_mismatch_lists_keys_and_loads_nothing():
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    state = {'0.weight': torch.ones(3, 2), '0.bias': torch.ones(3),
-             '2.weight': torch.ones(1, 3)}
+    state = {
+        '0.weight': torch.ones(3, 2),
+        '0.bias': torch.ones(3),
+        '2.weight': torch.ones(1, 3)
+    }
     with pytest.raises(KeyError) as info:
         load_strict(model, state, 'x.pth')
     msg = str(info.value)
@@ -33,9 +36,14 @@ def test_key_mismatch_lists_keys_and_loads_nothing():
     assert 'unexpected keys (1): 2.weight' in msg
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), 'no partial load'
-    shaped = {'0.weight': torch.ones(3, 3), '0.bias': torch.ones(3),
-              '1.weight': torch.ones(1, 3), '1.bias': torch.ones(1)}
-    with pytest.raises(KeyError, match=r'0.weight: checkpoint \(3, 3\) vs '
+    shaped = {
+        '0.weight': torch.ones(3, 3),
+        '0.bias': torch.ones(3),
+        '1.weight': torch.ones(1, 3),
+        '1.bias': torch.ones(1)
+    }
+    with pytest.raises(KeyError,
+                       match=r'0.weight: checkpoint \(3, 3\) vs '
                        r'model \(3, 2\)'):
         load_strict(model, shaped, 'x.pth')
 
@@ -44,6 +52,7 @@ def test_key_mismatch_lists_keys_and_loads_nothing():
 
 
 class _Exec:
+
     def __init__(self, marker):
         self.marker = marker
 
@@ -65,10 +74,11 @@ def test_url_checkpoint_is_loaded_weights_only(tmp_path, monkeypatch):
     served = tmp_path / 'served'
     served.mkdir()
     marker = str(tmp_path / 'MARKER')
-    torch.save({'state_dict': {}, 'x': _Exec(marker)},
-               str(served / 'evil.pth'))
-    torch.save({'state_dict': {'w': torch.ones(2)}},
-               str(served / 'good.pth'))
+    torch.save({
+        'state_dict': {},
+        'x': _Exec(marker)
+    }, str(served / 'evil.pth'))
+    torch.save({'state_dict': {'w': torch.ones(2)}}, str(served / 'good.pth'))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(served))
     handler.log_message = lambda *args: None
@@ -101,8 +111,7 @@ def test_trust_is_scoped_to_the_block_and_thread(tmp_path):
                                      trusted_checkpoint_loading)
     path = str(tmp_path / 'ns.pth')
     torch.save({'meta': {'args': argparse.Namespace(a=1)}}, path)
-    with pytest.raises(UntrustedCheckpointError,
-                       match='argparse.Namespace'):
+    with pytest.raises(UntrustedCheckpointError, match='argparse.Namespace'):
         read_checkpoint(path)
     seen = {}
     with trust_checkpoints():

@@ -4,5 +4,7 @@ from .connector_warmup_hook import ConnectorWarmupHook
 from .rng_state_hook import RNGStateHook
 from .ssd_predict_fix_hook import SSDPredictFixHook
 
-__all__ = ['AtomicCheckpointHook', 'ClassMeansHook', 'ConnectorWarmupHook',
-           'SSDPredictFixHook', 'RNGStateHook']
+__all__ = [
+    'AtomicCheckpointHook', 'ClassMeansHook', 'ConnectorWarmupHook',
+    'SSDPredictFixHook', 'RNGStateHook'
+]

@@ -28,7 +28,9 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write_bytes(obj, str(filepath))
 
-    def put_text(self, obj: str, filepath: Union[str, Path],
+    def put_text(self,
+                 obj: str,
+                 filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), str(filepath))
 
@@ -86,9 +88,8 @@ class AtomicCheckpointHook(CheckpointHook):
         if not self._atomic:
             return super()._save_checkpoint_with_step(runner, step, meta)
         outdated = None
-        if self.max_keep_ckpts > 0 and not (
-                len(self.keep_ckpt_ids) > 0 and
-                self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (len(self.keep_ckpt_ids) > 0 and
+                                            self.keep_ckpt_ids[-1] == step):
             # the bookkeeping as MMEngine's (the checkpoint's message hub
             # lists what will be kept), the deletion after the save
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
@@ -101,16 +102,15 @@ class AtomicCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        runner.save_checkpoint(self.out_dir,
+                               ckpt_filename,
+                               self.file_client_args,
+                               save_optimizer=self.save_optimizer,
+                               save_param_scheduler=self.save_param_scheduler,
+                               meta=meta,
+                               by_epoch=self.by_epoch,
+                               backend_args=self.backend_args,
+                               **self.args)
         if not is_main_process():
             return
         atomic_write_text(self.last_ckpt,

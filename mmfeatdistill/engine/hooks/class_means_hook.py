@@ -35,7 +35,8 @@ class ClassMeansHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, loss_names: Optional[Union[str, Sequence[str]]] = None,
+    def __init__(self,
+                 loss_names: Optional[Union[str, Sequence[str]]] = None,
                  progress: bool = True) -> None:
         self.loss_names = [loss_names] if isinstance(loss_names, str) else \
             loss_names
@@ -61,10 +62,12 @@ class ClassMeansHook(Hook):
     @staticmethod
     def path_of(runner, name: str, loss) -> str:
         """The class-means file of loss ``name``."""
-        return loss.class_means_path or osp.join(
-            runner.work_dir, 'class_means', f'{name}.pth')
+        return loss.class_means_path or osp.join(runner.work_dir,
+                                                 'class_means', f'{name}.pth')
 
-    def install(self, runner, skip_loaded: bool = False,
+    def install(self,
+                runner,
+                skip_loaded: bool = False,
                 paths: Optional[Dict[str, str]] = None) -> Dict[str, str]:
         """Compute (when missing or unreadable), check and install the class
         means of the ND losses of ``runner.model``.
@@ -86,10 +89,14 @@ class ClassMeansHook(Hook):
         model = unwrap_model(runner.model)
         losses = self.nd_losses(model)
         if skip_loaded:
-            losses = {n: loss for n, loss in losses.items()
-                      if not loss.has_class_means}
-        files = {n: (paths or {}).get(n) or self.path_of(runner, n, loss)
-                 for n, loss in losses.items()}
+            losses = {
+                n: loss
+                for n, loss in losses.items() if not loss.has_class_means
+            }
+        files = {
+            n: (paths or {}).get(n) or self.path_of(runner, n, loss)
+            for n, loss in losses.items()
+        }
         if not losses:
             return files
         fingerprint = model.teacher_fingerprint()

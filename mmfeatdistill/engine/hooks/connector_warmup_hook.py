@@ -1,5 +1,5 @@
 """OFD's connector warm-up: train the connectors alone before the student."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 
@@ -37,12 +37,18 @@ class ConnectorWarmupHook(Hook):
 
     priority = 'NORMAL'  # after_train_iter runs before ParamSchedulerHook
 
-    def __init__(self, warmup_iters: Optional[int] = None,
-                 warmup_epochs: Optional[int] = None,
-                 warmup_ratio: Optional[float] = None, lr_mult: float = 10.0,
-                 module_names: List[str] = ('connectors', )) -> None:
-        given = [v for v in (warmup_iters, warmup_epochs, warmup_ratio)
-                 if v is not None]
+    def __init__(
+        self,
+        warmup_iters: Optional[int] = None,
+        warmup_epochs: Optional[int] = None,
+        warmup_ratio: Optional[float] = None,
+        lr_mult: float = 10.0,
+        module_names: Sequence[str] = ('connectors', )
+    ) -> None:
+        given = [
+            v for v in (warmup_iters, warmup_epochs, warmup_ratio)
+            if v is not None
+        ]
         if len(given) != 1:
             raise ValueError('ConnectorWarmupHook needs exactly one of '
                              'warmup_iters, warmup_epochs and warmup_ratio.')
@@ -66,11 +72,13 @@ class ConnectorWarmupHook(Hook):
             self.warmup_iters = self.warmup_epochs * len(
                 runner.train_dataloader)
         elif self.warmup_ratio is not None:
-            self.warmup_iters = max(1, round(self.warmup_ratio *
-                                             runner.max_iters))
+            self.warmup_iters = max(
+                1, round(self.warmup_ratio * runner.max_iters))
         model = self._distiller(runner)
-        missing = [n for n in self.module_names + ['student']
-                   if not hasattr(model, n)]
+        missing = [
+            n for n in self.module_names + ['student']
+            if not hasattr(model, n)
+        ]
         if missing:
             raise AttributeError(
                 f'ConnectorWarmupHook needs a distiller with attributes '
@@ -84,15 +92,19 @@ class ConnectorWarmupHook(Hook):
     def _set_student_trainable(self, runner, trainable: bool) -> None:
         student = self._distiller(runner).student
         if not trainable:
-            self._frozen = {id(p): p.requires_grad
-                            for p in student.parameters()}
+            self._frozen = {
+                id(p): p.requires_grad
+                for p in student.parameters()
+            }
             student.requires_grad_(False)
         else:
             for p in student.parameters():
                 p.requires_grad_(self._frozen.get(id(p), True))
             self._frozen = {}
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         warming = runner.iter < self.warmup_iters
         if warming and not self._frozen:
@@ -102,15 +114,21 @@ class ConnectorWarmupHook(Hook):
             runner.logger.info('Connector warm-up done: the student trains.')
         if warming:
             model = self._distiller(runner)
-            ids = {id(p) for name in self.module_names
-                   for p in getattr(model, name).parameters()}
+            ids = {
+                id(p)
+                for name in self.module_names
+                for p in getattr(model, name).parameters()
+            }
             self._scaled = [
-                group for group in runner.optim_wrapper.param_groups
-                if any(id(p) in ids for p in group['params'])]
+                group for group in runner.optim_wrapper.param_groups if any(
+                    id(p) in ids for p in group['params'])
+            ]
             for group in self._scaled:
                 group['lr'] *= self.lr_mult
 
-    def after_train_iter(self, runner, batch_idx: int,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         for group in self._scaled:

@@ -35,5 +35,5 @@ class DistillerOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 g for g in groups if all(p.requires_grad for p in g['params'])
             ]
         optimizer = OPTIMIZERS.build(optimizer_cfg)
-        return OPTIM_WRAPPERS.build(
-            optim_wrapper_cfg, default_args=dict(optimizer=optimizer))
+        return OPTIM_WRAPPERS.build(optim_wrapper_cfg,
+                                    default_args=dict(optimizer=optimizer))

@@ -36,8 +36,8 @@ class GTMultiHotConnector(BaseConnector):
                     f"(MethodInputRecorder(source='bbox_head.loss', "
                     f'arg_index=1)).')
             labels = instances.labels.long()
-            if labels.numel() and (labels.min() < 0 or
-                                   labels.max() >= self.num_classes):
+            if labels.numel() and (labels.min() < 0
+                                   or labels.max() >= self.num_classes):
                 raise ValueError(
                     f'GTMultiHotConnector: labels of sample {i} are outside '
                     f'[0, {self.num_classes}).')

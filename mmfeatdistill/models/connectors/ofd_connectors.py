@@ -38,7 +38,9 @@ class OFDTeacherConnector(BaseConnector):
         init_cfg (dict, optional): Unused.
     """
 
-    def __init__(self, channels: int, bn: Optional[str] = None,
+    def __init__(self,
+                 channels: int,
+                 bn: Optional[str] = None,
                  phi_threshold: float = 0.001,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
@@ -91,7 +93,9 @@ class OFDTeacherConnector(BaseConnector):
                               mu - sigma * norm.pdf(z) / tail, -3 * sigma)
         return torch.from_numpy(margin).float().view(1, -1, 1, 1)
 
-    def prepare(self, student: nn.Module, teacher: nn.Module,
+    def prepare(self,
+                student: nn.Module,
+                teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         """Fill the margin from the teacher's BN named by ``bn``."""
         if self.bn is None:
@@ -103,7 +107,8 @@ class OFDTeacherConnector(BaseConnector):
                 f'of the teacher, found {type(bn).__name__}.')
         if bn.num_features != self.channels:
             raise ValueError(
-                f'OFDTeacherConnector(channels={self.channels}) does not match '
+                f'OFDTeacherConnector(channels={self.channels}) does not '
+                f'match '
                 f'the {bn.num_features} channels of teacher BN {self.bn!r}.')
         try:
             margin = self.margin_from_bn(bn, self.phi_threshold)
@@ -146,7 +151,9 @@ class OFDStudentConnector(BaseConnector):
         init_cfg (dict, optional): Unused (the spec's init is applied).
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)

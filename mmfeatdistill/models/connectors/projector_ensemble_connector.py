@@ -35,8 +35,11 @@ class ProjectorEnsembleConnector(BaseConnector):
         init_cfg (dict, optional): Unused.
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
-                 num_projectors: int = 3, act: Optional[str] = 'relu',
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 num_projectors: int = 3,
+                 act: Optional[str] = 'relu',
                  pool_maps: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
@@ -49,8 +52,7 @@ class ProjectorEnsembleConnector(BaseConnector):
         self.pool_maps = pool_maps
         self.projectors = nn.ModuleList(
             nn.Sequential(nn.Linear(in_channels, out_channels),
-                          _ACTIVATIONS[act]())
-            for _ in range(num_projectors))
+                          _ACTIVATIONS[act]()) for _ in range(num_projectors))
 
     def init_weights(self) -> None:
         """PyTorch's default Linear init (kept from construction)."""
@@ -59,5 +61,5 @@ class ProjectorEnsembleConnector(BaseConnector):
         check_channels(self, feature, self.in_channels)
         feature = pool_maps(feature, self.pool_maps)
         return torch.stack([
-            act(linear_map(linear, feature))
-            for linear, act in self.projectors]).mean(dim=0)
+            act(linear_map(linear, feature)) for linear, act in self.projectors
+        ]).mean(dim=0)

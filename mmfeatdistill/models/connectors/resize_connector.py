@@ -22,7 +22,8 @@ class ResizeConnector(BaseConnector):
             modes, None otherwise.
     """
 
-    def __init__(self, size: Optional[Union[int, Sequence[int]]] = None,
+    def __init__(self,
+                 size: Optional[Union[int, Sequence[int]]] = None,
                  scale_factor: Optional[float] = None,
                  mode: str = 'bilinear',
                  align_corners: Optional[bool] = None) -> None:
@@ -33,8 +34,8 @@ class ResizeConnector(BaseConnector):
         self.size = tuple(size) if isinstance(size, (list, tuple)) else size
         self.scale_factor = scale_factor
         self.mode = mode
-        if align_corners is None and mode in ('linear', 'bilinear',
-                                              'bicubic', 'trilinear'):
+        if align_corners is None and mode in ('linear', 'bilinear', 'bicubic',
+                                              'trilinear'):
             align_corners = False
         self.align_corners = align_corners
 
@@ -42,6 +43,8 @@ class ResizeConnector(BaseConnector):
         if feature.dim() != 4:
             raise ValueError(f'ResizeConnector needs (B, C, H, W) maps, got '
                              f'{tuple(feature.shape)}')
-        return F.interpolate(feature, size=self.size,
-                             scale_factor=self.scale_factor, mode=self.mode,
+        return F.interpolate(feature,
+                             size=self.size,
+                             scale_factor=self.scale_factor,
+                             mode=self.mode,
                              align_corners=self.align_corners)

@@ -15,11 +15,21 @@ def sep_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     """TOFD's SepConv: depthwise 3x3 stride 2, 1x1, BN, ReLU, depthwise 3x3
     stride 1, 1x1, BN, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, in_channels, 3, 2, 1, groups=in_channels,
+        nn.Conv2d(in_channels,
+                  in_channels,
+                  3,
+                  2,
+                  1,
+                  groups=in_channels,
                   bias=False),
         nn.Conv2d(in_channels, in_channels, 1, bias=False),
         nn.BatchNorm2d(in_channels), nn.ReLU(inplace=False),
-        nn.Conv2d(in_channels, in_channels, 3, 1, 1, groups=in_channels,
+        nn.Conv2d(in_channels,
+                  in_channels,
+                  3,
+                  1,
+                  1,
+                  groups=in_channels,
                   bias=False),
         nn.Conv2d(in_channels, out_channels, 1, bias=False),
         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=False))
@@ -105,8 +115,11 @@ class TOFDAuxHead(BaseConnector):
         link_channels (int, optional): D_t, the width of ``link_to``.
     """
 
-    def __init__(self, stages: List[str], stage_index: int,
-                 num_classes: int, side: str = 'student',
+    def __init__(self,
+                 stages: List[str],
+                 stage_index: int,
+                 num_classes: int,
+                 side: str = 'student',
                  link_to: Optional[str] = None,
                  from_teacher_ckpt: bool = False,
                  pretrained: Optional[str] = None,
@@ -122,8 +135,7 @@ class TOFDAuxHead(BaseConnector):
         if not 0 <= stage_index < len(stages):
             raise ValueError(f'stage_index {stage_index} is not an index of '
                              f'stages {stages}')
-        if stage_channels is not None and len(stage_channels) != len(
-                stages):
+        if stage_channels is not None and len(stage_channels) != len(stages):
             raise ValueError(
                 f'TOFDAuxHead: stage_channels {list(stage_channels)} needs '
                 f'one width per stage of {stages}.')
@@ -160,13 +172,16 @@ class TOFDAuxHead(BaseConnector):
         if self.link_to is not None:
             self.link = nn.Linear(channels, link_channels, bias=False)
 
-    def prepare(self, student: nn.Module, teacher: nn.Module,
+    def prepare(self,
+                student: nn.Module,
+                teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         """Build (or check) the layers from the model's stage widths and
         load a teacher head's trained weights."""
         model = student if self.side == 'student' else teacher
-        widths = [out_channels_of(model, path, self.side)
-                  for path in self.stages]
+        widths = [
+            out_channels_of(model, path, self.side) for path in self.stages
+        ]
         link = None if self.link_to is None else out_channels_of(
             teacher, self.link_to, 'teacher')
         if self.widths is None:
@@ -204,13 +219,14 @@ class TOFDAuxHead(BaseConnector):
         if self.head_key not in heads:
             raise RuntimeError(
                 f'{source} has no trained TOFD auxiliary head '
-                f'{self.head_key!r} (has: {sorted(heads) or "none"}). '
-                + train)
+                f'{self.head_key!r} (has: {sorted(heads) or "none"}). ' +
+                train)
         state = heads[self.head_key]
         own = self.state_dict()
         problems = sorted(set(own) ^ set(state)) or [
             f'{k}: file {tuple(v.shape)} vs head {tuple(own[k].shape)}'
-            for k, v in state.items() if v.shape != own[k].shape]
+            for k, v in state.items() if v.shape != own[k].shape
+        ]
         if problems:
             classes = state.get('fc.weight')
             found = '' if classes is None else (

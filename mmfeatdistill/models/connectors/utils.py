@@ -17,13 +17,14 @@ def linear_map(linear: nn.Linear, feature: torch.Tensor) -> torch.Tensor:
     (B, C, H, W) map (a 1x1 convolution with the same weight and bias),
     giving (B, D, H, W)."""
     if feature.dim() == 4:
-        return F.conv2d(feature, linear.weight[:, :, None, None],
-                        linear.bias)
+        return F.conv2d(feature, linear.weight[:, :, None, None], linear.bias)
     return linear(feature)
 
 
-def check_channels(connector: nn.Module, feature: torch.Tensor,
-                   expected: int, argument: str = 'in_channels') -> None:
+def check_channels(connector: nn.Module,
+                   feature: torch.Tensor,
+                   expected: int,
+                   argument: str = 'in_channels') -> None:
     """Raise naming the connector's width argument when ``feature`` has
     another number of channels (dim 1) than ``expected``."""
     if feature.dim() < 2 or feature.shape[1] != expected:

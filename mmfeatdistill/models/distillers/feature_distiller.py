@@ -38,11 +38,12 @@ def teacher_weights(checkpoint: dict, source: str) -> Dict[str, Any]:
         dict: The teacher's weights.
     """
     state = extract_state_dict(checkpoint)
-    if any(k.startswith('teacher.') for k in state) and any(
-            k.startswith('student.') for k in state):
+    if any(k.startswith('teacher.')
+           for k in state) and any(k.startswith('student.') for k in state):
         print_log(
             f'teacher_ckpt {source!r} is a distiller checkpoint: the teacher '
-            f'is loaded from its "teacher." weights.', logger='current')
+            f'is loaded from its "teacher." weights.',
+            logger='current')
         return type(state)((k[len('teacher.'):], v) for k, v in state.items()
                            if k.startswith('teacher.'))
     return state
@@ -57,8 +58,9 @@ def state_fingerprint(module: nn.Module) -> str:
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu().contiguous()
             digest.update(f'{value.dtype}{tuple(value.shape)}'.encode())
-            digest.update(value.view(-1).view(torch.uint8).numpy().tobytes()
-                          if value.numel() else b'')
+            digest.update(
+                value.view(-1).view(torch.uint8).numpy().tobytes() if value.
+                numel() else b'')
     return digest.hexdigest()
 
 
@@ -193,12 +195,14 @@ class FeatureDistiller(BaseModel):
         self.teacher_recorders = RecorderManager(teacher_recorders)
         self.teacher_recorders.prepare(self.teacher, 'teacher')
 
-        self.connectors = nn.ModuleDict(
-            {name: MODELS.build(cfg)
-             for name, cfg in (connectors or {}).items()})
+        self.connectors = nn.ModuleDict({
+            name: MODELS.build(cfg)
+            for name, cfg in (connectors or {}).items()
+        })
         for connector in self.connectors.values():
             if hasattr(connector, 'prepare'):
-                connector.prepare(self.student, self.teacher,
+                connector.prepare(self.student,
+                                  self.teacher,
                                   teacher_checkpoint=checkpoint)
         del checkpoint  # read once, used by the teacher and the connectors
 
@@ -214,18 +218,20 @@ class FeatureDistiller(BaseModel):
                     f'"loss_distill".')
         unmapped = set(distill_losses) ^ set(loss_forward_mappings)
         if unmapped:
-            raise KeyError(
-                f'Every loss in distill_losses needs an entry in '
-                f'loss_forward_mappings and vice versa; unmatched: '
-                f'{sorted(unmapped)}.')
-        self.distill_losses = nn.ModuleDict(
-            {name: MODELS.build(cfg) for name, cfg in distill_losses.items()})
+            raise KeyError(f'Every loss in distill_losses needs an entry in '
+                           f'loss_forward_mappings and vice versa; unmatched: '
+                           f'{sorted(unmapped)}.')
+        self.distill_losses = nn.ModuleDict({
+            name: MODELS.build(cfg)
+            for name, cfg in distill_losses.items()
+        })
         managers = dict(student_recorders=self.student_recorders,
                         teacher_recorders=self.teacher_recorders,
                         connectors=self.connectors)
         self.loss_arguments: Dict[str, Dict[str, LossArgument]] = {
-            name: build_loss_arguments(name, self.distill_losses[name],
-                                       loss_forward_mappings[name], **managers)
+            name:
+            build_loss_arguments(name, self.distill_losses[name],
+                                 loss_forward_mappings[name], **managers)
             for name in self.distill_losses
         }
         self.schedules = self._build_schedules(schedules or {})
@@ -258,8 +264,7 @@ class FeatureDistiller(BaseModel):
         for connector in self.connectors.values():
             if hasattr(connector, 'init_weights'):
                 connector.init_weights()
-        if self.teacher_ckpt is None and hasattr(self.teacher,
-                                                 'init_weights'):
+        if self.teacher_ckpt is None and hasattr(self.teacher, 'init_weights'):
             self.teacher.init_weights()
 
     def train(self, mode: bool = True) -> 'FeatureDistiller':
@@ -291,13 +296,17 @@ class FeatureDistiller(BaseModel):
             self._fingerprint = state_fingerprint(self.teacher)
         return self._fingerprint
 
-    def losses_of_type(self, loss_type: Type[nn.Module]
-                       ) -> Dict[str, nn.Module]:
+    def losses_of_type(self,
+                       loss_type: Type[nn.Module]) -> Dict[str, nn.Module]:
         """``name -> loss`` of the distillation losses of ``loss_type``."""
-        return {name: loss for name, loss in self.distill_losses.items()
-                if isinstance(loss, loss_type)}
+        return {
+            name: loss
+            for name, loss in self.distill_losses.items()
+            if isinstance(loss, loss_type)
+        }
 
-    def record(self, inputs: torch.Tensor,
+    def record(self,
+               inputs: torch.Tensor,
                data_samples: Optional[list] = None,
                student: bool = True,
                teacher: bool = True) -> Optional[dict]:
@@ -307,17 +316,19 @@ class FeatureDistiller(BaseModel):
         the student did not run)."""
         if teacher and self.teacher_recorders.recorders:
             with torch.no_grad(), self.teacher_recorders:
-                self.teacher(self.teacher_inputs(inputs), data_samples,
+                self.teacher(self.teacher_inputs(inputs),
+                             data_samples,
                              mode=self.teacher_forward_mode)
         if not student:
             return None
         with self.student_recorders:
             return dict(self.student(inputs, data_samples, mode='loss'))
 
-    def loss_inputs(self,
-                    loss_names: Optional[Sequence[str]] = None,
-                    arg_names: Optional[Sequence[str]] = None
-                    ) -> Dict[str, Dict[str, Any]]:
+    def loss_inputs(
+        self,
+        loss_names: Optional[Sequence[str]] = None,
+        arg_names: Optional[Sequence[str]] = None
+    ) -> Dict[str, Dict[str, Any]]:
         """The arguments of the named losses for the last recorded forward:
         ``loss name -> {argument -> value}`` (recorded values through their
         connectors; a value shared by several arguments is computed once).
@@ -327,8 +338,8 @@ class FeatureDistiller(BaseModel):
             arg_names (Sequence[str], optional): Only these arguments of
                 each loss (default: all).
         """
-        names = list(self.distill_losses) if loss_names is None else list(
-            loss_names)
+        names = list(
+            self.distill_losses) if loss_names is None else list(loss_names)
         unknown = [n for n in names if n not in self.loss_arguments]
         if unknown:
             raise KeyError(f'No distillation loss {unknown}; defined: '
@@ -338,35 +349,40 @@ class FeatureDistiller(BaseModel):
         for name in names:
             arguments = self.loss_arguments[name]
             wanted = arguments if arg_names is None else [
-                a for a in arg_names if a in arguments]
+                a for a in arg_names if a in arguments
+            ]
             values = {}
             for arg in wanted:
                 argument = arguments[arg]
                 key = argument.key()
                 if key not in cache:
-                    cache[key] = argument.compute(
-                        self.student_recorders, self.teacher_recorders,
-                        self.connectors, cache)
+                    cache[key] = argument.compute(self.student_recorders,
+                                                  self.teacher_recorders,
+                                                  self.connectors, cache)
                 values[arg] = cache[key]
             results[name] = values
         return results
 
-    def compute_loss_inputs(self, inputs: torch.Tensor,
-                            data_samples: Optional[list],
-                            loss_names: Sequence[str],
-                            arg_names: Optional[Sequence[str]] = None
-                            ) -> Dict[str, Dict[str, Any]]:
+    def compute_loss_inputs(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[list],
+        loss_names: Sequence[str],
+        arg_names: Optional[Sequence[str]] = None
+    ) -> Dict[str, Dict[str, Any]]:
         """Run the models a training step runs for the requested arguments
         (the student only when one of them is recorded on it) and return
         them (see :meth:`loss_inputs`). Models run in their current modes;
         call under ``torch.no_grad()`` for statistics."""
-        reads = [argument for name in loss_names
-                 for arg, argument in self.loss_inputs_spec(name).items()
-                 if arg_names is None or arg in arg_names]
-        self.record(
-            inputs, data_samples,
-            student=any(a.reads_student for a in reads),
-            teacher=any(a.reads_teacher for a in reads))
+        reads = [
+            argument for name in loss_names
+            for arg, argument in self.loss_inputs_spec(name).items()
+            if arg_names is None or arg in arg_names
+        ]
+        self.record(inputs,
+                    data_samples,
+                    student=any(a.reads_student for a in reads),
+                    teacher=any(a.reads_teacher for a in reads))
         return self.loss_inputs(loss_names, arg_names)
 
     def loss_inputs_spec(self, loss_name: str) -> Dict[str, LossArgument]:
@@ -386,7 +402,8 @@ class FeatureDistiller(BaseModel):
 
     # ------------------------------------------------------------------
     # losses
-    def loss(self, inputs: torch.Tensor,
+    def loss(self,
+             inputs: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """Student task losses plus one entry per distillation loss."""
         self._apply_schedules()
@@ -417,13 +434,15 @@ class FeatureDistiller(BaseModel):
     def _check_finite(self, losses: Dict[str, torch.Tensor]) -> None:
         """Stop on a NaN/inf loss, naming it and the iteration, before the
         backward pass trains on garbage (one device sync for all losses)."""
-        checks = [(name, v) for name, value in losses.items()
-                  if 'loss' in name for v in (
-                      value if isinstance(value, (list, tuple)) else [value])
-                  if isinstance(v, torch.Tensor)]
+        checks = [
+            (name, v) for name, value in losses.items() if 'loss' in name
+            for v in (value if isinstance(value, (list, tuple)) else [value])
+            if isinstance(v, torch.Tensor)
+        ]
         finite = [torch.isfinite(v.detach()).all() for _, v in checks]
-        if finite and len({f.device for f in finite}) == 1 and bool(
-                torch.stack(finite).all()):
+        if finite and len({f.device
+                           for f in finite}) == 1 and bool(
+                               torch.stack(finite).all()):
             return
         hub = MessageHub.get_current_instance()
         where = f'at iteration {hub.get_info("iter", "?")}'
@@ -447,6 +466,7 @@ class FeatureDistiller(BaseModel):
 
     def _non_finite_teacher_records(self) -> List[str]:
         """Names of the teacher recorders whose last value holds NaN/inf."""
+
         def finite(value) -> bool:
             if isinstance(value, torch.Tensor):
                 return not value.is_floating_point() or bool(
@@ -466,8 +486,8 @@ class FeatureDistiller(BaseModel):
         return broken
 
     def compute_distill_losses(
-            self, task_losses: Optional[dict] = None
-    ) -> Dict[str, torch.Tensor]:
+            self,
+            task_losses: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         """Evaluate every distillation loss on the last recorded forward."""
         for name in self.distill_losses:
             if task_losses and name in task_losses:
@@ -490,34 +510,39 @@ class FeatureDistiller(BaseModel):
         into the student; a distiller checkpoint whose teacher differs from
         the configured one replaces it, with a warning."""
         own = [k for k in state_dict if k.startswith(prefix)]
-        if own and not any(
-                k[len(prefix):].startswith(_DISTILLER_PREFIXES) for k in own):
+        if own and not any(k[len(prefix):].startswith(_DISTILLER_PREFIXES)
+                           for k in own):
             student_keys = set(self.student.state_dict())
             plain = [k for k in own if k[len(prefix):] in student_keys]
             if plain:
                 print_log(
                     f'The checkpoint holds a plain model ({len(plain)} of '
                     f'{len(own)} tensors are student weights): loading it '
-                    f'into the student.', logger='current')
+                    f'into the student.',
+                    logger='current')
                 for key in own:
                     state_dict[f'{prefix}student.{key[len(prefix):]}'] = \
                         state_dict.pop(key)
-        teacher = {k[len(prefix) + len('teacher.'):]: v
-                   for k, v in state_dict.items()
-                   if k.startswith(prefix + 'teacher.')}
+        teacher = {
+            k[len(prefix) + len('teacher.'):]: v
+            for k, v in state_dict.items() if k.startswith(prefix + 'teacher.')
+        }
         if teacher:
             current = self.teacher.state_dict()
-            differ = [k for k, v in teacher.items()
-                      if k in current and isinstance(v, torch.Tensor)
-                      and (v.shape != current[k].shape
-                           or not torch.equal(v.cpu(), current[k].cpu()))]
+            differ = [
+                k for k, v in teacher.items()
+                if k in current and isinstance(v, torch.Tensor) and (
+                    v.shape != current[k].shape
+                    or not torch.equal(v.cpu(), current[k].cpu()))
+            ]
             if differ:
                 print_log(
                     f'The checkpoint replaces the teacher loaded from '
                     f'teacher_ckpt ({self.teacher_ckpt!r}): {len(differ)} '
                     f'teacher tensors differ (e.g. {differ[0]!r}). To keep '
                     f'the configured teacher, load a student checkpoint '
-                    f'(tools/export_student.py) instead.', logger='current',
+                    f'(tools/export_student.py) instead.',
+                    logger='current',
                     level=30)
                 self._fingerprint = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

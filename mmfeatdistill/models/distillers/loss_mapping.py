@@ -9,8 +9,9 @@ from torch import nn
 from mmfeatdistill.utils.checks import check_bool
 from ..recorders import RecorderManager
 
-_RECORD_KEYS = {'from_student', 'recorder', 'index', 'connector',
-                'output_index'}
+_RECORD_KEYS = {
+    'from_student', 'recorder', 'index', 'connector', 'output_index'
+}
 _ATTRIBUTE_KEYS = {'connector', 'attribute'}
 
 
@@ -129,7 +130,8 @@ class LossArgument:
         return (self.from_student, self.recorder, self.index, self.connector,
                 self.output_index)
 
-    def compute(self, student_recorders: RecorderManager,
+    def compute(self,
+                student_recorders: RecorderManager,
                 teacher_recorders: RecorderManager,
                 connectors: nn.ModuleDict,
                 cache: Optional[dict] = None) -> Any:
@@ -150,11 +152,10 @@ class LossArgument:
                     f'loss_forward_mappings.{self.loss_name}.{self.arg_name}'
                     f': index={self.index} picks an item of a tuple/list, '
                     f'but {self.side} recorder {self.recorder!r} recorded a '
-                    f'{type(value).__name__}'
-                    + (f' of shape {tuple(value.shape)} (indexing it would '
-                       f'keep one sample of the batch)'
-                       if isinstance(value, torch.Tensor) else '')
-                    + '. Remove `index`.')
+                    f'{type(value).__name__}' +
+                    (f' of shape {tuple(value.shape)} (indexing it would '
+                     f'keep one sample of the batch)' if isinstance(
+                         value, torch.Tensor) else '') + '. Remove `index`.')
             if not -len(value) <= self.index < len(value):
                 raise IndexError(
                     f'loss_forward_mappings.{self.loss_name}.{self.arg_name}'
@@ -206,9 +207,13 @@ def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
     """
     params = inspect.signature(loss.forward).parameters
     accepts_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    names = [n for n, p in params.items()
-             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    required = [n for n in names if params[n].default is inspect.Parameter.empty]
+    names = [
+        n for n, p in params.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    required = [
+        n for n in names if params[n].default is inspect.Parameter.empty
+    ]
     missing = [n for n in required if n not in mapping]
     unknown = [] if accepts_kwargs else [n for n in mapping if n not in names]
     if missing or unknown:

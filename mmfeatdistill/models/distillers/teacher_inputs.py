@@ -8,14 +8,13 @@ from torch import nn
 _Normalisation = Tuple[bool, Optional[torch.Tensor], Optional[torch.Tensor]]
 
 
-def normalisation(preprocessor: Optional[nn.Module]
-                  ) -> Optional[_Normalisation]:
+def normalisation(
+        preprocessor: Optional[nn.Module]) -> Optional[_Normalisation]:
     """``(flip, mean, std)`` of an OpenMMLab image data preprocessor
     (mmengine's, mmpretrain's, mmdet's and mmseg's): whether it reverses the
     channel order (BGR <-> RGB) and its mean/std (None without
     normalisation); None for a preprocessor of another kind."""
-    if preprocessor is None or not hasattr(preprocessor,
-                                           '_enable_normalize'):
+    if preprocessor is None or not hasattr(preprocessor, '_enable_normalize'):
         return None
     flip = False
     for name in ('_channel_conversion', 'channel_conversion', 'to_rgb'):
@@ -50,17 +49,18 @@ class TeacherInputs:
                 print_log(
                     'The teacher\'s or the student\'s data preprocessor is '
                     'of an unknown kind: the teacher gets the student\'s '
-                    'preprocessed inputs unchanged.', logger='current',
+                    'preprocessed inputs unchanged.',
+                    logger='current',
                     level=30)
             return
         (s_flip, s_mean, s_std), (t_flip, t_mean, t_std) = s, t
         self.flip = s_flip != t_flip
         same = (s_mean is None) == (t_mean is None) and (
-            s_mean is None or (torch.equal(s_mean, t_mean)
-                               and torch.equal(s_std, t_std)))
+            s_mean is None or
+            (torch.equal(s_mean, t_mean) and torch.equal(s_std, t_std)))
         self.active = self.flip or not same
-        self.s_mean, self.s_std, self.t_mean, self.t_std = (
-            s_mean, s_std, t_mean, t_std)
+        self.s_mean, self.s_std, self.t_mean, self.t_std = (s_mean, s_std,
+                                                            t_mean, t_std)
         if self.active:
             print_log(
                 f'The teacher\'s data preprocessor differs from the '

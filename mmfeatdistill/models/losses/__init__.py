@@ -11,7 +11,9 @@ from .ofd_loss import OFDLoss
 from .orthogonal_loss import OrthogonalLoss
 from .soft_cross_entropy_loss import SoftCrossEntropyLoss
 
-__all__ = ['BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
-           'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
-           'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss',
-           'LabelCrossEntropyLoss', 'DenseNDLoss', 'AnchorNDLoss']
+__all__ = [
+    'BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
+    'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
+    'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss', 'LabelCrossEntropyLoss',
+    'DenseNDLoss', 'AnchorNDLoss'
+]

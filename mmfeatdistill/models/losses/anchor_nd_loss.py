@@ -31,8 +31,8 @@ class AnchorNDLoss(NDLoss):
     row_kind = 'anchor'
     allow_empty_classes = True
 
-    def rows(self, feature: torch.Tensor, labels: torch.Tensor
-             ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def rows(self, feature: torch.Tensor,
+             labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """One row per positive anchor."""
         if feature.dim() != 4 or labels.dim() != 2 or \
                 labels.shape[0] != feature.shape[0] or \

@@ -44,7 +44,8 @@ class DenseNDLoss(NDLoss):
     row_kind = 'pixel'
     allow_empty_classes = True
 
-    def __init__(self, loss_weight: float = 1.0,
+    def __init__(self,
+                 loss_weight: float = 1.0,
                  class_means: Optional[Union[str, torch.Tensor]] = None,
                  ignore_index: int = 255,
                  align_corners: bool = False) -> None:
@@ -60,8 +61,8 @@ class DenseNDLoss(NDLoss):
                              f'maps, got {tuple(labels.shape)}')
         return labels.long()
 
-    def rows(self, feature: torch.Tensor, labels: torch.Tensor
-             ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def rows(self, feature: torch.Tensor,
+             labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """One row per labelled pixel at the feature resolution."""
         labels = self._label_map(labels)
         if feature.dim() != 4 or feature.shape[0] != labels.shape[0]:
@@ -83,8 +84,8 @@ class DenseNDLoss(NDLoss):
         pixels at label resolution, and the pixel counts (float64)."""
         labels = self._label_map(labels).to(t_feature.device)
         valid = labels != self.ignore_index
-        if valid.any() and (labels[valid].min() < 0 or
-                            labels[valid].max() >= num_classes):
+        if valid.any() and (labels[valid].min() < 0
+                            or labels[valid].max() >= num_classes):
             raise ValueError(
                 f'{type(self).__name__}: labels must be in [0, '
                 f'{num_classes}) or {self.ignore_index}, got values in '
@@ -94,9 +95,15 @@ class DenseNDLoss(NDLoss):
         masks = (masks * valid[..., None]).permute(0, 3, 1, 2).float()
         b, d, h, w = t_feature.shape
         with torch.enable_grad():
-            probe = torch.zeros(b, num_classes, h, w, device=masks.device,
+            probe = torch.zeros(b,
+                                num_classes,
+                                h,
+                                w,
+                                device=masks.device,
                                 requires_grad=True)
-            up = F.interpolate(probe, size=masks.shape[2:], mode='bilinear',
+            up = F.interpolate(probe,
+                               size=masks.shape[2:],
+                               mode='bilinear',
                                align_corners=self.align_corners)
             weights, = torch.autograd.grad((up * masks).sum(), probe)
         sums = torch.einsum('bkhw,bdhw->kd', weights.double(),

@@ -33,11 +33,13 @@ def save_class_means(path: str, means: torch.Tensor, counts: torch.Tensor,
             (:meth:`FeatureDistiller.teacher_fingerprint`).
     """
     from mmfeatdistill.utils import atomic_save
-    atomic_save(dict(version=FORMAT_VERSION,
-                     class_means=means.float().cpu(),
-                     counts=counts.long().cpu(), classes=list(classes),
-                     embedding_dim=int(means.shape[1]),
-                     teacher_fingerprint=teacher_fingerprint), path)
+    atomic_save(
+        dict(version=FORMAT_VERSION,
+             class_means=means.float().cpu(),
+             counts=counts.long().cpu(),
+             classes=list(classes),
+             embedding_dim=int(means.shape[1]),
+             teacher_fingerprint=teacher_fingerprint), path)
 
 
 def read_class_means(path: str) -> dict:
@@ -50,8 +52,8 @@ def read_class_means(path: str) -> dict:
     try:
         data = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # truncated zip, pickle error, empty file
-        raise OSError(f'Class-means file {path} cannot be read ({err}).'
-                      ) from err
+        raise OSError(
+            f'Class-means file {path} cannot be read ({err}).') from err
     if not isinstance(data, dict) or any(f not in data for f in _FIELDS) \
             or data['version'] != FORMAT_VERSION:
         raise OSError(
@@ -60,11 +62,12 @@ def read_class_means(path: str) -> dict:
     return data
 
 
-def check_class_means(path: str, data: dict,
-                      classes: Optional[Sequence[str]] = None,
-                      embedding_dim: Optional[int] = None,
-                      teacher_fingerprint: Optional[str] = None
-                      ) -> torch.Tensor:
+def check_class_means(
+        path: str,
+        data: dict,
+        classes: Optional[Sequence[str]] = None,
+        embedding_dim: Optional[int] = None,
+        teacher_fingerprint: Optional[str] = None) -> torch.Tensor:
     """Check a read class-means file against the run; return its means.
 
     Raises:
@@ -86,26 +89,31 @@ def check_class_means(path: str, data: dict,
                         'weights')
     if problems:
         raise ClassMeansMismatch(
-            f'Class-means file {path} does not fit this run: '
-            + '; '.join(problems) + '. Delete it (ClassMeansHook recomputes '
+            f'Class-means file {path} does not fit this run: ' +
+            '; '.join(problems) + '. Delete it (ClassMeansHook recomputes '
             'it) or run `python tools/compute_class_means.py CONFIG`.')
     return data['class_means']
 
 
-def _rows_inputs(distiller, data: dict, names: Sequence[str]
-                 ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+def _rows_inputs(
+        distiller, data: dict,
+        names: Sequence[str]) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
     """``name -> (t_feature, labels)`` of one preprocessed batch, exactly as
     the losses receive them in training."""
-    inputs = distiller.compute_loss_inputs(
-        data['inputs'], data['data_samples'], names,
-        arg_names=('t_feature', 'labels'))
+    inputs = distiller.compute_loss_inputs(data['inputs'],
+                                           data['data_samples'],
+                                           names,
+                                           arg_names=('t_feature', 'labels'))
     return {n: (inputs[n]['t_feature'], inputs[n]['labels']) for n in names}
 
 
 @torch.no_grad()
-def extract_class_means(distiller, dataloader, loss_names: Sequence[str],
-                        num_classes: int, progress: bool = True
-                        ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+def extract_class_means(
+        distiller,
+        dataloader,
+        loss_names: Sequence[str],
+        num_classes: int,
+        progress: bool = True) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
     """Average the teacher's embeddings per class over ``dataloader``, for
     each ND loss in ``loss_names`` in one pass (call with the distiller in
     eval mode; sums over all ranks). Which rows are averaged is the loss's
@@ -171,5 +179,8 @@ def teacher_embedding_dims(distiller, batch: dict,
     """Size of the teacher embedding each loss receives, from one batch
     (call with the distiller in eval mode)."""
     data = distiller.data_preprocessor(batch, False)
-    return {name: int(feats.shape[1]) for name, (feats, _) in
-            _rows_inputs(distiller, data, loss_names).items()}
+    return {
+        name: int(feats.shape[1])
+        for name, (feats,
+                   _) in _rows_inputs(distiller, data, loss_names).items()
+    }

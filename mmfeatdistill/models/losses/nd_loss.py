@@ -43,12 +43,13 @@ class NDLoss(BaseDistillLoss):
     #: warning) instead of stopping the class-means pass
     allow_empty_classes = False
 
-    def __init__(self, loss_weight: float = 1.0,
-                 class_means: Optional[Union[str, torch.Tensor]] = None
-                 ) -> None:
+    def __init__(
+            self,
+            loss_weight: float = 1.0,
+            class_means: Optional[Union[str, torch.Tensor]] = None) -> None:
         super().__init__(loss_weight)
-        self.class_means_path = class_means if isinstance(
-            class_means, str) else None
+        self.class_means_path = class_means if isinstance(class_means,
+                                                          str) else None
         self.register_buffer('class_means', torch.zeros(0, 0))
         if isinstance(class_means, torch.Tensor):
             self.set_class_means(class_means)
@@ -72,7 +73,8 @@ class NDLoss(BaseDistillLoss):
             self.class_means = torch.empty_like(state_dict[key]).float()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _checked_means(self, s_dim: int,
+    def _checked_means(self,
+                       s_dim: int,
                        t_dim: Optional[int] = None) -> torch.Tensor:
         """The class means, after checking they exist and fit the student
         (``s_dim``) and teacher (``t_dim``) embedding sizes."""
@@ -108,23 +110,22 @@ class NDLoss(BaseDistillLoss):
         ||t_i||)`` of (N, D) rows (float32, teacher detached)."""
         means = self._checked_means(s.shape[1], t.shape[1])
         num_classes = means.shape[0]
-        if labels.numel() and (labels.min() < 0 or
-                               labels.max() >= num_classes):
-            raise ValueError(
-                f'{type(self).__name__}: labels must be in [0, '
-                f'{num_classes}), got [{labels.min().item()}, '
-                f'{labels.max().item()}].')
+        if labels.numel() and (labels.min() < 0
+                               or labels.max() >= num_classes):
+            raise ValueError(f'{type(self).__name__}: labels must be in [0, '
+                             f'{num_classes}), got [{labels.min().item()}, '
+                             f'{labels.max().item()}].')
         s = s.float()
         t = t.detach().float()
         centers = means.to(s.device)[labels.long()]
-        direction = centers / centers.norm(dim=1, keepdim=True).clamp_min(
-            1e-12)
+        direction = centers / centers.norm(dim=1,
+                                           keepdim=True).clamp_min(1e-12)
         projection = (s * direction).sum(dim=1)
         denom = torch.maximum(s.norm(dim=1), t.norm(dim=1)).clamp_min(1e-12)
         return 1 - projection / denom
 
-    def rows(self, feature: torch.Tensor, labels: torch.Tensor
-             ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def rows(self, feature: torch.Tensor,
+             labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """The (N, D) embeddings and (N,) labels the loss averages over:
         one per image here ((B, C, H, W) maps are average-pooled).
         Dense subclasses return one row per pixel or positive anchor."""

@@ -63,9 +63,10 @@ def global_mean_over_rows(per_row: torch.Tensor) -> torch.Tensor:
         if per_row.numel() == 0:
             return local_sum * 0.0
         return per_row.mean()
-    stats = global_sum(torch.stack([
-        local_sum.detach(),
-        local_sum.new_tensor(float(per_row.numel()))]))
+    stats = global_sum(
+        torch.stack(
+            [local_sum.detach(),
+             local_sum.new_tensor(float(per_row.numel()))]))
     total, count = stats[0], stats[1]
     if count.item() == 0:
         return local_sum * 0.0

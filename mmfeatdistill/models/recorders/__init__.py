@@ -1,4 +1,5 @@
-from .base_recorder import BaseRecorder, clone_tensors, get_submodule_or_explain
+from .base_recorder import (BaseRecorder, clone_tensors,
+                            get_submodule_or_explain)
 from .function_recorders import FunctionInputRecorder, FunctionOutputRecorder
 from .method_recorders import MethodInputRecorder, MethodOutputRecorder
 from .module_recorders import ModuleInputRecorder, ModuleOutputRecorder

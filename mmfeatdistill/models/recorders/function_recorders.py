@@ -1,7 +1,7 @@
 """Recorders of a function's output or input while a submodule runs."""
 import functools
-from abc import abstractmethod
 import importlib
+from abc import abstractmethod
 from typing import Callable, List, Optional
 
 from torch import nn
@@ -22,13 +22,14 @@ class _FunctionPatchRecorder(BaseRecorder):
     call index.
     """
 
-    def __init__(self, source: str, within: str = '',
+    def __init__(self,
+                 source: str,
+                 within: str = '',
                  call_index: int = 0) -> None:
         super().__init__(source, call_index)
         if '.' not in source:
-            raise ValueError(
-                f'source must be a dotted function path such as '
-                f"'torch.nn.functional.relu', got {source!r}")
+            raise ValueError(f'source must be a dotted function path such as '
+                             f"'torch.nn.functional.relu', got {source!r}")
         self.module_name, self.func_name = source.rsplit('.', 1)
         self.within = within
         try:
@@ -61,7 +62,8 @@ class _FunctionPatchRecorder(BaseRecorder):
 
     @abstractmethod
     def _wrap(self, original: Callable) -> Callable:
-        """A replacement of the function that records and calls ``original``."""
+        """A replacement of the function that records and calls
+        ``original``."""
 
     def start(self) -> None:
         self.reset()

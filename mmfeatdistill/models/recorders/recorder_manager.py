@@ -24,9 +24,10 @@ class RecorderManager:
             recorder). Defaults to no recorder.
     """
 
-    def __init__(self, recorders: Optional[Dict[str, Union[dict,
-                                                       BaseRecorder]]] = None
-                 ) -> None:
+    def __init__(
+        self,
+        recorders: Optional[Dict[str, Union[dict,
+                                            BaseRecorder]]] = None) -> None:
         self.recorders: Dict[str, BaseRecorder] = {}
         for name, cfg in (recorders or {}).items():
             if isinstance(cfg, BaseRecorder):
@@ -35,7 +36,8 @@ class RecorderManager:
             if not isinstance(cfg, dict) or 'type' not in cfg:
                 raise TypeError(
                     f'Recorder {name!r} must be a dict with a "type" such as '
-                    f"dict(type='ModuleOutputRecorder', source='backbone.layer1')"
+                    "dict(type='ModuleOutputRecorder', "
+                    "source='backbone.layer1')"
                     f', got {cfg!r}')
             self.recorders[name] = MODELS.build(cfg)
 

@@ -33,11 +33,14 @@ class LinearRamp:
         by_epoch (bool): Count epochs (True, default) or iterations.
     """
 
-    def __init__(self, start: float = 0.0, end: Optional[float] = None,
+    def __init__(self,
+                 start: float = 0.0,
+                 end: Optional[float] = None,
                  length: Optional[Union[int, float]] = None,
                  by_epoch: bool = True) -> None:
-        if length is not None and not (
-                0 < length < 1 or (length >= 1 and float(length).is_integer())):
+        if length is not None and not (0 < length < 1 or
+                                       (length >= 1
+                                        and float(length).is_integer())):
             raise ValueError(
                 f'LinearRamp: length must be a whole number of steps >= 1 or '
                 f'a fraction of the run in (0, 1), got {length}')
@@ -70,8 +73,7 @@ class LinearRamp:
         if not length:
             raise ValueError('LinearRamp without length needs the run\'s '
                              'max epochs/iterations (a Runner).')
-        return self.start + (end - self.start) * min(1.0,
-                                                      (step + 1) / length)
+        return self.start + (end - self.start) * min(1.0, (step + 1) / length)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(start={self.start}, end={self.end}, '

@@ -6,14 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# yapf: disable
 from mmfeatdistill.models.connectors import (AnchorLabelsConnector,
                                              EmbeddingTransformConnector,
                                              GTMultiHotConnector,
                                              GTSegMapConnector,
                                              ProjectorEnsembleConnector,
                                              ResizeConnector,
-                                             SequentialConnector,
-                                             TOFDAuxHead)
+                                             SequentialConnector, TOFDAuxHead)
+# yapf: enable
 from mmfeatdistill.registry import MODELS
 
 
@@ -23,15 +24,15 @@ def _gen(seed=0):
 
 def test_projector_ensemble_on_maps_is_per_position_projection():
     torch.manual_seed(0)
-    conn = ProjectorEnsembleConnector(4, 6, num_projectors=3,
-                                      pool_maps=False)
+    conn = ProjectorEnsembleConnector(4, 6, num_projectors=3, pool_maps=False)
     x = torch.randn(2, 4, 3, 5, generator=_gen())
     out = conn(x)
     assert out.shape == (2, 6, 3, 5)
     for i in range(3):
         for j in range(5):
-            vec = torch.stack([torch.relu(lin(x[:, :, i, j]))
-                               for lin, _ in conn.projectors]).mean(0)
+            vec = torch.stack([
+                torch.relu(lin(x[:, :, i, j])) for lin, _ in conn.projectors
+            ]).mean(0)
             assert torch.allclose(out[:, :, i, j], vec, atol=1e-6)
     # pooled (classification) path unchanged: projection of the mean
     pooled = ProjectorEnsembleConnector(4, 6)
@@ -48,7 +49,8 @@ def test_embedding_transform_per_position_equals_bn2d_and_linear():
     ref = bn2d.train()(x)
     for i in range(2):
         for j in range(3):
-            assert torch.allclose(out[:, :, i, j], conn.fc(ref[:, :, i, j]),
+            assert torch.allclose(out[:, :, i, j],
+                                  conn.fc(ref[:, :, i, j]),
                                   atol=1e-5)
     assert torch.allclose(conn.bn.running_mean, bn2d.running_mean)
 
@@ -56,17 +58,22 @@ def test_embedding_transform_per_position_equals_bn2d_and_linear():
 def test_resize_and_sequential_connectors():
     x = torch.randn(2, 4, 5, 6, generator=_gen(2))
     up = ResizeConnector(scale_factor=2)
-    assert torch.equal(up(x), F.interpolate(x, scale_factor=2,
-                                            mode='bilinear',
-                                            align_corners=False))
+    assert torch.equal(
+        up(x),
+        F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False))
     assert ResizeConnector(size=(7, 3))(x).shape == (2, 4, 7, 3)
     with pytest.raises(ValueError, match='exactly one of size'):
         ResizeConnector()
     torch.manual_seed(0)
-    chain = MODELS.build(dict(type='SequentialConnector', connectors=[
-        dict(type='ProjectorEnsembleConnector', in_channels=4,
-             out_channels=8, pool_maps=False),
-        dict(type='ResizeConnector', scale_factor=2)]))
+    chain = MODELS.build(
+        dict(type='SequentialConnector',
+             connectors=[
+                 dict(type='ProjectorEnsembleConnector',
+                      in_channels=4,
+                      out_channels=8,
+                      pool_maps=False),
+                 dict(type='ResizeConnector', scale_factor=2)
+             ]))
     out = chain(x)
     assert out.shape == (2, 8, 10, 12)
     assert torch.allclose(out, up(chain.parts[0](x)))
@@ -74,7 +81,9 @@ def test_resize_and_sequential_connectors():
 
 
 def test_sequential_connector_prepares_its_parts():
+
     class Probe(nn.Module):
+
         def __init__(self):
             super().__init__()
             self.prepared = self.initialised = False
@@ -117,8 +126,8 @@ def test_label_connectors_of_dense_samples():
     det = []
     for labels in ([3, 0, 3], []):
         sample = DetDataSample()
-        sample.gt_instances = InstanceData(labels=torch.tensor(
-            labels, dtype=torch.long))
+        sample.gt_instances = InstanceData(
+            labels=torch.tensor(labels, dtype=torch.long))
         det.append(sample)
     hot = GTMultiHotConnector(num_classes=5)(det)
     assert hot.tolist() == [[1, 0, 0, 1, 0], [0, 0, 0, 0, 0]]
@@ -126,30 +135,38 @@ def test_label_connectors_of_dense_samples():
         GTMultiHotConnector(num_classes=2)(det)
 
     targets = ([torch.zeros(2, 12), torch.ones(2, 3)], ['weights'])
-    assert torch.equal(AnchorLabelsConnector(level=1)(targets),
-                       torch.ones(2, 3))
+    assert torch.equal(
+        AnchorLabelsConnector(level=1)(targets), torch.ones(2, 3))
     with pytest.raises(IndexError, match='2 levels'):
         AnchorLabelsConnector(level=2)(targets)
 
 
 def test_dense_tofd_head_classifies_every_position():
     torch.manual_seed(0)
-    stages = [nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4)),
-              nn.Sequential(nn.Conv2d(4, 8, 1), nn.BatchNorm2d(8))]
+    stages = [
+        nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4)),
+        nn.Sequential(nn.Conv2d(4, 8, 1), nn.BatchNorm2d(8))
+    ]
     model = nn.Module()
     model.layer1, model.layer2 = stages
-    head = TOFDAuxHead(['layer1', 'layer2'], 0, num_classes=5,
-                       side='student', link_to='layer2', dense=True)
+    head = TOFDAuxHead(['layer1', 'layer2'],
+                       0,
+                       num_classes=5,
+                       side='student',
+                       link_to='layer2',
+                       dense=True)
     head.prepare(model, model)
     x = torch.randn(2, 4, 8, 8, generator=_gen(3))
     feat, logits, linked = head(x)
     assert feat.shape == (2, 8, 4, 4) and logits.shape == (2, 5, 4, 4)
     assert linked.shape == (2, 8, 4, 4)
     for i, j in ((0, 0), (3, 1)):
-        assert torch.allclose(logits[:, :, i, j], head.fc(feat[:, :, i, j]),
+        assert torch.allclose(logits[:, :, i, j],
+                              head.fc(feat[:, :, i, j]),
                               atol=1e-5)
         assert torch.allclose(linked[:, :, i, j],
-                              head.link(feat[:, :, i, j]), atol=1e-5)
+                              head.link(feat[:, :, i, j]),
+                              atol=1e-5)
     # the classification head pools the same blocks' output
     head.dense = False
     pooled, cls_logits, _ = head(x)
@@ -179,13 +196,22 @@ def test_tofd_head_built_at_construction_when_widths_are_given():
     model.features = nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(),
                                    nn.Conv2d(6, 10, 3), nn.ReLU())
     stages = ['features.1', 'features.3']
-    head = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3',
-                       stage_channels=[6, 10], link_channels=10)
+    head = TOFDAuxHead(stages,
+                       0,
+                       num_classes=2,
+                       link_to='features.3',
+                       stage_channels=[6, 10],
+                       link_channels=10)
     lazy = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3')
     assert lazy.blocks is None and not lazy.state_dict()
     lazy.prepare(model, model)
-    assert {k: v.shape for k, v in head.state_dict().items()} == {
-        k: v.shape for k, v in lazy.state_dict().items()}
+    assert {
+        k: v.shape
+        for k, v in head.state_dict().items()
+    } == {
+        k: v.shape
+        for k, v in lazy.state_dict().items()
+    }
     head.prepare(model, model)  # widths agree: nothing changes
     wrong = TOFDAuxHead(stages, 0, num_classes=2, stage_channels=[6, 12])
     with pytest.raises(ValueError, match=r'widths \[6, 10\]'):
@@ -201,12 +227,18 @@ def test_tofd_teacher_head_from_another_config_is_refused():
     stages = ['features.1', 'features.3']
     trained = TOFDAuxHead(stages, 0, num_classes=5, stage_channels=[6, 10])
     checkpoint = dict(tofd_teacher_heads=dict(stage1=trained.state_dict()))
-    head = TOFDAuxHead(stages, 0, num_classes=2, side='teacher',
+    head = TOFDAuxHead(stages,
+                       0,
+                       num_classes=2,
+                       side='teacher',
                        from_teacher_ckpt=True)
     with pytest.raises(RuntimeError,
                        match='5 classes, this one 2.*train_tofd_teacher'):
         head.prepare(model, model, teacher_checkpoint=checkpoint)
-    fits = TOFDAuxHead(stages, 0, num_classes=5, side='teacher',
+    fits = TOFDAuxHead(stages,
+                       0,
+                       num_classes=5,
+                       side='teacher',
                        from_teacher_ckpt=True)
     fits.prepare(model, model, teacher_checkpoint=checkpoint)
     assert torch.equal(fits.fc.weight, trained.fc.weight)

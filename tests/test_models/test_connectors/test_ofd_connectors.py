@@ -27,8 +27,10 @@ def test_margin_from_bn_closed_form_and_tail_branch():
         bn.bias.copy_(torch.tensor([0.0, 1.0, -0.3, 4.0]))
     margin = OFDTeacherConnector.margin_from_bn(bn)
     assert margin.shape == (1, 4, 1, 1) and margin.dtype == torch.float32
-    expected = [_closed_form(m, abs(s)) for m, s in
-                zip([0.0, 1.0, -0.3, 4.0], [1.0, -2.0, 0.5, 1.0])]
+    expected = [
+        _closed_form(m, abs(s))
+        for m, s in zip([0.0, 1.0, -0.3, 4.0], [1.0, -2.0, 0.5, 1.0])
+    ]
     assert torch.allclose(margin.flatten(), torch.tensor(expected), atol=1e-6)
     # mu = 0, sigma = 1: E[x | x < 0] = -sqrt(2 / pi)
     assert margin[0, 0, 0, 0].item() == pytest.approx(-math.sqrt(2 / math.pi),
@@ -52,8 +54,9 @@ def test_teacher_connector_margin_relu_and_prepare():
     conn = OFDTeacherConnector(2, bn='1')
     conn.prepare(nn.Identity(), teacher)
     m = conn.margin.flatten()
-    assert torch.allclose(m, torch.tensor([_closed_form(0.5, 1.0),
-                                           _closed_form(-1.0, 2.0)]))
+    assert torch.allclose(
+        m, torch.tensor([_closed_form(0.5, 1.0),
+                         _closed_form(-1.0, 2.0)]))
     x = torch.tensor([[[[-5.0]], [[3.0]]]])
     assert torch.allclose(conn(x).flatten(), torch.tensor([m[0], 3.0]))
     # the margin is state: it goes into checkpoints

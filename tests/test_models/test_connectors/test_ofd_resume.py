@@ -12,8 +12,10 @@ OFD_CFG = config_path('ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py')
 
 
 def _cfg(tmp_path, ckpt, data_root):
-    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG), str(tmp_path / 'work'),
-                          data_root, max_iters=2)
+    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG),
+                          str(tmp_path / 'work'),
+                          data_root,
+                          max_iters=2)
     cfg.model.teacher_ckpt = ckpt
     cfg.model.connectors.t_stage4.bn = None  # running estimate
     return cfg
@@ -42,5 +44,6 @@ def test_margins_survive_save_and_resume(tmp_path):
     resumed.train()  # loads the checkpoint weights-only; nothing to train
     state = resumed.model.state_dict()
     for key in ('connectors.t_stage1.margin', 'connectors.t_stage4.margin',
-                'connectors.t_stage4.neg_sum', 'connectors.t_stage4.neg_count'):
+                'connectors.t_stage4.neg_sum',
+                'connectors.t_stage4.neg_count'):
         assert torch.equal(state[key], saved[key]), key

@@ -40,9 +40,9 @@ def test_projector_ensemble_pools_maps_by_option():
     dense = conn(m)
     assert dense.shape == (2, 4, 5, 5)
     per_position = conn(m.permute(0, 2, 3, 1).reshape(-1, 3))
-    assert torch.allclose(
-        dense, per_position.reshape(2, 5, 5, 4).permute(0, 3, 1, 2),
-        atol=1e-6)
+    assert torch.allclose(dense,
+                          per_position.reshape(2, 5, 5, 4).permute(0, 3, 1, 2),
+                          atol=1e-6)
     with pytest.raises(ValueError, match='act'):
         ProjectorEnsembleConnector(3, 4, act='tanh')
 

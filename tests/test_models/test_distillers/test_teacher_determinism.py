@@ -36,8 +36,8 @@ def _stochastic_teacher_distiller(path, tmp_path):
     cfg.model.teacher_ckpt = ckpt
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    for stage in (model.teacher.backbone.layer2, model.teacher.backbone.
-                  layer4):
+    for stage in (model.teacher.backbone.layer2,
+                  model.teacher.backbone.layer4):
         stage.append(nn.Dropout(0.5))  # Dropout inside the teacher too
     for loss in model.losses_of_type(NDLoss).values():
         loss.set_class_means(torch.randn(10, 256))
@@ -47,7 +47,8 @@ def _stochastic_teacher_distiller(path, tmp_path):
     return model
 
 
-@pytest.mark.parametrize('path', FMNIST_CONFIGS,
+@pytest.mark.parametrize('path',
+                         FMNIST_CONFIGS,
                          ids=[osp.relpath(p, CONFIGS) for p in FMNIST_CONFIGS])
 def test_same_batch_twice_gives_the_same_teacher(path, tmp_path):
     model = _stochastic_teacher_distiller(path, tmp_path)
@@ -64,11 +65,15 @@ def test_same_batch_twice_gives_the_same_teacher(path, tmp_path):
     for seed in (1, 2):  # other random draws in each forward
         torch.manual_seed(seed)
         losses = model.loss(data['inputs'], data['data_samples'])
-        records = {name: model.teacher_recorders.get(name)
-                   for name in model.teacher_recorders.recorders}
-        runs.append(({k: v.detach().clone() for k, v in losses.items()
-                      if k.startswith('loss_') and k != 'loss_student'},
-                     records))
+        records = {
+            name: model.teacher_recorders.get(name)
+            for name in model.teacher_recorders.recorders
+        }
+        runs.append(({
+            k: v.detach().clone()
+            for k, v in losses.items()
+            if k.startswith('loss_') and k != 'loss_student'
+        }, records))
     (losses1, records1), (losses2, records2) = runs
     for name in records1:
         first, second = records1[name], records2[name]

@@ -63,8 +63,8 @@ def test_dense_nd_loss_equals_pixel_loop():
                 y = int(labels[bi, 2 * i, 2 * j])
                 if y == 255:
                     continue
-                terms.append(_nd_row(s[bi, :, i, j].detach(),
-                                     t[bi, :, i, j], means[y]))
+                terms.append(
+                    _nd_row(s[bi, :, i, j].detach(), t[bi, :, i, j], means[y]))
     assert len(terms) == b * (h - 1) * w  # the top row is ignored
     assert value.item() == pytest.approx(1.5 * np.mean(terms), rel=1e-5)
     value.backward()
@@ -81,7 +81,9 @@ def test_dense_nd_class_sums_equal_explicit_upsampling():
     t = torch.randn(b, d, h, w, generator=g)
     labels = _label_map(g, b, 16, 20, k)
     sums, counts = DenseNDLoss().class_sums(t, labels, k)
-    up = F.interpolate(t.double(), size=(16, 20), mode='bilinear',
+    up = F.interpolate(t.double(),
+                       size=(16, 20),
+                       mode='bilinear',
                        align_corners=False)
     for c in range(k):
         mask = labels == c
@@ -89,8 +91,7 @@ def test_dense_nd_class_sums_equal_explicit_upsampling():
         assert counts[c].item() == mask.sum().item()
         assert torch.allclose(sums[c], expected, atol=1e-9)
     with pytest.raises(ValueError, match=r'labels must be in \[0, 4\)'):
-        DenseNDLoss().class_sums(t, labels.masked_fill(labels == 255, 9),
-                                 k)
+        DenseNDLoss().class_sums(t, labels.masked_fill(labels == 255, 9), k)
 
 
 def test_anchor_nd_loss_equals_anchor_loop():
@@ -111,8 +112,8 @@ def test_anchor_nd_loss_equals_anchor_loop():
                     c = int(labels[bi, (y * w + x) * anchors + a])
                     if c == k:
                         continue
-                    terms.append(_nd_row(s[bi, :, y, x], t[bi, :, y, x],
-                                         means[c]))
+                    terms.append(
+                        _nd_row(s[bi, :, y, x], t[bi, :, y, x], means[c]))
                     sums[c] += t[bi, :, y, x].double()
                     counts[c] += 1
     assert terms
@@ -123,7 +124,8 @@ def test_anchor_nd_loss_equals_anchor_loop():
     assert torch.allclose(got_sums, sums, atol=1e-9)
     # no positive anchor: zero
     assert loss(s, t, torch.full_like(labels, k)).item() == 0.0
-    with pytest.raises(ValueError, match=r'anchor labels \(2, 17\) do not '
+    with pytest.raises(ValueError,
+                       match=r'anchor labels \(2, 17\) do not '
                        r'fit the feature map \(2, 4, 2, 3\)'):
         loss(s, t, labels[:, :17])
 
@@ -131,28 +133,32 @@ def test_anchor_nd_loss_equals_anchor_loop():
 def test_nd_image_rows_unchanged_by_refactor():
     """NDLoss on (B, D) rows: the per-sample loop."""
     g = _gen(4)
-    s, t, means = (torch.randn(4, 3, generator=g),
-                   torch.randn(4, 3, generator=g),
+    s, t, means = (torch.randn(4, 3,
+                               generator=g), torch.randn(4, 3, generator=g),
                    torch.randn(2, 3, generator=g))
     labels = torch.tensor([0, 1, 1, 0])
-    expected = np.mean([_nd_row(s[i], t[i], means[labels[i]])
-                        for i in range(4)])
-    assert NDLoss(class_means=means)(s, t, labels).item() == pytest.approx(
-        expected, rel=1e-5)
+    expected = np.mean(
+        [_nd_row(s[i], t[i], means[labels[i]]) for i in range(4)])
+    assert NDLoss(class_means=means)(s, t,
+                                     labels).item() == pytest.approx(expected,
+                                                                     rel=1e-5)
 
 
 def test_frobenius_dense_is_mean_of_per_position_norms():
     g = _gen(5)
     s = torch.randn(2, 3, 4, 5, generator=g)
     t = torch.randn(2, 3, 4, 5, generator=g)
-    norms = [math.sqrt(float(((s[:, :, i, j] - t[:, :, i, j]) ** 2).sum()))
-             for i in range(4) for j in range(5)]
+    norms = [
+        math.sqrt(float(((s[:, :, i, j] - t[:, :, i, j])**2).sum()))
+        for i in range(4) for j in range(5)
+    ]
     loss = FrobeniusDistanceLoss(loss_weight=0.05)
-    assert loss(s, t).item() == pytest.approx(0.05 * np.mean(norms),
-                                              rel=1e-5)
+    assert loss(s, t).item() == pytest.approx(0.05 * np.mean(norms), rel=1e-5)
     # a 1x1 map is the vector loss
-    assert loss(s[:, :, :1, :1], t[:, :, :1, :1]).item() == pytest.approx(
-        loss(s[:, :, 0, 0], t[:, :, 0, 0]).item(), rel=1e-6)
+    assert loss(s[:, :, :1, :1],
+                t[:, :, :1, :1]).item() == pytest.approx(loss(
+                    s[:, :, 0, 0], t[:, :, 0, 0]).item(),
+                                                         rel=1e-6)
 
 
 def _log_softmax(x):
@@ -170,8 +176,8 @@ def test_soft_cross_entropy_per_pixel_and_multi_label():
         for i in range(3):
             for j in range(3):
                 p = np.exp(_log_softmax(t[b, :, i, j].numpy() / T))
-                terms.append(-(p * _log_softmax(s[b, :, i, j].numpy() / T))
-                             .sum())
+                terms.append(-(p *
+                               _log_softmax(s[b, :, i, j].numpy() / T)).sum())
     loss = SoftCrossEntropyLoss(temperature=T)
     assert loss(s, t).item() == pytest.approx(np.mean(terms), rel=1e-5)
     # multi-label: a binary soft cross-entropy per class
@@ -189,23 +195,25 @@ def test_label_cross_entropy_forms():
     # segmentation: logits resized to the labels, 255 ignored
     logits = torch.randn(2, 3, 2, 2, generator=g)
     labels = _label_map(g, 2, 4, 4, 3)
-    up = F.interpolate(logits, size=(4, 4), mode='bilinear',
+    up = F.interpolate(logits,
+                       size=(4, 4),
+                       mode='bilinear',
                        align_corners=False).numpy()
-    terms = [-_log_softmax(up[b, :, i, j])[labels[b, i, j]]
-             for b in range(2) for i in range(4) for j in range(4)
-             if labels[b, i, j] != 255]
+    terms = [
+        -_log_softmax(up[b, :, i, j])[labels[b, i, j]] for b in range(2)
+        for i in range(4) for j in range(4) if labels[b, i, j] != 255
+    ]
     assert loss(logits, labels).item() == pytest.approx(np.mean(terms),
                                                         rel=1e-5)
     # detection: multi-hot targets, binary cross-entropy
     z = torch.randn(2, 4, generator=g)
     y = torch.tensor([[1., 0, 0, 1], [0, 1, 0, 0]])
     sig = 1 / (1 + np.exp(-z.numpy()))
-    expected = -(y.numpy() * np.log(sig) + (1 - y.numpy()) *
-                 np.log(1 - sig)).mean()
+    expected = -(y.numpy() * np.log(sig) +
+                 (1 - y.numpy()) * np.log(1 - sig)).mean()
     assert loss(z, y).item() == pytest.approx(expected, rel=1e-5)
     # classification: every index is a class, 255 included (ImageNet)
     z = torch.randn(2, 300, generator=g)
     idx = torch.tensor([255, 3])
-    expected = -np.mean([_log_softmax(z[i].numpy())[idx[i]]
-                         for i in range(2)])
+    expected = -np.mean([_log_softmax(z[i].numpy())[idx[i]] for i in range(2)])
     assert loss(z, idx).item() == pytest.approx(expected, rel=1e-5)

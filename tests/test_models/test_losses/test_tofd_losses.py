@@ -4,18 +4,18 @@ import pytest
 import torch
 
 from mmfeatdistill.models.losses import (FrobeniusDistanceLoss,
-                                         LabelCrossEntropyLoss,
-                                         OrthogonalLoss, SoftCrossEntropyLoss)
+                                         LabelCrossEntropyLoss, OrthogonalLoss,
+                                         SoftCrossEntropyLoss)
 
 
 def _fro(m):
-    return torch.sqrt(sum(m[i, j] ** 2 for i in range(m.shape[0])
-                          for j in range(m.shape[1])))
+    return torch.sqrt(
+        sum(m[i, j]**2 for i in range(m.shape[0]) for j in range(m.shape[1])))
 
 
 def test_orthogonal_loss_zero_for_orthogonal_and_value_for_2i():
-    q, _ = torch.linalg.qr(torch.randn(5, 5, generator=torch.Generator()
-                                       .manual_seed(0)))
+    q, _ = torch.linalg.qr(
+        torch.randn(5, 5, generator=torch.Generator().manual_seed(0)))
     assert OrthogonalLoss()(q).item() == pytest.approx(0.0, abs=1e-5)
     # W = 2I (n = 4): W W^T - I = 3I, ||3I||_F = 3 * sqrt(4) = 6, twice
     assert OrthogonalLoss(loss_weight=0.03)(2 * torch.eye(4)).item() == \
@@ -23,7 +23,9 @@ def test_orthogonal_loss_zero_for_orthogonal_and_value_for_2i():
 
 
 def test_orthogonal_loss_rectangular_values_and_gradient():
-    w1 = torch.randn(3, 5, generator=torch.Generator().manual_seed(1),
+    w1 = torch.randn(3,
+                     5,
+                     generator=torch.Generator().manual_seed(1),
                      requires_grad=True)
     w2 = w1.detach().clone().requires_grad_(True)
     loss = OrthogonalLoss(loss_weight=0.5)(w1)

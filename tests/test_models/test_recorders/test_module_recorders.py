@@ -32,8 +32,9 @@ def test_basic_block_pre_relu_equals_hand_computation():
     block = BasicBlock(8, 8)
     _randomise_bn(block)
     model = Wrapper(block).eval()
-    manager = RecorderManager(dict(pre=dict(
-        type='ModuleInputRecorder', source='block.relu', call_index=1)))
+    manager = RecorderManager(
+        dict(pre=dict(
+            type='ModuleInputRecorder', source='block.relu', call_index=1)))
     manager.prepare(model, 'student')
     x = torch.randn(2, 8, 6, 6)
     with manager:
@@ -81,8 +82,8 @@ def test_output_record_is_safe_from_later_inplace_ops():
     model(x)
     rec.stop()
     with torch.no_grad():
-        expected = block.norm2(block.conv2(torch.relu(
-            block.norm1(block.conv1(x)))))
+        expected = block.norm2(
+            block.conv2(torch.relu(block.norm1(block.conv1(x)))))
     torch.testing.assert_close(rec.data, expected)
 
 
@@ -125,9 +126,9 @@ def test_unknown_module_path_lists_close_matches():
 
 def test_hooks_are_removed_outside_the_context():
     model = Wrapper(BasicBlock(4, 4))
-    manager = RecorderManager(dict(
-        a=dict(type='ModuleOutputRecorder', source='block.conv1'),
-        b=dict(type='ModuleInputRecorder', source='block.relu')))
+    manager = RecorderManager(
+        dict(a=dict(type='ModuleOutputRecorder', source='block.conv1'),
+             b=dict(type='ModuleInputRecorder', source='block.relu')))
     manager.prepare(model)
     with manager:
         model(torch.randn(1, 4, 5, 5))
@@ -144,8 +145,8 @@ def test_recorder_follows_a_module_replaced_after_prepare():
     after the model is built; recorders must record the new module."""
     from mmengine.model import revert_sync_batchnorm
     model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4), nn.ReLU())
-    manager = RecorderManager(dict(
-        bn=dict(type='ModuleOutputRecorder', source='1')))
+    manager = RecorderManager(
+        dict(bn=dict(type='ModuleOutputRecorder', source='1')))
     manager.prepare(model)
     model = revert_sync_batchnorm(model)
     assert not isinstance(model[1], nn.SyncBatchNorm)

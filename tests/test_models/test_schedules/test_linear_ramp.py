@@ -30,8 +30,8 @@ def test_tofd_temperature_values():
     ramp = LinearRamp(start=1.0, end=4.0)
     assert ramp.value(0, 250, 1.0) == pytest.approx(1 + 3 / 250)
     assert ramp.value(249, 250, 1.0) == pytest.approx(4.0)
-    assert [ramp.value(i, 6, 1.0) for i in range(6)] == pytest.approx(
-        [1 + 3 * (i + 1) / 6 for i in range(6)])
+    assert [ramp.value(i, 6, 1.0) for i in range(6)
+            ] == pytest.approx([1 + 3 * (i + 1) / 6 for i in range(6)])
 
 
 def test_ramp_argument_errors():
@@ -53,10 +53,11 @@ def _kd_model(tmp_path, schedules):
 
 
 def test_distiller_sets_scheduled_attributes_from_the_message_hub(tmp_path):
-    cfg = _kd_model(tmp_path, dict(loss_kd=dict(
-        loss_weight=dict(type='LinearRamp', start=0.0, length=4,
-                         by_epoch=False),
-        tau=dict(type='LinearRamp', start=1.0, end=3.0))))
+    cfg = _kd_model(
+        tmp_path,
+        dict(loss_kd=dict(loss_weight=dict(
+            type='LinearRamp', start=0.0, length=4, by_epoch=False),
+                          tau=dict(type='LinearRamp', start=1.0, end=3.0))))
     model = MODELS.build(cfg.model)
     kd = model.distill_losses['loss_kd']
     hub = MessageHub.get_instance('test_schedules')
@@ -77,13 +78,14 @@ def test_distiller_sets_scheduled_attributes_from_the_message_hub(tmp_path):
 
 
 def test_schedule_errors_name_the_loss(tmp_path):
-    cfg = _kd_model(tmp_path, dict(loss_x=dict(
-        loss_weight=dict(type='LinearRamp'))))
+    cfg = _kd_model(tmp_path,
+                    dict(loss_x=dict(loss_weight=dict(type='LinearRamp'))))
     with pytest.raises(KeyError, match="schedules.loss_x: no such loss"):
         MODELS.build(cfg.model)
-    cfg = _kd_model(tmp_path, dict(loss_kd=dict(
-        temperature=dict(type='LinearRamp'))))
-    with pytest.raises(AttributeError, match='KDLoss has no numeric '
+    cfg = _kd_model(tmp_path,
+                    dict(loss_kd=dict(temperature=dict(type='LinearRamp'))))
+    with pytest.raises(AttributeError,
+                       match='KDLoss has no numeric '
                        "attribute 'temperature'"):
         MODELS.build(cfg.model)
 
@@ -94,19 +96,22 @@ class _WeightProbe(Hook):
     def __init__(self):
         self.weights = []
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
-        self.weights.append(
-            runner.model.distill_losses['loss_kd'].loss_weight)
+        self.weights.append(runner.model.distill_losses['loss_kd'].loss_weight)
 
 
 def test_runner_epochs_drive_the_schedule(tmp_path):
     """In a real run the weight follows the epochs (2 iterations each)."""
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 16, 10)
-    cfg = _kd_model(tmp_path, dict(loss_kd=dict(loss_weight=dict(
-        type='LinearRamp', start=0.0, length=2))))
-    cfg = fast_runner_cfg(cfg, str(tmp_path / 'work'), data_root,
-                          batch_size=8)
+    cfg = _kd_model(
+        tmp_path,
+        dict(loss_kd=dict(
+            loss_weight=dict(type='LinearRamp', start=0.0, length=2))))
+    cfg = fast_runner_cfg(cfg, str(tmp_path / 'work'), data_root, batch_size=8)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     runner = Runner.from_cfg(cfg)
