@@ -71,24 +71,18 @@ def add_mim_extension() -> None:
 
 if __name__ == '__main__':
     add_mim_extension()
-    setup(name='mmfeatdistill',
-          version=read_version(),
-          description='Feature knowledge distillation (OFD, TOFD, PEFD, ND) '
-          'for every OpenMMLab 2.x task',
-          long_description=open(osp.join(HERE, 'README.md')).read(),
-          long_description_content_type='text/markdown',
-          python_requires='>=3.8',
-          packages=find_packages(exclude=('configs', 'tools', 'tests',
-                                          'benchmarks', 'demo')),
-          include_package_data=True,
-          package_data={
-              'mmfeatdistill':
-              ['.mim/tools/*', '.mim/configs/**/*', '.mim/model-index.yml']
-          },
-          install_requires=parse_requirements('runtime.txt'),
-          extras_require={
-              'tests': parse_requirements('tests.txt'),
-              'mim': parse_requirements('mminstall.txt'),
-          },
-          license='Apache License 2.0',
-          zip_safe=False)
+    setup(
+        name='mmfeatdistill', version=read_version(),
+        description='Feature knowledge distillation (OFD, TOFD, PEFD, ND) '
+        'for every OpenMMLab 2.x task',
+        long_description=open(osp.join(HERE, 'README.md')).read(),
+        long_description_content_type='text/markdown', python_requires='>=3.8',
+        packages=find_packages(exclude=('configs', 'tools', 'tests',
+                                        'benchmarks', 'demo')),
+        include_package_data=True, package_data={
+            'mmfeatdistill':
+            ['.mim/tools/*', '.mim/configs/**/*', '.mim/model-index.yml']
+        }, install_requires=parse_requirements('runtime.txt'), extras_require={
+            'tests': parse_requirements('tests.txt'),
+            'mim': parse_requirements('mminstall.txt'),
+        }, license='Apache License 2.0', zip_safe=False)

@@ -47,9 +47,7 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
         runs = by_name.get(stage.name)
         if not runs:
             continue
-        row = dict(name=stage.name,
-                   kind=stage.kind,
-                   seeds=len(runs),
+        row = dict(name=stage.name, kind=stage.kind, seeds=len(runs),
                    time=statistics.mean(r['time'] for r in runs))
         for metric in experiment.metrics:
             values = [r['metrics'][metric.key] for r in runs]
@@ -94,16 +92,18 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--task', default='cls')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--schedule',
-                        default='short',
-                        help="the task's schedule (the demo's 'short' "
-                        "defaults, or e.g. 'long')")
-    parser.add_argument('--work-dir',
-                        default=None,
+    parser.add_argument(
+        '--schedule', default='short',
+        help="the task's schedule (the demo's 'short' "
+        "defaults, or e.g. 'long')")
+    parser.add_argument('--work-dir', default=None,
                         help='default: work_dirs/quality_<task>_<schedule>')
-    parser.add_argument('--out',
-                        default=None,
+    parser.add_argument('--out', default=None,
                         help='default: benchmarks/results/<task file>')
+    parser.add_argument(
+        '--label', default=None,
+        help="a name for this run's section of the file "
+        '(e.g. a rerun of some stages with --only)')
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
     from mmfeatdistill.tools.experiments import EXPERIMENTS
@@ -128,14 +128,16 @@ def main(argv=None) -> str:
     hours = (time.time() - start) / 3600
     rows = summarise(per_seed, experiment)
     command = (
-        f'python benchmarks/quality.py --task {args.task} --seeds '
+        f'python benchmarks/quality.py --task {args.task} ' +
+        (f'--label {args.label!r} ' if args.label else '') + '--seeds '
         f'{" ".join(map(str, args.seeds))}' +
         (f' --schedule {args.schedule}' if args.schedule != 'short' else '') +
         (' ' + ' '.join(demo_args) if demo_args else ''))
     settings = ', '.join(f'{k.replace("_", " ")} {v}'
                          for k, v in schedule.items())
     text = '\n'.join([
-        f'## {experiment.title}: `{args.schedule}` schedule', '',
+        f'## {experiment.title}: `{args.schedule}` schedule' +
+        (f' ({args.label})' if args.label else ''), '',
         f'Command: `{command}` ({hours:.1f} h, '
         f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}. Schedule: '
@@ -146,7 +148,10 @@ def main(argv=None) -> str:
     ])
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                RESULT_FILES.get(args.task, f'{args.task}.md'))
-    write_section(out, f'{args.task}-{args.schedule}', text)
+    key = f'{args.task}-{args.schedule}'
+    if args.label:
+        key += f'-{args.label}'
+    write_section(out, key, text)
     print(text)
     return text
 

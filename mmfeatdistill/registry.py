@@ -39,16 +39,14 @@ _ALL = _MODELS + _ENGINE
 #: Distillers, recorders, connectors and losses.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=_MODELS)
 #: Helpers that are not modules (schedules of loss attributes).
-TASK_UTILS = Registry('task util',
-                      parent=MMENGINE_TASK_UTILS,
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS,
                       locations=_MODELS)
 #: Training hooks (connector warm-up, schedules of loss weights, ...).
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=_ENGINE)
 #: Optimizer wrapper constructors (the one that leaves the teacher out).
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=_ENGINE)
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, locations=_ENGINE)
 
 # Children without components of ours, so that every lookup under the
 # ``mmfeatdistill`` scope resolves (through the parent) without warnings.
@@ -60,32 +58,25 @@ RUNNER_CONSTRUCTORS = Registry('runner constructor',
                                parent=MMENGINE_RUNNER_CONSTRUCTORS,
                                locations=_ALL)
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=_ALL)
-LOG_PROCESSORS = Registry('log_processor',
-                          parent=MMENGINE_LOG_PROCESSORS,
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS,
                           locations=_ALL)
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ALL)
-OPTIM_WRAPPERS = Registry('optim_wrapper',
-                          parent=MMENGINE_OPTIM_WRAPPERS,
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS,
                           locations=_ALL)
 PARAM_SCHEDULERS = Registry('parameter scheduler',
-                            parent=MMENGINE_PARAM_SCHEDULERS,
-                            locations=_ALL)
+                            parent=MMENGINE_PARAM_SCHEDULERS, locations=_ALL)
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=_ALL)
-DATA_SAMPLERS = Registry('data sampler',
-                         parent=MMENGINE_DATA_SAMPLERS,
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
                          locations=_ALL)
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, locations=_ALL)
-MODEL_WRAPPERS = Registry('model_wrapper',
-                          parent=MMENGINE_MODEL_WRAPPERS,
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
                           locations=_ALL)
 WEIGHT_INITIALIZERS = Registry('weight initializer',
                                parent=MMENGINE_WEIGHT_INITIALIZERS,
                                locations=_ALL)
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=_ALL)
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=_ALL)
-VISUALIZERS = Registry('visualizer',
-                       parent=MMENGINE_VISUALIZERS,
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
                        locations=_ALL)
-VISBACKENDS = Registry('vis_backend',
-                       parent=MMENGINE_VISBACKENDS,
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
                        locations=_ALL)

@@ -51,9 +51,7 @@ class FirstStepLossDumpHook(Hook):
         self._frozen: List[nn.Module] = []
         self._digest = ''
 
-    def before_train_iter(self,
-                          runner,
-                          batch_idx: int,
+    def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
         if runner.iter != 0:
             return
@@ -67,10 +65,7 @@ class FirstStepLossDumpHook(Hook):
             for module in self._frozen:
                 module.eval()
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch=None,
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         if runner.iter != 0:
             return
@@ -78,12 +73,10 @@ class FirstStepLossDumpHook(Hook):
             module.train()
         self._frozen = []
         record = dict(
-            world_size=get_world_size(),
-            losses={
+            world_size=get_world_size(), losses={
                 k: float(v)
                 for k, v in (outputs or {}).items()
-            },
-            sample_idx=[s.sample_idx for s in data_batch['data_samples']],
+            }, sample_idx=[s.sample_idx for s in data_batch['data_samples']],
             weights=self._digest)
         with open(json_path(runner.work_dir, get_rank()), 'w') as f:
             json.dump(record, f, indent=1)

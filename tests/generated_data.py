@@ -110,38 +110,29 @@ def generated_dataset(dataset: dict, root: str, num: int,
             size = 32
         else:
             size = 256
-        return dict(type='CustomDataset',
-                    _scope_='mmpretrain',
-                    data_root=make_image_folder(root, num, size),
-                    data_prefix='',
-                    with_label=True,
-                    pipeline=pipeline,
-                    test_mode=test_mode)
+        return dict(type='CustomDataset', _scope_='mmpretrain',
+                    data_root=make_image_folder(root, num,
+                                                size), data_prefix='',
+                    with_label=True, pipeline=pipeline, test_mode=test_mode)
     if scope == 'mmdet':
-        return dict(type='VOCDataset',
-                    _scope_='mmdet',
+        return dict(type='VOCDataset', _scope_='mmdet',
                     data_root=make_voc_detection(root, num),
                     ann_file='VOC2007/ImageSets/Main/list.txt',
                     data_prefix=dict(sub_data_root='VOC2007/'),
-                    pipeline=pipeline,
-                    test_mode=test_mode)
+                    pipeline=pipeline, test_mode=test_mode)
     if scope == 'mmseg':
-        return dict(type='PascalVOCDataset',
-                    _scope_='mmseg',
-                    data_root=make_voc_segmentation(root, num),
-                    data_prefix=dict(img_path='JPEGImages',
-                                     seg_map_path='SegmentationClass'),
-                    ann_file='ImageSets/Segmentation/list.txt',
-                    pipeline=pipeline,
-                    test_mode=test_mode)
+        return dict(
+            type='PascalVOCDataset', _scope_='mmseg',
+            data_root=make_voc_segmentation(root, num),
+            data_prefix=dict(img_path='JPEGImages',
+                             seg_map_path='SegmentationClass'),
+            ann_file='ImageSets/Segmentation/list.txt', pipeline=pipeline,
+            test_mode=test_mode)
     raise NotImplementedError(f'no generator for {leaf["type"]} ({scope})')
 
 
-def smoke_cfg(cfg: Config,
-              work_dir: str,
-              teacher_ckpt: str,
-              max_iters: int = 2,
-              train_batch: int = 2) -> Config:
+def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
+              max_iters: int = 2, train_batch: int = 2) -> Config:
     """``cfg`` on generated data: ``max_iters`` training iterations then one
     validation step, local teacher weights, no pretrained downloads."""
     cfg = copy.deepcopy(cfg)
@@ -169,14 +160,12 @@ def smoke_cfg(cfg: Config,
     for name, loss in cfg.model.get('distill_losses', {}).items():
         if isinstance(loss.get('class_means'), str):  # not into the repo
             loss.class_means = osp.join(work_dir, f'class_means_{name}.pth')
-    cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop',
-                               max_iters=max_iters,
+    cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=max_iters,
                                val_interval=max_iters)
     cfg.param_scheduler = []
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=max_iters,
-                                        by_epoch=False)
+                                        interval=max_iters, by_epoch=False)
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
     own_visualizer(cfg, work_dir)

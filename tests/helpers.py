@@ -30,9 +30,7 @@ def _write_idx(path: str, array: np.ndarray) -> None:
         f.write(array.astype(np.uint8).tobytes())
 
 
-def make_fake_fashion_mnist(root: str,
-                            num_train: int = 64,
-                            num_test: int = 32,
+def make_fake_fashion_mnist(root: str, num_train: int = 64, num_test: int = 32,
                             seed: int = 0,
                             mirror_symmetric: bool = False) -> str:
     """Write a learnable Fashion-MNIST look-alike (same files and format).
@@ -56,11 +54,8 @@ def make_fake_fashion_mnist(root: str,
     return root
 
 
-def fast_runner_cfg(cfg: Config,
-                    work_dir: str,
-                    data_root: str,
-                    max_iters: int = 2,
-                    batch_size: int = 8) -> Config:
+def fast_runner_cfg(cfg: Config, work_dir: str, data_root: str,
+                    max_iters: int = 2, batch_size: int = 8) -> Config:
     """Shrink a Fashion-MNIST config for a test: generated data, no worker
     processes, ``max_iters`` iterations, validation at the end."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -69,14 +64,12 @@ def fast_runner_cfg(cfg: Config,
         loader.num_workers = 0
         loader.persistent_workers = False
         loader.batch_size = batch_size
-    cfg.train_cfg = dict(by_epoch=False,
-                         max_iters=max_iters,
+    cfg.train_cfg = dict(by_epoch=False, max_iters=max_iters,
                          val_interval=max_iters)
     cfg.param_scheduler = []
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=max_iters,
-                                        by_epoch=False)
+                                        interval=max_iters, by_epoch=False)
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
     own_visualizer(cfg, work_dir)
@@ -98,8 +91,7 @@ def state_dict_copy(module: torch.nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def assert_state_equal(a: dict,
-                       b: dict,
+def assert_state_equal(a: dict, b: dict,
                        keys: Optional[List[str]] = None) -> None:
     assert a.keys() == b.keys()
     for k in keys or a:

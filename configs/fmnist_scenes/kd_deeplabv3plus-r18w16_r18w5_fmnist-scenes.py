@@ -11,8 +11,6 @@ from mmfeatdistill.presets import kd
 
 model, custom_hooks = kd(teacher=_base_.teacher,
                          teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student,
-                         tau=1.0,
-                         weight=1.0,
+                         student=_base_.student, tau=1.0, weight=1.0,
                          logits_source='decode_head.conv_seg')
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

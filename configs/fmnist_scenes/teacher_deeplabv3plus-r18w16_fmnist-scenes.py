@@ -19,10 +19,7 @@ _base_ = [
 ]
 model = {{_base_.teacher_model}}
 param_scheduler = [
-    dict(type='CosineAnnealingLR',
-         T_max=8,
-         by_epoch=True,
-         eta_min=1e-4,
+    dict(type='CosineAnnealingLR', T_max=8, by_epoch=True, eta_min=1e-4,
          convert_to_iter_based=True)
 ]
 train_cfg = dict(max_epochs=8, val_interval=8)

@@ -14,11 +14,8 @@ _base_ = ['../_base_/fmnist_scenes_seg_pair.py']
 from mmfeatdistill.presets import tofd_teacher_heads
 
 model, custom_hooks = tofd_teacher_heads(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)],
-    num_classes=11,
-    dense=True,
-    labels=dict(type='GTSegMapConnector'),
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=11,
+    dense=True, labels=dict(type='GTSegMapConnector'),
     head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255))
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

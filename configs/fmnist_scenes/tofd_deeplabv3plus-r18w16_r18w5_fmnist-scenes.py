@@ -18,17 +18,11 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_deeplabv3plus-r18w16_'
 stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 
 # T = 1 + 3 (iter + 1) / max_iters on every head's soft targets
-model, custom_hooks = tofd(teacher=_base_.teacher,
-                           teacher_ckpt=teacher_ckpt,
-                           student=_base_.student,
-                           student_stages=stages,
-                           teacher_stages=stages,
-                           num_classes=11,
-                           dense=True,
-                           by_epoch=False,
-                           labels=dict(type='GTSegMapConnector'),
-                           samples_source='decode_head.loss',
-                           ce_loss=dict(ignore_index=255),
-                           student_channels=_base_.student_channels,
-                           teacher_channels=_base_.teacher_channels)
+model, custom_hooks = tofd(
+    teacher=_base_.teacher, teacher_ckpt=teacher_ckpt, student=_base_.student,
+    student_stages=stages, teacher_stages=stages, num_classes=11, dense=True,
+    by_epoch=False, labels=dict(type='GTSegMapConnector'),
+    samples_source='decode_head.loss', ce_loss=dict(ignore_index=255),
+    student_channels=_base_.student_channels,
+    teacher_channels=_base_.teacher_channels)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -6,7 +6,5 @@ from mmfeatdistill.presets import kd
 
 model, custom_hooks = kd(teacher=_base_.teacher,
                          teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student,
-                         tau=4.0,
-                         weight=1.0)
+                         student=_base_.student, tau=4.0, weight=1.0)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -11,7 +11,5 @@ from mmfeatdistill.presets import nd
 model, custom_hooks = nd(teacher=_base_.teacher,
                          teacher_ckpt=_base_.teacher_ckpt,
                          student=_base_.student_mobilenetv2,
-                         student_channels=512,
-                         teacher_channels=512,
-                         replace_base=True,
-                         **_base_.nd_args)
+                         student_channels=512, teacher_channels=512,
+                         replace_base=True, **_base_.nd_args)

@@ -31,9 +31,6 @@ nd_args = dict(
 
 model, custom_hooks = nd(teacher=_base_.teacher,
                          teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student,
-                         student_channels=128,
-                         teacher_channels=512,
-                         replace_base=True,
-                         **nd_args)
+                         student=_base_.student, student_channels=128,
+                         teacher_channels=512, replace_base=True, **nd_args)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -10,12 +10,8 @@ _base_ = [
 from mmfeatdistill.presets import nd
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    student_channels=512,
-    teacher_channels=2048,
-    nd_weight=2.0,
-    kd=dict(tau=4.0, weight=3.5, warmup=20),
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, student_channels=512, teacher_channels=2048,
+    nd_weight=2.0, kd=dict(tau=4.0, weight=3.5, warmup=20),
     class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}')
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -10,18 +10,13 @@ _base_ = [
 from mmfeatdistill.presets import ofd, position
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student_mobilenetv2,
-    position_names=_base_.position_names,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student_mobilenetv2, position_names=_base_.position_names,
     student_positions=[position(p)
                        for p in _base_.student_mobilenetv2_stages] +
     [position(p) for p in _base_.head_positions],
     teacher_positions=_base_.teacher_positions,
     student_channels=[24, 32, 96, 320, 512, 512],
-    teacher_channels=_base_.teacher_channels,
-    teacher_bns=_base_.teacher_bns,
-    alpha=1e-5,
-    layer_weights=_base_.layer_weights,
-    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0),
-    replace_base=True)
+    teacher_channels=_base_.teacher_channels, teacher_bns=_base_.teacher_bns,
+    alpha=1e-5, layer_weights=_base_.layer_weights,
+    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0), replace_base=True)

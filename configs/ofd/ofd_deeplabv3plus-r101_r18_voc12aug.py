@@ -26,18 +26,12 @@ teacher_bns = resnet_block_bns(teacher_blocks, bottleneck=True) + \
 layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    position_names=position_names,
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student, position_names=position_names,
     student_positions=resnet_preact_positions(student_blocks) +
-    [position(p) for p in head_positions],
-    teacher_positions=teacher_positions,
-    student_channels=[64, 128, 256, 512, 128, 128],
-    teacher_channels=teacher_channels,
-    teacher_bns=teacher_bns,
-    alpha=1e-5,
-    layer_weights=layer_weights,
-    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0),
-    replace_base=True)
+    [position(p) for p in head_positions], teacher_positions=teacher_positions,
+    student_channels=[64, 128, 256, 512, 128,
+                      128], teacher_channels=teacher_channels,
+    teacher_bns=teacher_bns, alpha=1e-5, layer_weights=layer_weights,
+    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0), replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

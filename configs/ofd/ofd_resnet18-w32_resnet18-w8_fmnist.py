@@ -10,8 +10,7 @@ positions = resnet_preact_positions(blocks)
 
 model, custom_hooks = ofd(teacher=_base_.teacher,
                           teacher_ckpt=_base_.teacher_ckpt,
-                          student=_base_.student,
-                          student_positions=positions,
+                          student=_base_.student, student_positions=positions,
                           teacher_positions=positions,
                           student_channels=_base_.student_channels,
                           teacher_channels=_base_.teacher_channels,

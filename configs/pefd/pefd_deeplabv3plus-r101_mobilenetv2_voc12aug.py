@@ -7,18 +7,12 @@ _base_ = [
 ]
 from mmfeatdistill.presets import pefd, position
 
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student_mobilenetv2,
-                           positions=[
-                               position('backbone.layer7'),
-                               position('decode_head.sep_bottleneck')
-                           ],
-                           teacher_positions=_base_.positions,
-                           position_names=['stage4', 'decoder'],
-                           student_channels=[320, 512],
-                           teacher_channels=[2048, 512],
-                           alpha=25.0,
-                           num_projectors=3,
-                           dense=True,
-                           replace_base=True)
+model, custom_hooks = pefd(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student_mobilenetv2, positions=[
+        position('backbone.layer7'),
+        position('decode_head.sep_bottleneck')
+    ], teacher_positions=_base_.positions,
+    position_names=['stage4', 'decoder'], student_channels=[320, 512],
+    teacher_channels=[2048, 512], alpha=25.0, num_projectors=3, dense=True,
+    replace_base=True)

@@ -20,13 +20,9 @@ positions = [
 
 model, custom_hooks = pefd(teacher=_base_.teacher,
                            teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student,
-                           positions=positions,
-                           position_names=['stage4', 'decoder'],
-                           student_channels=[512, 128],
-                           teacher_channels=[2048, 512],
-                           alpha=25.0,
-                           num_projectors=3,
-                           dense=True,
-                           replace_base=True)
+                           student=_base_.student, positions=positions,
+                           position_names=['stage4', 'decoder'
+                                           ], student_channels=[512, 128],
+                           teacher_channels=[2048, 512], alpha=25.0,
+                           num_projectors=3, dense=True, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -5,23 +5,16 @@ _base_ = ['../_base_/cifar100_r50_r18_pair.py']
 from mmfeatdistill.presets import pefd
 
 train_dataloader = dict(batch_size=64)
-param_scheduler = dict(type='MultiStepLR',
-                       by_epoch=True,
-                       milestones=[150, 180, 210],
-                       gamma=0.1)
+param_scheduler = dict(type='MultiStepLR', by_epoch=True,
+                       milestones=[150, 180, 210], gamma=0.1)
 train_cfg = dict(by_epoch=True, max_epochs=240, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
 model, custom_hooks = pefd(teacher=_base_.teacher,
                            teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student,
-                           student_channels=512,
-                           teacher_channels=2048,
-                           alpha=25.0,
-                           num_projectors=3)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor',
-                     optimizer=dict(type='SGD',
-                                    lr=0.05,
-                                    momentum=0.9,
-                                    weight_decay=5e-4))
+                           student=_base_.student, student_channels=512,
+                           teacher_channels=2048, alpha=25.0, num_projectors=3)
+optim_wrapper = dict(
+    constructor='DistillerOptimWrapperConstructor',
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))

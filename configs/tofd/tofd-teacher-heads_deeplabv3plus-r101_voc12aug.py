@@ -15,26 +15,16 @@ from mmfeatdistill.presets import tofd_teacher_heads
 default_scope = 'mmfeatdistill'
 train_cfg = dict(max_iters=4000, val_interval=4000)
 param_scheduler = [
-    dict(type='PolyLR',
-         eta_min=1e-4,
-         power=0.9,
-         begin=0,
-         end=4000,
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=4000,
          by_epoch=False)
 ]
 
 model, custom_hooks = tofd_teacher_heads(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)],
-    num_classes=21,
-    dense=True,
-    labels=dict(type='GTSegMapConnector'),
-    head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255),
-    replace_base=True)
-optim_wrapper = dict(_delete_=True,
-                     constructor='DistillerOptimWrapperConstructor',
-                     optimizer=dict(type='SGD',
-                                    lr=0.01,
-                                    momentum=0.9,
-                                    weight_decay=5e-4))
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=21,
+    dense=True, labels=dict(type='GTSegMapConnector'),
+    head_loss=dict(type='LabelCrossEntropyLoss',
+                   ignore_index=255), replace_base=True)
+optim_wrapper = dict(
+    _delete_=True, constructor='DistillerOptimWrapperConstructor',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))

@@ -4,15 +4,12 @@
 _base_ = ['../_base_/in1k_r34_r18_pair.py']
 from mmfeatdistill.presets import tofd_teacher_heads
 
-param_scheduler = dict(_delete_=True,
-                       type='CosineAnnealingLR',
-                       by_epoch=True,
+param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True,
                        T_max=10)
 train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
 
 model, custom_hooks = tofd_teacher_heads(teacher=_base_.teacher,
                                          teacher_ckpt=_base_.teacher_ckpt,
                                          stages=_base_.stages,
-                                         num_classes=1000,
-                                         replace_base=True)
+                                         num_classes=1000, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -12,5 +12,4 @@ teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
 model, custom_hooks = tofd_teacher_heads(teacher=teacher,
                                          teacher_ckpt=teacher_ckpt,
                                          stages=_base_.stages,
-                                         num_classes=1000,
-                                         replace_base=True)
+                                         num_classes=1000, replace_base=True)

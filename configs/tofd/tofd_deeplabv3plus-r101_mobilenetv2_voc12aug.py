@@ -7,15 +7,10 @@ _base_ = [
 ]
 from mmfeatdistill.presets import tofd
 
-model, custom_hooks = tofd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student_mobilenetv2,
-                           student_stages=_base_.student_mobilenetv2_stages,
-                           teacher_stages=_base_.stages,
-                           num_classes=21,
-                           dense=True,
-                           by_epoch=False,
-                           labels=dict(type='GTSegMapConnector'),
-                           samples_source='decode_head.loss',
-                           ce_loss=dict(ignore_index=255),
-                           replace_base=True)
+model, custom_hooks = tofd(
+    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+    student=_base_.student_mobilenetv2,
+    student_stages=_base_.student_mobilenetv2_stages,
+    teacher_stages=_base_.stages, num_classes=21, dense=True, by_epoch=False,
+    labels=dict(type='GTSegMapConnector'), samples_source='decode_head.loss',
+    ce_loss=dict(ignore_index=255), replace_base=True)

@@ -10,12 +10,9 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet18-w32_fmnist/'
 stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 
 # T = 1 + 3 (epoch + 1) / max_epochs on every head's soft cross-entropy
-model, custom_hooks = tofd(teacher=_base_.teacher,
-                           teacher_ckpt=teacher_ckpt,
-                           student=_base_.student,
-                           student_stages=stages,
-                           teacher_stages=stages,
-                           num_classes=10,
+model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
+                           student=_base_.student, student_stages=stages,
+                           teacher_stages=stages, num_classes=10,
                            student_channels=_base_.student_channels,
                            teacher_channels=_base_.teacher_channels)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

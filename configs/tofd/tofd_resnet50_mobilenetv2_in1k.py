@@ -9,11 +9,9 @@ teacher_heads_config = 'tofd-teacher-heads_resnet50_in1k.py'
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet50_in1k/'
                 'teacher_with_heads.pth')
 
-model, custom_hooks = tofd(teacher=_base_.teacher,
-                           teacher_ckpt=teacher_ckpt,
+model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            student=_base_.student,
                            student_stages=_base_.student_stages,
                            teacher_stages=_base_.teacher_stages,
-                           num_classes=1000,
-                           replace_base=True)
+                           num_classes=1000, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -9,24 +9,17 @@ teacher_heads_config = 'tofd-teacher-heads_resnet50_cifar100.py'
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet50_cifar100/'
                 'teacher_with_heads.pth')
 train_dataloader = dict(batch_size=128)
-param_scheduler = dict(type='MultiStepLR',
-                       by_epoch=True,
-                       milestones=[80, 160, 240],
-                       gamma=0.1)
+param_scheduler = dict(type='MultiStepLR', by_epoch=True,
+                       milestones=[80, 160, 240], gamma=0.1)
 train_cfg = dict(by_epoch=True, max_epochs=250, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-model, custom_hooks = tofd(teacher=_base_.teacher,
-                           teacher_ckpt=teacher_ckpt,
+model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            student=_base_.student,
                            student_stages=_base_.stages,
-                           teacher_stages=_base_.stages,
-                           num_classes=100,
-                           alpha=0.05,
-                           beta=0.03)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor',
-                     optimizer=dict(type='SGD',
-                                    lr=0.1,
-                                    momentum=0.9,
-                                    weight_decay=5e-4))
+                           teacher_stages=_base_.stages, num_classes=100,
+                           alpha=0.05, beta=0.03)
+optim_wrapper = dict(
+    constructor='DistillerOptimWrapperConstructor',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))

@@ -55,10 +55,7 @@ def one_pass_dataloader(runner) -> DataLoader:
     loader = runner.train_dataloader
     # mmdet's configs batch with a batch sampler (aspect-ratio groups)
     batch_size = loader.batch_size or loader.batch_sampler.batch_size
-    return DataLoader(loader.dataset,
-                      batch_size=batch_size,
-                      sampler=DefaultSampler(loader.dataset,
-                                             shuffle=False,
-                                             round_up=False),
-                      num_workers=loader.num_workers,
-                      collate_fn=loader.collate_fn)
+    return DataLoader(
+        loader.dataset, batch_size=batch_size,
+        sampler=DefaultSampler(loader.dataset, shuffle=False, round_up=False),
+        num_workers=loader.num_workers, collate_fn=loader.collate_fn)

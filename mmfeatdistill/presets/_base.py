@@ -18,12 +18,8 @@ class Method(NamedTuple):
     custom_hooks: List[dict]
 
 
-def distiller(*,
-              teacher: dict,
-              student: dict,
-              teacher_ckpt: Optional[str],
-              teacher_norm_eval: bool,
-              replace_base: bool = False,
+def distiller(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
+              teacher_norm_eval: bool, replace_base: bool = False,
               **blocks) -> dict:
     """The ``FeatureDistiller`` config: the pair, the teacher's norm mode
     and the method's blocks (recorders, connectors, losses, mappings,
@@ -39,12 +35,9 @@ def distiller(*,
             own configs). Defaults to False.
         **blocks: The remaining ``FeatureDistiller`` arguments.
     """
-    model = dict(type='FeatureDistiller',
-                 teacher=teacher,
-                 teacher_ckpt=teacher_ckpt,
-                 student=student,
-                 teacher_norm_eval=teacher_norm_eval,
-                 **blocks)
+    model = dict(type='FeatureDistiller', teacher=teacher,
+                 teacher_ckpt=teacher_ckpt, student=student,
+                 teacher_norm_eval=teacher_norm_eval, **blocks)
     return dict(_delete_=True, **model) if replace_base else model
 
 
@@ -76,10 +69,8 @@ def as_list(value, num: int, name: str, preset: str) -> list:
     return [value] * num
 
 
-def position(source: str,
-             index: Optional[int] = None,
-             type: str = 'ModuleOutputRecorder',
-             **recorder_args) -> dict:
+def position(source: str, index: Optional[int] = None,
+             type: str = 'ModuleOutputRecorder', **recorder_args) -> dict:
     """A position for a preset: the recorder config of ``source``, with
     ``index`` (an item of a recorded tuple, e.g. one level of an SSD neck's
     output) when given.

@@ -5,14 +5,11 @@ from typing import List, Optional, Sequence, Union
 from ._base import Method, as_list, check_same_length, distiller, recorders_of
 
 
-def feature_mse(*,
-                teacher: dict,
-                student: dict,
-                teacher_ckpt: Optional[str],
+def feature_mse(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
                 positions: Sequence[dict],
                 student_channels: Union[int, Sequence[int]],
-                teacher_channels: Union[int, Sequence[int]],
-                weight: float = 1.0,
+                teacher_channels: Union[int,
+                                        Sequence[int]], weight: float = 1.0,
                 teacher_positions: Optional[Sequence[dict]] = None,
                 position_names: Optional[List[str]] = None,
                 hooks: Sequence[dict] = (),
@@ -43,8 +40,7 @@ def feature_mse(*,
     """
     positions = list(positions)
     teacher_positions = list(teacher_positions or positions)
-    num = check_same_length('feature_mse',
-                            positions=positions,
+    num = check_same_length('feature_mse', positions=positions,
                             teacher_positions=teacher_positions)
     s_widths = as_list(student_channels, num, 'student_channels',
                        'feature_mse')
@@ -54,32 +50,24 @@ def feature_mse(*,
     check_same_length('feature_mse', positions=positions, position_names=names)
     s_recorders, s_reads = recorders_of(positions, names)
     t_recorders, t_reads = recorders_of(teacher_positions, names)
-    model = distiller(teacher=teacher,
-                      student=student,
-                      teacher_ckpt=teacher_ckpt,
-                      teacher_norm_eval=True,
-                      replace_base=replace_base,
-                      student_recorders=s_recorders,
-                      teacher_recorders=t_recorders,
-                      connectors={
-                          f'regressor_{n}':
-                          dict(type='ConvConnector',
-                               in_channels=cs,
-                               out_channels=ct,
-                               norm_cfg=dict(type='BN'))
-                          for n, cs, ct in zip(names, s_widths, t_widths)
-                      },
-                      distill_losses={
-                          f'loss_mse_{n}':
-                          dict(type='FeatureMSELoss', loss_weight=weight / num)
-                          for n in names
-                      },
-                      loss_forward_mappings={
-                          f'loss_mse_{n}':
-                          dict(s_feature=dict(from_student=True,
-                                              connector=f'regressor_{n}',
-                                              **sr),
-                               t_feature=dict(from_student=False, **tr))
-                          for n, sr, tr in zip(names, s_reads, t_reads)
-                      })
+    model = distiller(
+        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher_norm_eval=True, replace_base=replace_base,
+        student_recorders=s_recorders, teacher_recorders=t_recorders,
+        connectors={
+            f'regressor_{n}':
+            dict(type='ConvConnector', in_channels=cs, out_channels=ct,
+                 norm_cfg=dict(type='BN'))
+            for n, cs, ct in zip(names, s_widths, t_widths)
+        }, distill_losses={
+            f'loss_mse_{n}': dict(type='FeatureMSELoss',
+                                  loss_weight=weight / num)
+            for n in names
+        }, loss_forward_mappings={
+            f'loss_mse_{n}':
+            dict(
+                s_feature=dict(from_student=True, connector=f'regressor_{n}',
+                               **sr), t_feature=dict(from_student=False, **tr))
+            for n, sr, tr in zip(names, s_reads, t_reads)
+        })
     return Method(model, list(hooks))

@@ -4,15 +4,9 @@ from typing import Optional, Sequence
 from ._base import Method, distiller
 
 
-def kd(*,
-       teacher: dict,
-       student: dict,
-       teacher_ckpt: Optional[str],
-       tau: float = 4.0,
-       weight: float = 1.0,
-       logits_source: str = 'head.fc',
-       hooks: Sequence[dict] = (),
-       replace_base: bool = False) -> Method:
+def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
+       tau: float = 4.0, weight: float = 1.0, logits_source: str = 'head.fc',
+       hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
     """``KDLoss`` between the teacher's and the student's logits (per
     pixel for a segmentor's (B, C, H, W) logits), teacher in eval mode.
 
@@ -33,16 +27,13 @@ def kd(*,
     """
     logits = dict(type='ModuleOutputRecorder', source=logits_source)
     model = distiller(
-        teacher=teacher,
-        student=student,
-        teacher_ckpt=teacher_ckpt,
-        teacher_norm_eval=True,
-        replace_base=replace_base,
+        teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
+        teacher_norm_eval=True, replace_base=replace_base,
         student_recorders=dict(logits=logits),
         teacher_recorders=dict(logits=logits),
-        distill_losses=dict(loss_kd=dict(
-            type='KDLoss', tau=tau, t_square=True, loss_weight=weight)),
+        distill_losses=dict(loss_kd=dict(type='KDLoss', tau=tau, t_square=True,
+                                         loss_weight=weight)),
         loss_forward_mappings=dict(loss_kd=dict(
-            s_logits=dict(from_student=True, recorder='logits'),
-            t_logits=dict(from_student=False, recorder='logits'))))
+            s_logits=dict(from_student=True, recorder='logits'), t_logits=dict(
+                from_student=False, recorder='logits'))))
     return Method(model, list(hooks))

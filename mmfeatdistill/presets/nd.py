@@ -15,24 +15,16 @@ _ROWS = {
 }
 
 
-def nd(*,
-       teacher: dict,
-       student: dict,
-       teacher_ckpt: Optional[str],
+def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
        student_channels: Union[int, Sequence[int]],
-       teacher_channels: Union[int, Sequence[int]],
-       nd_weight: float = 1.0,
-       rows: str = 'image',
-       kd: Optional[dict] = None,
+       teacher_channels: Union[int, Sequence[int]], nd_weight: float = 1.0,
+       rows: str = 'image', kd: Optional[dict] = None,
        positions: Optional[Sequence[dict]] = None,
        position_names: Optional[List[str]] = None,
-       class_means_dir: Optional[str] = None,
-       logits_source: str = 'head.fc',
+       class_means_dir: Optional[str] = None, logits_source: str = 'head.fc',
        samples_source: str = 'head.loss',
-       targets_source: str = 'bbox_head.get_targets',
-       ignore_index: int = 255,
-       hooks: Sequence[dict] = (),
-       replace_base: bool = False) -> Method:
+       targets_source: str = 'bbox_head.get_targets', ignore_index: int = 255,
+       hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
     """ND's loss on the student's embedding against the teacher's class
     means, with KD on the logits when ``kd`` is given (KD++).
 
@@ -119,8 +111,7 @@ def nd(*,
                                       source=targets_source)
     else:
         s_recorders['samples'] = dict(type='MethodInputRecorder',
-                                      source=samples_source,
-                                      arg_index=1)
+                                      source=samples_source, arg_index=1)
         connectors['labels'] = labels
     loss_args = dict(ignore_index=ignore_index) if rows == 'pixel' else {}
     for k, (n, cs, ct, sr,
@@ -129,32 +120,25 @@ def nd(*,
         transform = f'transform{n}'
         if cs != ct:
             connectors[transform] = dict(
-                type='EmbeddingTransformConnector',
-                in_channels=cs,
+                type='EmbeddingTransformConnector', in_channels=cs,
                 out_channels=ct,
                 **({} if rows == 'image' else dict(pool_maps=False)))
         if rows == 'anchor':
             connectors[f'labels{n}'] = dict(type='AnchorLabelsConnector',
                                             level=k)
-            label_read = dict(from_student=True,
-                              recorder='targets',
+            label_read = dict(from_student=True, recorder='targets',
                               connector=f'labels{n}')
         else:
-            label_read = dict(from_student=True,
-                              recorder='samples',
+            label_read = dict(from_student=True, recorder='samples',
                               connector='labels')
         losses[loss_name] = dict(
-            type=loss_type,
-            loss_weight=nd_weight / num,
-            **loss_args,
+            type=loss_type, loss_weight=nd_weight / num, **loss_args,
             **({} if class_means_dir is None else dict(
                 class_means=osp.join(class_means_dir, f'{loss_name}.pth'))))
-        mappings[loss_name] = dict(s_feature=dict(
-            from_student=True,
-            **sr,
-            **(dict(connector=transform) if cs != ct else {})),
-                                   t_feature=dict(from_student=False, **tr),
-                                   labels=label_read)
+        mappings[loss_name] = dict(
+            s_feature=dict(from_student=True, **sr,
+                           **(dict(connector=transform) if cs != ct else {})),
+            t_feature=dict(from_student=False, **tr), labels=label_read)
     if kd is not None:
         kd = dict(kd)
         unknown = set(kd) - {'tau', 'weight', 'warmup', 'by_epoch'}
@@ -166,20 +150,15 @@ def nd(*,
                                      source=logits_source)
         t_recorders['logits'] = dict(type='ModuleOutputRecorder',
                                      source=logits_source)
-        losses['loss_kd'] = dict(type='KDLoss',
-                                 tau=kd['tau'],
-                                 t_square=True,
+        losses['loss_kd'] = dict(type='KDLoss', tau=kd['tau'], t_square=True,
                                  loss_weight=kd['weight'])
-        mappings['loss_kd'] = dict(s_logits=dict(from_student=True,
-                                                 recorder='logits'),
-                                   t_logits=dict(from_student=False,
-                                                 recorder='logits'))
+        mappings['loss_kd'] = dict(
+            s_logits=dict(from_student=True, recorder='logits'),
+            t_logits=dict(from_student=False, recorder='logits'))
         if kd.get('warmup'):
-            schedules['loss_kd'] = dict(
-                loss_weight=dict(type='LinearRamp',
-                                 start=0.0,
-                                 length=kd['warmup'],
-                                 by_epoch=kd.get('by_epoch', True)))
+            schedules['loss_kd'] = dict(loss_weight=dict(
+                type='LinearRamp', start=0.0, length=kd['warmup'],
+                by_epoch=kd.get('by_epoch', True)))
     model = distiller(
         teacher=teacher,
         student=student,

@@ -4,20 +4,13 @@ from typing import List, Optional, Sequence, Tuple
 from ._base import Method, check_same_length, distiller, recorders_of
 
 
-def ofd(*,
-        teacher: dict,
-        student: dict,
-        teacher_ckpt: Optional[str],
-        student_positions: Sequence[dict],
-        teacher_positions: Sequence[dict],
-        student_channels: Sequence[int],
-        teacher_channels: Sequence[int],
-        teacher_bns: Sequence[Optional[str]],
-        alpha: float,
+def ofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
+        student_positions: Sequence[dict], teacher_positions: Sequence[dict],
+        student_channels: Sequence[int], teacher_channels: Sequence[int],
+        teacher_bns: Sequence[Optional[str]], alpha: float,
         layer_weights: Optional[Sequence[float]] = None,
         position_names: Optional[List[str]] = None,
-        connector_warmup: Optional[dict] = None,
-        hooks: Sequence[dict] = (),
+        connector_warmup: Optional[dict] = None, hooks: Sequence[dict] = (),
         replace_base: bool = False) -> Method:
     """OFD at N pre-ReLU positions.
 
@@ -54,8 +47,7 @@ def ofd(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    num = check_same_length('ofd',
-                            student_positions=student_positions,
+    num = check_same_length('ofd', student_positions=student_positions,
                             teacher_positions=teacher_positions,
                             student_channels=student_channels,
                             teacher_channels=teacher_channels,
@@ -64,8 +56,7 @@ def ofd(*,
         layer_weights = [1 / 2**(num - 1 - i) for i in range(num)]
     if position_names is None:
         position_names = [f'stage{k}' for k in range(1, num + 1)]
-    check_same_length('ofd',
-                      student_positions=student_positions,
+    check_same_length('ofd', student_positions=student_positions,
                       layer_weights=layer_weights,
                       position_names=position_names)
     names = list(position_names)
@@ -79,19 +70,14 @@ def ofd(*,
         replace_base=replace_base,
         student_recorders=s_recorders,
         teacher_recorders=t_recorders,
-        connectors={
+        connectors=dict(
             **{
-                f's_{n}':
-                dict(type='OFDStudentConnector',
-                     in_channels=cs,
-                     out_channels=ct)
+                f's_{n}': student_connector(cs, ct)
                 for n, cs, ct in zip(names, student_channels, teacher_channels)
-            },
-            **{
-                f't_{n}': dict(type='OFDTeacherConnector', channels=ct, bn=bn)
+            }, **{
+                f't_{n}': teacher_connector(ct, bn)
                 for n, ct, bn in zip(names, teacher_channels, teacher_bns)
-            }
-        },
+            }),
         distill_losses={
             f'loss_ofd_{n}': dict(type='OFDLoss', loss_weight=alpha * w)
             for n, w in zip(names, layer_weights)
@@ -107,6 +93,17 @@ def ofd(*,
         dict(type='ConnectorWarmupHook', **connector_warmup)
     ]
     return Method(model, list(hooks) + method_hooks)
+
+
+def student_connector(in_channels: int, out_channels: int) -> dict:
+    """OFD's student transform: 1x1 conv + BN to the teacher's width."""
+    return dict(type='OFDStudentConnector', in_channels=in_channels,
+                out_channels=out_channels)
+
+
+def teacher_connector(channels: int, bn: Optional[str]) -> dict:
+    """OFD's teacher transform: the margin ReLU (margins from ``bn``)."""
+    return dict(type='OFDTeacherConnector', channels=channels, bn=bn)
 
 
 def resnet_preact_positions(blocks: Sequence[Tuple[int, int]],
@@ -138,8 +135,8 @@ def resnet_preact_positions(blocks: Sequence[Tuple[int, int]],
     ]
 
 
-def resnet_block_bns(blocks: Sequence[Tuple[int, int]],
-                     bottleneck: bool = False,
+def resnet_block_bns(blocks: Sequence[Tuple[int,
+                                            int]], bottleneck: bool = False,
                      prefix: str = 'backbone') -> List[str]:
     """The last BN of each ResNet block: whose statistics give OFD's margins
     at :func:`resnet_preact_positions` (as OFD's released code).

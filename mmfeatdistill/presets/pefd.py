@@ -5,20 +5,14 @@ from ._base import (Method, as_list, check_same_length, distiller, position,
                     recorders_of)
 
 
-def pefd(*,
-         teacher: dict,
-         student: dict,
-         teacher_ckpt: Optional[str],
+def pefd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
          student_channels: Union[int, Sequence[int]],
          teacher_channels: Union[int, Sequence[int]],
          positions: Optional[Sequence[dict]] = None,
          teacher_positions: Optional[Sequence[dict]] = None,
-         position_names: Optional[List[str]] = None,
-         alpha: float = 25.0,
-         num_projectors: int = 3,
-         dense: bool = False,
-         hooks: Sequence[dict] = (),
-         replace_base: bool = False) -> Method:
+         position_names: Optional[List[str]] = None, alpha: float = 25.0,
+         num_projectors: int = 3, dense: bool = False,
+         hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
     """PEFD: an ensemble of projectors and a direction alignment per
     position, no KD term, teacher in eval mode.
 
@@ -59,8 +53,7 @@ def pefd(*,
     """
     positions = list(positions or [position('neck', 0)])
     teacher_positions = list(teacher_positions or positions)
-    num = check_same_length('pefd',
-                            positions=positions,
+    num = check_same_length('pefd', positions=positions,
                             teacher_positions=teacher_positions)
     s_widths = as_list(student_channels, num, 'student_channels', 'pefd')
     t_widths = as_list(teacher_channels, num, 'teacher_channels', 'pefd')
@@ -84,11 +77,8 @@ def pefd(*,
         teacher_recorders=t_recorders,
         connectors={
             f'projector{suffix(n)}':
-            dict(type='ProjectorEnsembleConnector',
-                 in_channels=cs,
-                 out_channels=ct,
-                 num_projectors=num_projectors,
-                 act='relu',
+            dict(type='ProjectorEnsembleConnector', in_channels=cs,
+                 out_channels=ct, num_projectors=num_projectors, act='relu',
                  pool_maps=not dense)
             for n, cs, ct in zip(names, s_widths, t_widths)
         },
@@ -99,10 +89,10 @@ def pefd(*,
         },
         loss_forward_mappings={
             f'loss_pefd{suffix(n)}':
-            dict(s_feature=dict(from_student=True,
-                                connector=f'projector{suffix(n)}',
-                                **sr),
-                 t_feature=dict(from_student=False, **tr))
+            dict(
+                s_feature=dict(from_student=True,
+                               connector=f'projector{suffix(n)}', **sr),
+                t_feature=dict(from_student=False, **tr))
             for n, sr, tr in zip(names, s_reads, t_reads)
         },
     )

@@ -4,26 +4,17 @@ from typing import Optional, Sequence, Tuple
 from ._base import Method, check_same_length, distiller
 
 
-def tofd(*,
-         teacher: dict,
-         student: dict,
-         teacher_ckpt: Optional[str],
-         student_stages: Sequence[str],
-         teacher_stages: Sequence[str],
-         num_classes: int,
-         labels: Optional[dict] = None,
-         samples_source: str = 'head.loss',
-         alpha: float = 0.05,
-         beta: float = 0.03,
-         temperature: Tuple[float, float] = (1.0, 4.0),
-         by_epoch: bool = True,
-         dense: bool = False,
-         ce_loss: Optional[dict] = None,
-         kd_loss: Optional[dict] = None,
+def tofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
+         student_stages: Sequence[str], teacher_stages: Sequence[str],
+         num_classes: int, labels: Optional[dict] = None,
+         samples_source: str = 'head.loss', alpha: float = 0.05,
+         beta: float = 0.03, temperature: Tuple[float, float] = (1.0, 4.0),
+         by_epoch: bool = True, dense: bool = False,
+         ce_loss: Optional[dict] = None, kd_loss: Optional[dict] = None,
+         head_weight: float = 1.0,
          student_channels: Optional[Sequence[int]] = None,
          teacher_channels: Optional[Sequence[int]] = None,
-         hooks: Sequence[dict] = (),
-         replace_base: bool = False) -> Method:
+         hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
     """TOFD with an auxiliary head on every stage.
 
     Head ``k`` (1-based) is a ``TOFDAuxHead`` on student stage ``k`` with a
@@ -61,6 +52,10 @@ def tofd(*,
             ``LabelCrossEntropyLoss`` (e.g. ``ignore_index=255``).
         kd_loss (dict, optional): Extra keys of each
             ``SoftCrossEntropyLoss`` (e.g. ``multi_label=True``).
+        head_weight (float): Weight of each head's task loss and soft
+            targets. Defaults to 1 (TOFD: summed over the heads); the dense
+            variants use ``1 / num_heads`` (averaged: summed, the coarse
+            heads' losses swamp the segmentor's, see ``docs/methods.md``).
         student_channels (Sequence[int], optional): Widths of the student
             stages: the heads are built at construction (else when the
             distiller prepares them, from the models).
@@ -71,14 +66,12 @@ def tofd(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    num = check_same_length('tofd',
-                            student_stages=student_stages,
+    num = check_same_length('tofd', student_stages=student_stages,
                             teacher_stages=teacher_stages)
     for name, widths in (('student_channels', student_channels),
                          ('teacher_channels', teacher_channels)):
         if widths is not None:
-            check_same_length('tofd',
-                              student_stages=student_stages,
+            check_same_length('tofd', student_stages=student_stages,
                               **{name: widths})
     heads = range(1, num + 1)
     start, end = temperature
@@ -86,11 +79,8 @@ def tofd(*,
     def head(k: int, side: str) -> dict:
         stages = student_stages if side == 'student' else teacher_stages
         widths = student_channels if side == 'student' else teacher_channels
-        cfg = dict(type='TOFDAuxHead',
-                   stages=list(stages),
-                   stage_index=k - 1,
-                   num_classes=num_classes,
-                   side=side)
+        cfg = dict(type='TOFDAuxHead', stages=list(stages), stage_index=k - 1,
+                   num_classes=num_classes, side=side)
         if side == 'student':
             cfg.update(link_to=teacher_stages[-1])
             if teacher_channels is not None:
@@ -102,10 +92,8 @@ def tofd(*,
         return dict(cfg, **(dict(dense=True) if dense else {}))
 
     def output(side: str, k: int, index: int) -> dict:
-        return dict(from_student=side == 'student',
-                    recorder=f'stage{k}',
-                    connector=f'{side[0]}_head{k}',
-                    output_index=index)
+        return dict(from_student=side == 'student', recorder=f'stage{k}',
+                    connector=f'{side[0]}_head{k}', output_index=index)
 
     losses, mappings, schedules = {}, {}, {}
     for k in heads:
@@ -113,9 +101,11 @@ def tofd(*,
             f'loss_tofd_feat{k}':
             dict(type='FrobeniusDistanceLoss', loss_weight=alpha),
             f'loss_tofd_ce{k}':
-            dict(type='LabelCrossEntropyLoss', **(ce_loss or {})),
+            dict(type='LabelCrossEntropyLoss',
+                 **dict(dict(loss_weight=head_weight), **(ce_loss or {}))),
             f'loss_tofd_kd{k}':
-            dict(type='SoftCrossEntropyLoss', **(kd_loss or {})),
+            dict(type='SoftCrossEntropyLoss',
+                 **dict(dict(loss_weight=head_weight), **(kd_loss or {}))),
             f'loss_tofd_orth{k}':
             dict(type='OrthogonalLoss', loss_weight=beta)
         })
@@ -124,10 +114,10 @@ def tofd(*,
             dict(s_feature=output('student', k, 2),
                  t_feature=output('teacher', k, 0)),
             f'loss_tofd_ce{k}':
-            dict(logits=output('student', k, 1),
-                 labels=dict(from_student=True,
-                             recorder='samples',
-                             connector='labels')),
+            dict(
+                logits=output('student', k, 1),
+                labels=dict(from_student=True, recorder='samples',
+                            connector='labels')),
             f'loss_tofd_kd{k}':
             dict(s_logits=output('student', k, 1),
                  t_logits=output('teacher', k, 1)),
@@ -142,14 +132,13 @@ def tofd(*,
         teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=False,  # TOFD's code never calls teacher.eval()
         replace_base=replace_base,
-        student_recorders=dict(samples=dict(type='MethodInputRecorder',
-                                            source=samples_source,
-                                            arg_index=1),
-                               **{
-                                   f'stage{k}':
-                                   dict(type='ModuleOutputRecorder', source=p)
-                                   for k, p in zip(heads, student_stages)
-                               }),
+        student_recorders=dict(
+            samples=dict(type='MethodInputRecorder', source=samples_source,
+                         arg_index=1), **{
+                             f'stage{k}': dict(type='ModuleOutputRecorder',
+                                               source=p)
+                             for k, p in zip(heads, student_stages)
+                         }),
         teacher_recorders={
             f'stage{k}': dict(type='ModuleOutputRecorder', source=p)
             for k, p in zip(heads, teacher_stages)
@@ -166,13 +155,9 @@ def tofd(*,
     return Method(model, list(hooks))
 
 
-def tofd_teacher_heads(*,
-                       teacher: dict,
-                       teacher_ckpt: Optional[str],
-                       stages: Sequence[str],
-                       num_classes: int,
-                       dense: bool = False,
-                       labels: Optional[dict] = None,
+def tofd_teacher_heads(*, teacher: dict, teacher_ckpt: Optional[str],
+                       stages: Sequence[str], num_classes: int,
+                       dense: bool = False, labels: Optional[dict] = None,
                        head_loss: Optional[dict] = None,
                        hooks: Sequence[dict] = (),
                        replace_base: bool = False) -> Method:
@@ -198,11 +183,8 @@ def tofd_teacher_heads(*,
     Returns:
         Method: ``(model, custom_hooks)``.
     """
-    model = dict(type='AuxHeadTrainer',
-                 model=teacher,
-                 model_ckpt=teacher_ckpt,
-                 stages=list(stages),
-                 num_classes=num_classes)
+    model = dict(type='AuxHeadTrainer', model=teacher, model_ckpt=teacher_ckpt,
+                 stages=list(stages), num_classes=num_classes)
     if dense:
         model['head'] = dict(dense=True)
     if labels is not None:

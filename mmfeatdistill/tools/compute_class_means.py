@@ -16,13 +16,11 @@ from mmfeatdistill.utils import trust_checkpoints
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='distillation config with an NDLoss')
-    parser.add_argument('--loss',
-                        nargs='+',
-                        default=None,
+    parser.add_argument('--loss', nargs='+', default=None,
                         help='ND losses in distill_losses (default: all)')
-    parser.add_argument('--out',
-                        help='file to write, for a single ND loss '
-                        "(default: each loss's class_means path)")
+    parser.add_argument(
+        '--out', help='file to write, for a single ND loss '
+        "(default: each loss's class_means path)")
     parser.add_argument('--no-progress', action='store_true')
     add_common_args(parser)
     return parser.parse_args(argv)

@@ -84,12 +84,8 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     return opts
 
 
-def run_script(script: str,
-               config: str,
-               work_dir: str,
-               options: List[str],
-               quiet: bool,
-               extra: List[str] = ()) -> float:
+def run_script(script: str, config: str, work_dir: str, options: List[str],
+               quiet: bool, extra: List[str] = ()) -> float:
     """Run ``tools/<script> CONFIG [extra] --work-dir W --cfg-options ...``;
     returns the wall time."""
     cmd = [
@@ -101,9 +97,7 @@ def run_script(script: str,
     start = time.time()
     env = dict(os.environ,
                PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    proc = subprocess.run(cmd,
-                          cwd=REPO,
-                          env=env,
+    proc = subprocess.run(cmd, cwd=REPO, env=env,
                           stdout=subprocess.PIPE if quiet else None,
                           stderr=subprocess.STDOUT if quiet else None,
                           text=True)
@@ -142,11 +136,7 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
             osp.join(heads_dir, 'teacher_with_heads.pth')
         ]
     start = time.time()
-    run_script('train.py',
-               stage.config,
-               work_dir,
-               options,
-               args.quiet,
+    run_script('train.py', stage.config, work_dir, options, args.quiet,
                extra=['--test'])
     ckpt = last_checkpoint(work_dir)
     metrics = read_test_metrics(work_dir)
@@ -155,17 +145,14 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     if missing:
         raise KeyError(f'{stage.name}: the test run logged no {missing} '
                        f'(logged: {sorted(metrics)})')
-    print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: ' +
-          ', '.join(f'{m.label} {metrics[m.key] * m.scale:.2f}'
-                    for m in experiment.metrics),
-          flush=True)
+    print(
+        f'[demo] <== {stage.name} done in {elapsed:.0f} s: ' +
+        ', '.join(f'{m.label} {metrics[m.key] * m.scale:.2f}'
+                  for m in experiment.metrics), flush=True)
     return dict(
-        name=stage.name,
-        kind=stage.kind,
-        time=elapsed,
+        name=stage.name, kind=stage.kind, time=elapsed,
         metrics={m.key: metrics[m.key] * m.scale
-                 for m in experiment.metrics},
-        records=read_scalars(work_dir),
+                 for m in experiment.metrics}, records=read_scalars(work_dir),
         ckpt=ckpt)
 
 
@@ -180,9 +167,13 @@ def prepare_data(experiment: Experiment, data_root: str) -> None:
 
 
 def teacher_key(config: str, options: List[str]) -> str:
-    with open(_repo_path(config), 'rb') as f:
-        content = f.read()
-    return hashlib.sha256(content + '\n'.join(options).encode()).hexdigest()
+    """Identity of a teacher run: its parsed config (so comments and
+    formatting do not count) and the options."""
+    from mmengine.config import Config
+    content = json.dumps(
+        Config.fromfile(_repo_path(config)).to_dict(), sort_keys=True,
+        default=str)
+    return hashlib.sha256((content + '\n'.join(options)).encode()).hexdigest()
 
 
 def train_teacher(args, experiment: Experiment, options) -> dict:
@@ -266,56 +257,43 @@ def parse_args(
                                    Experiment]] = None) -> argparse.Namespace:
     experiments = experiments or EXPERIMENTS
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--task',
-                        default='cls',
-                        choices=sorted(experiments),
+    parser.add_argument('--task', default='cls', choices=sorted(experiments),
                         help='experiment of the table (default: cls)')
-    parser.add_argument('--work-dir',
-                        default=None,
-                        help='default: work_dirs/demo (cls) or '
-                        'work_dirs/demo_<task>')
-    parser.add_argument('--data-root',
-                        default=None,
+    parser.add_argument(
+        '--work-dir', default=None, help='default: work_dirs/demo (cls) or '
+        'work_dirs/demo_<task>')
+    parser.add_argument('--data-root', default=None,
                         help="default: the task's data folder")
-    parser.add_argument('--epochs',
-                        type=int,
-                        default=None,
+    parser.add_argument('--epochs', type=int, default=None,
                         help='epochs of every student')
-    parser.add_argument('--train-subset',
-                        type=int,
-                        default=None,
-                        help='students train on the first N training '
-                        'samples (0: all)')
+    parser.add_argument(
+        '--train-subset', type=int, default=None,
+        help='students train on the first N training '
+        'samples (0: all)')
     parser.add_argument('--teacher-epochs', type=int, default=None)
-    parser.add_argument('--teacher-train-subset',
-                        type=int,
-                        default=None,
-                        help='the teacher trains on the first N samples '
-                        '(0: all)')
-    parser.add_argument('--test-subset',
-                        type=int,
-                        default=None,
-                        help='evaluate on the first N test samples '
-                        '(default: the whole test split)')
+    parser.add_argument(
+        '--teacher-train-subset', type=int, default=None,
+        help='the teacher trains on the first N samples '
+        '(0: all)')
+    parser.add_argument(
+        '--test-subset', type=int, default=None,
+        help='evaluate on the first N test samples '
+        '(default: the whole test split)')
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--workers', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--teacher-seed',
-                        type=int,
-                        default=None,
+    parser.add_argument('--teacher-seed', type=int, default=None,
                         help='seed of the teacher run (default: --seed)')
-    parser.add_argument('--teacher-dir',
-                        default=None,
-                        help='where the teacher is trained and cached '
-                        '(default: WORK_DIR/teacher)')
+    parser.add_argument(
+        '--teacher-dir', default=None,
+        help='where the teacher is trained and cached '
+        '(default: WORK_DIR/teacher)')
     parser.add_argument('--log-interval', type=int, default=50)
-    parser.add_argument('--only',
-                        nargs='*',
-                        default=None,
-                        help='names of the stages to run after the teacher '
-                        '(the baseline always runs)')
-    parser.add_argument('--quiet',
-                        action='store_true',
+    parser.add_argument(
+        '--only', nargs='*', default=None,
+        help='names of the stages to run after the teacher '
+        '(the baseline always runs)')
+    parser.add_argument('--quiet', action='store_true',
                         help='hide the training logs (one line per stage)')
     args = parser.parse_args(argv)
     defaults = experiments[args.task].defaults

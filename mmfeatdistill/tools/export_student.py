@@ -40,8 +40,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('out', help='output file for the student')
     parser.add_argument('--prefix', default='student.')
     parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
+        '--trust-checkpoint', action='store_true',
         help='unpickle the checkpoint fully (weights_only=False): only for a '
         'file you trust')
     return parser.parse_args(argv)

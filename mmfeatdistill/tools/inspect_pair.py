@@ -133,16 +133,12 @@ def build_models(cfg: Config, which: Sequence[str]) -> Dict[str, nn.Module]:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='distillation (or model) config')
-    parser.add_argument('--shape',
-                        type=int,
-                        nargs='+',
-                        default=None,
-                        help='input size C H W (default: the channels of '
-                        "the model's first convolution, the size of its "
-                        "data preprocessor or 224 x 224)")
-    parser.add_argument('--which',
-                        nargs='+',
-                        default=['student', 'teacher'],
+    parser.add_argument(
+        '--shape', type=int, nargs='+', default=None,
+        help='input size C H W (default: the channels of '
+        "the model's first convolution, the size of its "
+        "data preprocessor or 224 x 224)")
+    parser.add_argument('--which', nargs='+', default=['student', 'teacher'],
                         choices=['student', 'teacher'])
     return parser.parse_args(argv)
 

@@ -119,8 +119,7 @@ def load_fashion_mnist(root: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def split_pool(split: str,
-               num_source: int,
+def split_pool(split: str, num_source: int,
                val_start: int = VAL_START) -> np.ndarray:
     """Indices of the source images a split may draw garments from.
 
@@ -244,18 +243,14 @@ def fill_holes(mask: np.ndarray, max_area: int) -> np.ndarray:
 
 
 def make_scene(
-    rng: np.random.Generator,
-    images: np.ndarray,
-    labels: np.ndarray,
-    pool: np.ndarray,
-    size: int = DEFAULTS['size'],
+    rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
+    pool: np.ndarray, size: int = DEFAULTS['size'],
     num_objects: Tuple[int, int] = (DEFAULTS['min_objects'],
                                     DEFAULTS['max_objects']),
     scale_range: Tuple[float, float] = DEFAULTS['scale_range'],
     min_visible: float = DEFAULTS['min_visible'],
     min_visible_pixels: int = DEFAULTS['min_visible_pixels'],
-    max_tries: int = MAX_TRIES,
-    source: str = 'train'
+    max_tries: int = MAX_TRIES, source: str = 'train'
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[dict]]:
     """Build one scene in memory.
 
@@ -344,12 +339,9 @@ def make_scene(
         region += alpha * patch * brightness
         instance_map = trial
         placed.append(
-            dict(label=int(labels[index]),
-                 category_id=int(labels[index]) + 1,
-                 mask_area=int(mask.sum()),
-                 placement=[x, y, w, h],
-                 fmnist_split=source,
-                 fmnist_index=index))
+            dict(label=int(labels[index]), category_id=int(labels[index]) + 1,
+                 mask_area=int(mask.sum()), placement=[x, y, w, h],
+                 fmnist_split=source, fmnist_index=index))
     image = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
     lut = np.zeros(256, np.uint8)
     for k, inst in enumerate(placed, 1):
@@ -394,11 +386,8 @@ def make_config(fmnist_root: str, **kwargs) -> dict:
     if not 1 <= args['min_objects'] <= args['max_objects'] <= 255:
         raise ValueError('need 1 <= min_objects <= max_objects <= 255')
     return dict(
-        version=VERSION,
-        args=args,
-        mask_threshold=MASK_THRESHOLD,
-        alpha_full=ALPHA_FULL,
-        hole_fraction=HOLE_FRACTION,
+        version=VERSION, args=args, mask_threshold=MASK_THRESHOLD,
+        alpha_full=ALPHA_FULL, hole_fraction=HOLE_FRACTION,
         max_tries=MAX_TRIES,
         source_sha256={f: _sha256(osp.join(fmnist_root, f))
                        for f in FILES})
@@ -415,10 +404,7 @@ def _write_png(path: str, array: np.ndarray) -> None:
         raise OSError(f'cannot write {path}')
 
 
-def write_split(out: str,
-                split: str,
-                data: dict,
-                config: dict,
+def write_split(out: str, split: str, data: dict, config: dict,
                 progress: bool = True) -> dict:
     """Write one split's images, label maps and COCO annotations.
 
@@ -439,25 +425,19 @@ def write_split(out: str,
     size = args['size']
     for sub in ('img_dir', 'ann_dir'):
         os.makedirs(osp.join(out, sub, split), exist_ok=True)
-    coco = dict(images=[],
-                annotations=[],
-                categories=[
-                    dict(id=i + 1, name=name, supercategory='garment')
-                    for i, name in enumerate(FMNIST_CLASSES)
-                ])
+    coco = dict(
+        images=[], annotations=[], categories=[
+            dict(id=i + 1, name=name, supercategory='garment')
+            for i, name in enumerate(FMNIST_CLASSES)
+        ])
     class_pixels = np.zeros(len(SEG_CLASSES), np.int64)
     pixel_sum = pixel_sq = 0
     num = args[f'num_{split}']
     for index in tqdm(range(num), desc=split, disable=not progress):
         image, label_map, _, instances = make_scene(
-            scene_rng(args['seed'], split, index),
-            images,
-            labels,
-            pool,
-            size=size,
-            num_objects=(args['min_objects'], args['max_objects']),
-            scale_range=args['scale_range'],
-            min_visible=args['min_visible'],
+            scene_rng(args['seed'], split, index), images, labels, pool,
+            size=size, num_objects=(args['min_objects'], args['max_objects']),
+            scale_range=args['scale_range'], min_visible=args['min_visible'],
             min_visible_pixels=args['min_visible_pixels'],
             source=SOURCES[split])
         name = f'{index:06d}.png'
@@ -468,12 +448,9 @@ def write_split(out: str,
             dict(id=image_id, file_name=name, width=size, height=size))
         for inst in instances:
             coco['annotations'].append(
-                dict(id=len(coco['annotations']) + 1,
-                     image_id=image_id,
-                     category_id=inst['category_id'],
-                     bbox=inst['bbox'],
-                     area=inst['area'],
-                     iscrowd=0,
+                dict(id=len(coco['annotations']) + 1, image_id=image_id,
+                     category_id=inst['category_id'], bbox=inst['bbox'],
+                     area=inst['area'], iscrowd=0,
                      fmnist_split=inst['fmnist_split'],
                      fmnist_index=inst['fmnist_index']))
         class_pixels += np.bincount(label_map.ravel(),
@@ -482,10 +459,8 @@ def write_split(out: str,
         pixel_sum += int(values.sum())
         pixel_sq += int((values * values).sum())
     _write_json(osp.join(out, 'annotations', f'instances_{split}.json'), coco)
-    return dict(scenes=num,
-                boxes=len(coco['annotations']),
-                class_pixels=class_pixels.tolist(),
-                pixel_sum=pixel_sum,
+    return dict(scenes=num, boxes=len(coco['annotations']),
+                class_pixels=class_pixels.tolist(), pixel_sum=pixel_sum,
                 pixel_sq_sum=pixel_sq)
 
 
@@ -519,11 +494,8 @@ def existing_manifest(out: str, config: dict) -> Optional[dict]:
 
 
 def generate(out: str = 'data/fmnist_scenes',
-             fmnist_root: str = 'data/fashion_mnist',
-             source: str = DEBIAN_DIR,
-             progress: bool = True,
-             force: bool = False,
-             **kwargs) -> dict:
+             fmnist_root: str = 'data/fashion_mnist', source: str = DEBIAN_DIR,
+             progress: bool = True, force: bool = False, **kwargs) -> dict:
     """Write the whole data set into ``out`` (or reuse it).
 
     Args:
@@ -569,13 +541,10 @@ def generate(out: str = 'data/fmnist_scenes',
         num_pixels = train['scenes'] * config['args']['size']**2
         mean = train['pixel_sum'] / max(num_pixels, 1)
         var = train['pixel_sq_sum'] / max(num_pixels, 1) - mean**2
-        manifest = dict(config=config,
-                        counts=counts,
-                        classes=list(FMNIST_CLASSES),
-                        seg_classes=list(SEG_CLASSES),
-                        train_pixel_mean=round(mean, 4),
-                        train_pixel_std=round(float(np.sqrt(max(var, 0.0))),
-                                              4))
+        manifest = dict(
+            config=config, counts=counts, classes=list(FMNIST_CLASSES),
+            seg_classes=list(SEG_CLASSES), train_pixel_mean=round(mean, 4),
+            train_pixel_std=round(float(np.sqrt(max(var, 0.0))), 4))
         _write_json(osp.join(tmp, 'meta.json'), manifest)
         old = f'{out}.old-{os.getpid()}'
         if osp.exists(out):
@@ -593,51 +562,40 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--fmnist-root',
-                        default='data/fashion_mnist',
-                        help='un-gzipped IDX files (filled from --source '
-                        'when missing)')
-    parser.add_argument('--source',
-                        default=DEBIAN_DIR,
-                        help='gzipped IDX files (Debian package '
-                        'dataset-fashion-mnist)')
+    parser.add_argument(
+        '--fmnist-root', default='data/fashion_mnist',
+        help='un-gzipped IDX files (filled from --source '
+        'when missing)')
+    parser.add_argument(
+        '--source', default=DEBIAN_DIR,
+        help='gzipped IDX files (Debian package '
+        'dataset-fashion-mnist)')
     parser.add_argument('--out', default='data/fmnist_scenes')
-    parser.add_argument('--size',
-                        type=int,
-                        default=DEFAULTS['size'],
+    parser.add_argument('--size', type=int, default=DEFAULTS['size'],
                         help='side of the square scenes in pixels')
     for split in SPLITS:
-        parser.add_argument(f'--num-{split}',
-                            type=int,
+        parser.add_argument(f'--num-{split}', type=int,
                             default=DEFAULTS[f'num_{split}'])
-    parser.add_argument('--min-objects',
-                        type=int,
+    parser.add_argument('--min-objects', type=int,
                         default=DEFAULTS['min_objects'])
-    parser.add_argument('--max-objects',
-                        type=int,
+    parser.add_argument('--max-objects', type=int,
                         default=DEFAULTS['max_objects'])
-    parser.add_argument('--scale-range',
-                        type=float,
-                        nargs=2,
-                        default=list(DEFAULTS['scale_range']),
-                        metavar=('MIN', 'MAX'),
-                        help="garment's longer side as a fraction of "
-                        '--size')
-    parser.add_argument('--min-visible',
-                        type=float,
+    parser.add_argument(
+        '--scale-range', type=float, nargs=2,
+        default=list(DEFAULTS['scale_range']), metavar=('MIN', 'MAX'),
+        help="garment's longer side as a fraction of "
+        '--size')
+    parser.add_argument('--min-visible', type=float,
                         default=DEFAULTS['min_visible'],
                         help='least visible fraction of each garment')
-    parser.add_argument('--min-visible-pixels',
-                        type=int,
+    parser.add_argument('--min-visible-pixels', type=int,
                         default=DEFAULTS['min_visible_pixels'])
-    parser.add_argument('--val-start',
-                        type=int,
-                        default=DEFAULTS['val_start'],
-                        help='training images from this index on are '
-                        'held out for the val split')
+    parser.add_argument(
+        '--val-start', type=int, default=DEFAULTS['val_start'],
+        help='training images from this index on are '
+        'held out for the val split')
     parser.add_argument('--seed', type=int, default=DEFAULTS['seed'])
-    parser.add_argument('--force',
-                        action='store_true',
+    parser.add_argument('--force', action='store_true',
                         help='regenerate even when --out is up to date')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
@@ -647,12 +605,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     kwargs = {k: getattr(args, k) for k in DEFAULTS}
     kwargs['scale_range'] = tuple(args.scale_range)
-    manifest = generate(out=args.out,
-                        fmnist_root=args.fmnist_root,
-                        source=args.source,
-                        progress=not args.no_progress,
-                        force=args.force,
-                        **kwargs)
+    manifest = generate(out=args.out, fmnist_root=args.fmnist_root,
+                        source=args.source, progress=not args.no_progress,
+                        force=args.force, **kwargs)
     counts = manifest['counts']
     print(f'Fashion-MNIST scenes in {args.out}: ' + ', '.join(
         f'{s} {counts[s]["scenes"]} scenes / {counts[s]["boxes"]} boxes'

@@ -24,17 +24,13 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by train and test: work dir, cfg options, launcher."""
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
+        '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. model.teacher_ckpt=/path.pth')
     parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none',
-                        help='job launcher')
+                        choices=['none', 'pytorch', 'slurm',
+                                 'mpi'], default='none', help='job launcher')
     parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
+        '--trust-checkpoint', action='store_true',
         help='unpickle checkpoints fully (weights_only=False): only for files '
         'you trust; by default only the types OpenMMLab checkpoints hold are '
         'loaded (same as `trust_checkpoints = True` in the config)')
@@ -46,23 +42,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
+        '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest one in '
         'the work dir when no path is given')
     parser.add_argument(
-        '--amp',
-        action='store_true',
+        '--amp', action='store_true',
         help='mixed precision (AmpOptimWrapper; needs a GPU with MMEngine)')
     parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
+        '--auto-scale-lr', action='store_true',
         help='scale the lr by the actual batch size (auto_scale_lr config)')
     parser.add_argument(
-        '--test',
-        action='store_true',
+        '--test', action='store_true',
         help='after training, evaluate the final model with the config\'s '
         'test loop (test split) and write the metrics to '
         'WORK_DIR/test_metrics.json')
@@ -262,9 +252,7 @@ def write_test_metrics(runner: 'Runner', metrics: dict) -> str:
                 {
                     k: v.item() if hasattr(v, 'item') else v
                     for k, v in metrics.items()
-                },
-                f,
-                indent=1)
+                }, f, indent=1)
     return path
 
 

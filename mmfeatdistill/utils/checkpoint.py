@@ -156,9 +156,7 @@ def trusted_checkpoint_loading() -> ContextManager[None]:
     warnings.warn(
         'trusted_checkpoint_loading() is deprecated: Runner checkpoints load '
         'safely without it; use mmfeatdistill.utils.trust_checkpoints() '
-        'only for files you trust.',
-        DeprecationWarning,
-        stacklevel=2)
+        'only for files you trust.', DeprecationWarning, stacklevel=2)
     return trust_checkpoints(True)
 
 
@@ -186,8 +184,7 @@ def _refused_types(path: Optional[str], err: Exception) -> List[str]:
         names = re.findall(r'GLOBAL (\S+?(?:\([^)]*\))?) (?:was not|whose)',
                            message)
     if not names:
-        names = re.findall(r'unrecognized function (.+?)(?: which|$)',
-                           message,
+        names = re.findall(r'unrecognized function (.+?)(?: which|$)', message,
                            flags=re.M)
     if not names:
         names = re.findall(r'but got (<class [^>]+>)', message)
@@ -232,8 +229,7 @@ def _torch_load(path: Any, source: str, **kwargs) -> Any:
     """``torch.load``, weights-only unless trusted; a file cut short is an
     :class:`UnreadableCheckpointError` naming it."""
     try:
-        return torch.load(path,
-                          weights_only=not checkpoints_trusted(),
+        return torch.load(path, weights_only=not checkpoints_trusted(),
                           **kwargs)
     except pickle.UnpicklingError:
         raise
@@ -249,8 +245,7 @@ def _torch_load(path: Any, source: str, **kwargs) -> Any:
             f'work dir is used.') from err
 
 
-def load_checkpoint_file(path: Any,
-                         map_location: Any = None,
+def load_checkpoint_file(path: Any, map_location: Any = None,
                          source: Optional[str] = None,
                          mmap: Optional[bool] = None) -> Any:
     """``torch.load`` a local file (or a binary file object) safely.
@@ -310,8 +305,7 @@ def _download(url: str, model_dir: Optional[str] = None) -> str:
     return cached
 
 
-def _load_from_http(filename: str,
-                    map_location: Any = None,
+def _load_from_http(filename: str, map_location: Any = None,
                     model_dir: Optional[str] = None) -> Any:
     """MMEngine's ``http://`` / ``https://`` scheme, loading safely (MMEngine
     0.10.7's goes through ``torch.hub`` with ``weights_only=False``).
@@ -355,15 +349,12 @@ _load_from_torchvision.__name__ = 'load_from_torchvision'
 _load_from_openmmlab.__name__ = 'load_from_openmmlab'
 _load_from_mmcls.__name__ = 'load_from_mmcls'
 CheckpointLoader.register_scheme('', _load_from_local, force=True)
-CheckpointLoader.register_scheme(('http://', 'https://'),
-                                 _load_from_http,
+CheckpointLoader.register_scheme(('http://', 'https://'), _load_from_http,
                                  force=True)
 CheckpointLoader.register_scheme(('modelzoo://', 'torchvision://'),
-                                 _load_from_torchvision,
-                                 force=True)
+                                 _load_from_torchvision, force=True)
 CheckpointLoader.register_scheme(('open-mmlab://', 'openmmlab://'),
-                                 _load_from_openmmlab,
-                                 force=True)
+                                 _load_from_openmmlab, force=True)
 CheckpointLoader.register_scheme('mmcls://', _load_from_mmcls, force=True)
 
 
@@ -371,8 +362,7 @@ def is_remote(filename: str) -> bool:
     return str(filename).startswith(_REMOTE_PREFIXES)
 
 
-def read_checkpoint(filename: str,
-                    role: str = 'teacher',
+def read_checkpoint(filename: str, role: str = 'teacher',
                     trust: Optional[bool] = None) -> dict:
     """Read a checkpoint file or URL (read only: the file is never written).
 
@@ -424,10 +414,8 @@ def _preview(keys, limit: int = 10) -> str:
     return ', '.join(keys[:limit]) + more
 
 
-def load_strict(model: nn.Module,
-                state_dict: Dict[str, torch.Tensor],
-                source: str,
-                role: str = 'teacher') -> None:
+def load_strict(model: nn.Module, state_dict: Dict[str, torch.Tensor],
+                source: str, role: str = 'teacher') -> None:
     """Load ``state_dict`` into ``model``; any missing/unexpected key or shape
     mismatch is an error listing them (never a silent partial load)."""
     own = model.state_dict()
@@ -587,8 +575,7 @@ def _candidates(folder: str) -> List[str]:
         p for p in glob.glob(osp.join(glob.escape(folder), '*.pth'))
         if not osp.basename(p).startswith('best_') and osp.isfile(p)
     ]
-    return sorted(paths,
-                  key=lambda p: (os.stat(p).st_mtime_ns, p),
+    return sorted(paths, key=lambda p: (os.stat(p).st_mtime_ns, p),
                   reverse=True)
 
 
@@ -634,13 +621,10 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
                      f'newest loadable checkpoint.') if named else
                     (f'{work_dir} has no last_checkpoint file; resuming '
                      f'from {path!r}, the newest loadable checkpoint.'),
-                    ResumeFallbackWarning,
-                    stacklevel=2)
+                    ResumeFallbackWarning, stacklevel=2)
                 print_log(
                     f'--resume: {path} (last_checkpoint: {named}, '
-                    f'{problem})',
-                    logger='current',
-                    level=logging.WARNING)
+                    f'{problem})', logger='current', level=logging.WARNING)
                 return path
             rejected.append(f'{path} ({why})')
     if named is None and not rejected:

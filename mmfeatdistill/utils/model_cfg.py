@@ -60,8 +60,7 @@ def load_package_config(cfg_path: str) -> Config:
     return Config.fromfile(cfg_path)
 
 
-def resolve_model_cfg(spec: Any,
-                      role: str = 'student',
+def resolve_model_cfg(spec: Any, role: str = 'student',
                       data_preprocessor: Optional[dict] = None) -> ConfigDict:
     """Turn a student/teacher spec of a distillation config into a model dict.
 

@@ -30,8 +30,7 @@ def test_seg_demo_every_stage_one_epoch(tmp_path):
     # the table's own data step, on the fake files and with a few scenes
     small = [f'--num-{split}={n}' for split, n in SCENES.items()]
     experiment = dataclasses.replace(
-        table,
-        prepare=table.prepare +
+        table, prepare=table.prepare +
         (f'--fmnist-root={fmnist}', f'--val-start={VAL_START}',
          '--no-progress', *small))
     # 16 training scenes, batch 4: 4 iterations per stage
@@ -40,8 +39,7 @@ def test_seg_demo_every_stage_one_epoch(tmp_path):
         '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
         '--teacher-train-subset', '0', '--batch-size', '4', '--workers', '0',
         '--log-interval', '1', '--quiet'
-    ],
-                        experiment=experiment)
+    ], experiment=experiment)
 
     with open(osp.join(data_root, 'meta.json')) as f:
         counts = json.load(f)['counts']

@@ -36,8 +36,7 @@ IN_TABLE = {
 METHOD_CONFIGS = [p for p in DISTILL_CONFIGS if p not in IN_TABLE]
 
 
-@pytest.mark.parametrize('path',
-                         METHOD_CONFIGS,
+@pytest.mark.parametrize('path', METHOD_CONFIGS,
                          ids=[osp.relpath(p, CONFIGS) for p in METHOD_CONFIGS])
 def test_config_trains_and_validates(path, tmp_path):
     cfg = Config.fromfile(path)

@@ -25,10 +25,7 @@ class LrProbe(Hook):
     def __init__(self):
         self.seen = []
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx,
-                         data_batch=None,
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         model = runner.model
         self.seen.append(
@@ -38,10 +35,8 @@ class LrProbe(Hook):
 
 def test_connector_warmup_trains_only_connectors(tmp_path):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
-                          str(tmp_path / 'work'),
-                          data_root,
-                          max_iters=3)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(tmp_path / 'work'),
+                          data_root, max_iters=3)
     ckpt = str(tmp_path / 'teacher.pth')
     save_model_checkpoint(cfg.model.teacher, ckpt)
     cfg.model.teacher_ckpt = ckpt
@@ -98,10 +93,7 @@ class _Snapshot(Hook):
     def before_train(self, runner):
         self._take(runner)
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx,
-                         data_batch=None,
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         self._take(runner)
 
@@ -120,9 +112,7 @@ def test_connector_warmup_as_a_fraction_of_the_run():
     model = types.SimpleNamespace(connectors=torch.nn.Linear(1, 1),
                                   student=torch.nn.Linear(1, 1))
     runner = types.SimpleNamespace(
-        model=model,
-        iter=0,
-        max_iters=300,
+        model=model, iter=0, max_iters=300,
         logger=types.SimpleNamespace(info=lambda *a: None))
     hook = ConnectorWarmupHook(warmup_ratio=1 / 30)
     hook.before_train(runner)

@@ -2,6 +2,7 @@
 configs that call them load, dump and reload like any other config."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -11,8 +12,7 @@ from mmfeatdistill.presets import (Method, nd, ofd, pefd, position,
                                    tofd)
 from tests.helpers import CONFIGS, config_path
 
-PAIR = dict(teacher=dict(type='T'),
-            student=dict(type='S'),
+PAIR = dict(teacher=dict(type='T'), student=dict(type='S'),
             teacher_ckpt='teacher.pth')
 
 
@@ -23,30 +23,22 @@ def _ofd(**kwargs) -> Method:
                            position('s.c')],
         teacher_positions=[position('t.a'),
                            position('t.b'),
-                           position('t.c')],
-        student_channels=[8, 16, 32],
-        teacher_channels=[16, 32, 64],
-        teacher_bns=['t.bn_a', None, 't.bn_c'],
-        alpha=1e-3)
+                           position('t.c')], student_channels=[8, 16, 32],
+        teacher_channels=[16, 32, 64], teacher_bns=['t.bn_a', None,
+                                                    't.bn_c'], alpha=1e-3)
     args.update(kwargs)
     return ofd(**PAIR, **args)
 
 
 def _nd(student_channels: int, **kwargs) -> Method:
     kwargs.setdefault('kd', dict(tau=4.0, weight=1.0, warmup=20))
-    return nd(**PAIR,
-              student_channels=student_channels,
-              teacher_channels=64,
-              nd_weight=2.0,
-              **kwargs)
+    return nd(**PAIR, student_channels=student_channels, teacher_channels=64,
+              nd_weight=2.0, **kwargs)
 
 
 def _tofd(**kwargs) -> Method:
-    return tofd(**PAIR,
-                student_stages=['s.l1', 's.l2'],
-                teacher_stages=['t.l1', 't.l2'],
-                num_classes=10,
-                **kwargs)
+    return tofd(**PAIR, student_stages=['s.l1', 's.l2'],
+                teacher_stages=['t.l1', 't.l2'], num_classes=10, **kwargs)
 
 
 ALL_PRESETS = {
@@ -59,11 +51,8 @@ ALL_PRESETS = {
     'pefd':
     lambda: pefd(**PAIR, student_channels=32, teacher_channels=64),
     'pefd_maps':
-    lambda: pefd(**PAIR,
-                 positions=[position('neck', k) for k in range(3)],
-                 student_channels=[8, 16, 32],
-                 teacher_channels=64,
-                 dense=True),
+    lambda: pefd(**PAIR, positions=[position('neck', k) for k in range(
+        3)], student_channels=[8, 16, 32], teacher_channels=64, dense=True),
     'nd_transform':
     lambda: _nd(32),
     'nd_same_width':
@@ -71,11 +60,9 @@ ALL_PRESETS = {
     'nd_pixel':
     lambda: _nd(32, rows='pixel'),
     'nd_anchor':
-    lambda: nd(**PAIR,
-               rows='anchor',
-               positions=[position('neck', k) for k in range(3)],
-               student_channels=[8, 64, 16],
-               teacher_channels=64),
+    lambda: nd(**PAIR, rows='anchor', positions=[
+        position('neck', k) for k in range(3)
+    ], student_channels=[8, 64, 16], teacher_channels=64),
 }
 
 
@@ -138,8 +125,7 @@ def test_ofd_default_layer_weights_and_names():
                                                    in_channels=8,
                                                    out_channels=16)
     assert model['connectors']['t_stage2'] == dict(type='OFDTeacherConnector',
-                                                   channels=32,
-                                                   bn=None)
+                                                   channels=32, bn=None)
     assert model['connectors']['t_stage3']['bn'] == 't.bn_c'
     assert model['teacher_norm_eval'] is False
 
@@ -166,11 +152,9 @@ def test_resnet_positions_and_bns():
     """BasicBlock pre-ReLU = relu's input at call 1, Bottleneck at call 2;
     the margin BN is the block's last one."""
     assert resnet_preact_positions([(1, 1), (3, 5)]) == [
-        dict(type='ModuleInputRecorder',
-             source='backbone.layer1.1.relu',
+        dict(type='ModuleInputRecorder', source='backbone.layer1.1.relu',
              call_index=1),
-        dict(type='ModuleInputRecorder',
-             source='backbone.layer3.5.relu',
+        dict(type='ModuleInputRecorder', source='backbone.layer3.5.relu',
              call_index=1)
     ]
     assert resnet_preact_positions([(4, 2)], bottleneck=True,
@@ -215,24 +199,19 @@ def test_tofd_heads_losses_and_temperature_schedule():
     # T rises 1 -> 4 over the run on every head's soft targets
     assert model['schedules'] == {
         f'loss_tofd_kd{k}':
-        dict(temperature=dict(
-            type='LinearRamp', start=1.0, end=4.0, by_epoch=True))
+        dict(temperature=dict(type='LinearRamp', start=1.0, end=4.0,
+                              by_epoch=True))
         for k in (1, 2)
     }
     with pytest.raises(ValueError, match='teacher_stages: 1'):
-        tofd(**PAIR,
-             student_stages=['a', 'b'],
-             teacher_stages=['c'],
+        tofd(**PAIR, student_stages=['a', 'b'], teacher_stages=['c'],
              num_classes=3)
 
 
 def test_tofd_dense_widths_and_loss_options():
-    model, _ = _tofd(dense=True,
-                     ce_loss=dict(ignore_index=255),
-                     kd_loss=dict(multi_label=True),
-                     by_epoch=False,
-                     student_channels=[4, 8],
-                     teacher_channels=[16, 32])
+    model, _ = _tofd(dense=True, ce_loss=dict(ignore_index=255),
+                     kd_loss=dict(multi_label=True), by_epoch=False,
+                     student_channels=[4, 8], teacher_channels=[16, 32])
     assert model['connectors']['s_head1']['dense'] is True
     assert model['connectors']['t_head2']['dense'] is True
     assert model['connectors']['s_head1']['stage_channels'] == [4, 8]
@@ -272,28 +251,19 @@ def test_nd_transform_only_when_widths_differ_and_kd_warmup():
 
 
 def test_nd_pixel_rows_use_label_maps_and_per_pixel_parts():
-    model, _ = nd(**PAIR,
-                  student_channels=32,
-                  teacher_channels=64,
-                  nd_weight=2.0,
-                  rows='pixel',
-                  kd=dict(tau=1.0, weight=0.5, warmup=1000, by_epoch=False),
-                  class_means_dir='means',
+    model, _ = nd(**PAIR, student_channels=32, teacher_channels=64,
+                  nd_weight=2.0, rows='pixel',
+                  kd=dict(tau=1.0, weight=0.5, warmup=1000,
+                          by_epoch=False), class_means_dir='means',
                   logits_source='decode_head.conv_seg',
-                  samples_source='decode_head.loss',
-                  ignore_index=7)
-    assert model['connectors'] == dict(labels=dict(type='GTSegMapConnector'),
-                                       transform=dict(
-                                           type='EmbeddingTransformConnector',
-                                           in_channels=32,
-                                           out_channels=64,
-                                           pool_maps=False))
-    assert model['distill_losses']['loss_nd'] == dict(type='DenseNDLoss',
-                                                      ignore_index=7,
-                                                      loss_weight=2.0,
-                                                      class_means=osp.join(
-                                                          'means',
-                                                          'loss_nd.pth'))
+                  samples_source='decode_head.loss', ignore_index=7)
+    assert model['connectors'] == dict(
+        labels=dict(type='GTSegMapConnector'),
+        transform=dict(type='EmbeddingTransformConnector', in_channels=32,
+                       out_channels=64, pool_maps=False))
+    assert model['distill_losses']['loss_nd'] == dict(
+        type='DenseNDLoss', ignore_index=7, loss_weight=2.0,
+        class_means=osp.join('means', 'loss_nd.pth'))
     assert model['distill_losses']['loss_kd']['loss_weight'] == 0.5
     # the decoder feature is a tensor: no item index, unlike a neck's tuple
     assert model['loss_forward_mappings']['loss_nd']['s_feature'] == dict(
@@ -383,5 +353,7 @@ def test_configs_do_not_patch_preset_names(path):
         return
     code = '\n'.join(line for line in text.splitlines()
                      if not line.lstrip().startswith('#'))
-    found = [name for name in PRESET_NAMES if name in code]
+    found = [
+        name for name in PRESET_NAMES if re.search(r'(?<![\w])' + name, code)
+    ]
     assert not found, f'{osp.relpath(path, CONFIGS)} names {found}'

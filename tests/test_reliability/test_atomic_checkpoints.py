@@ -37,16 +37,11 @@ def kd_config(tmp_path_factory):
     data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
     teacher = str(root / 'teacher.pth')
     save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
-                          str(root / 'unused'),
-                          data_root,
-                          max_iters=4,
-                          batch_size=4)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
+                          data_root, max_iters=4, batch_size=4)
     cfg.model.teacher_ckpt = teacher
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=1,
-                                        by_epoch=False,
-                                        max_keep_ckpts=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1,
+                                        by_epoch=False, max_keep_ckpts=1)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     path = str(root / 'kd_keep1.py')
     cfg.dump(path)
@@ -101,12 +96,9 @@ def test_kill_during_save_leaves_a_resumable_run(kd_config, tmp_path):
     and ``--resume`` continues from it to the end."""
     work = tmp_path / 'work'
     proc = subprocess.run(
-        [sys.executable, '-c', KILL_SCRIPT, *_args(kd_config, work)],
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO),
-        capture_output=True,
-        text=True,
-        timeout=600)
+        [sys.executable, '-c', KILL_SCRIPT, *_args(kd_config, work)], cwd=REPO,
+        env=dict(os.environ,
+                 PYTHONPATH=REPO), capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     names = sorted(os.listdir(work))
     assert 'iter_2.pth' in names and 'iter_3.pth' not in names, names
@@ -224,16 +216,13 @@ def test_atomic_save(tmp_path):
 
 def test_plain_checkpoint_hook_is_replaced_keeping_arguments():
     cfg = Config(
-        dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                                interval=3,
-                                                max_keep_ckpts=1,
-                                                _scope_='mmpretrain'))))
+        dict(default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=3,
+                            max_keep_ckpts=1, _scope_='mmpretrain'))))
     use_atomic_checkpoint_hook(cfg)
     assert cfg.default_hooks.checkpoint == dict(
-        type='mmfeatdistill.AtomicCheckpointHook',
-        interval=3,
-        max_keep_ckpts=1,
-        _scope_='mmpretrain')
+        type='mmfeatdistill.AtomicCheckpointHook', interval=3,
+        max_keep_ckpts=1, _scope_='mmpretrain')
     cfg = Config(dict(default_hooks=dict(timer=dict(type='IterTimerHook'))))
     use_atomic_checkpoint_hook(cfg)  # the Runner's default, atomic
     assert cfg.default_hooks.checkpoint == dict(

@@ -12,11 +12,8 @@ from tests.helpers import (cls_batch, config_path, save_teacher_with_heads,
                            save_trained_like_teacher)
 
 g = torch.Generator().manual_seed(0)
-S, T = torch.randn(4, 8, 3, 3, generator=g), torch.randn(4,
-                                                         8,
-                                                         3,
-                                                         3,
-                                                         generator=g)
+S, T = torch.randn(4, 8, 3, 3,
+                   generator=g), torch.randn(4, 8, 3, 3, generator=g)
 V, W = torch.randn(4, 16, generator=g), torch.randn(4, 16, generator=g)
 Y = torch.tensor([0, 1, 2, 1])
 CASES = {

@@ -22,9 +22,9 @@ def test_nan_loss_stops_with_name_and_iteration(tmp_path):
     cfg.distill_losses.loss_mse_stage4.loss_weight = float('nan')
     model = MODELS.build(cfg)
     data = model.data_preprocessor(cls_batch(4, (1, 28, 28)), True)
-    with pytest.raises(FloatingPointError,
-                       match=r"Loss 'loss_mse_stage4' is \[nan\] at "
-                       r'iteration'):
+    with pytest.raises(
+            FloatingPointError, match=r"Loss 'loss_mse_stage4' is \[nan\] at "
+            r'iteration'):
         model(data['inputs'], data['data_samples'], mode='loss')
     cfg.check_finite = False  # the switch turns the check off
     out = MODELS.build(cfg)(data['inputs'], data['data_samples'], mode='loss')
@@ -34,9 +34,9 @@ def test_nan_loss_stops_with_name_and_iteration(tmp_path):
 def test_missing_required_field(tmp_path):
     cfg = _model_cfg(tmp_path)
     cfg.pop('teacher')
-    with pytest.raises(TypeError,
-                       match="missing 1 required positional "
-                       "argument: 'teacher'"):
+    with pytest.raises(
+            TypeError, match="missing 1 required positional "
+            "argument: 'teacher'"):
         MODELS.build(cfg)
 
 
@@ -45,10 +45,10 @@ def test_shape_mismatch_names_loss_recorders_and_shapes(tmp_path):
     cfg.loss_forward_mappings.loss_mse_stage4.s_feature.pop('connector')
     model = MODELS.build(cfg)
     data = model.data_preprocessor(cls_batch(2, (1, 28, 28)), True)
-    with pytest.raises(ValueError,
-                       match=r"Loss 'loss_mse_stage4' .*"
-                       r"\(2, 64, 4, 4\) from student recorder 'stage4' and "
-                       r"\(2, 256, 4, 4\) from teacher recorder 'stage4'"):
+    with pytest.raises(
+            ValueError, match=r"Loss 'loss_mse_stage4' .*"
+            r"\(2, 64, 4, 4\) from student recorder 'stage4' and "
+            r"\(2, 256, 4, 4\) from teacher recorder 'stage4'"):
         model(data['inputs'], data['data_samples'], mode='loss')
 
 
@@ -65,7 +65,7 @@ def test_teacher_checkpoint_with_wrong_keys_is_refused(tmp_path):
     state['state_dict'].pop('backbone.conv1.weight')
     state['state_dict']['extra.weight'] = torch.zeros(1)
     torch.save(state, cfg.teacher_ckpt)
-    with pytest.raises(KeyError,
-                       match=r'missing.*backbone\.conv1\.weight'
-                       r'.*unexpected.*extra\.weight'):
+    with pytest.raises(
+            KeyError, match=r'missing.*backbone\.conv1\.weight'
+            r'.*unexpected.*extra\.weight'):
         MODELS.build(cfg)

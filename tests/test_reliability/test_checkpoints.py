@@ -29,10 +29,7 @@ def _tree_digest(root):
 
 class _Interrupt(Hook):
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx,
-                         data_batch=None,
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         if runner.iter + 1 == 3:
             raise KeyboardInterrupt('simulated interruption')
@@ -42,10 +39,8 @@ def _setup(tmp_path, max_iters):
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8)
     ckpt = str(tmp_path / 'teacher.pth')
     save_trained_like_teacher(Config.fromfile(OFD_CFG).model.teacher, ckpt)
-    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG),
-                          str(tmp_path / 'work'),
-                          data_root,
-                          max_iters=max_iters)
+    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG), str(tmp_path / 'work'),
+                          data_root, max_iters=max_iters)
     cfg.model.teacher_ckpt = ckpt
     return cfg, data_root, ckpt
 
@@ -53,8 +48,7 @@ def _setup(tmp_path, max_iters):
 def test_save_best_and_nothing_modified(tmp_path):
     cfg, data_root, ckpt = _setup(tmp_path, 4)
     cfg.train_cfg.val_interval = 2
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=2,
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
                                         by_epoch=False,
                                         save_best='accuracy/top1',
                                         rule='greater')
@@ -69,8 +63,7 @@ def test_save_best_and_nothing_modified(tmp_path):
 
 def test_interrupted_run_leaves_last_checkpoint_loadable(tmp_path):
     cfg, _, _ = _setup(tmp_path, 6)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=2,
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
                                         by_epoch=False)
     runner = Runner.from_cfg(cfg)
     runner.register_hook(_Interrupt())

@@ -68,12 +68,10 @@ def assert_first_step_equal(distributed: list, single: dict,
         local = [r['losses'][key] for r in distributed]
         if distill_losses.get(key, {}).get('type') == 'FrobeniusDistanceLoss':
             for value in local:
-                assert value == pytest.approx(single['losses'][key],
-                                              rel=1e-4,
+                assert value == pytest.approx(single['losses'][key], rel=1e-4,
                                               abs=1e-5), (key, local)
         combined = sum(local) / len(local)
-        assert combined == pytest.approx(single['losses'][key],
-                                         rel=1e-4,
+        assert combined == pytest.approx(single['losses'][key], rel=1e-4,
                                          abs=1e-5), (key, local, single)
     parts = sum(v for k, v in single['losses'].items() if k != 'loss')
     assert single['losses']['loss'] == pytest.approx(parts, rel=1e-5)
@@ -95,9 +93,7 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
     normally (BN in train mode)."""
     rel, port = METHODS[method]
     path = config_path(rel)
-    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'),
-                                        32,
-                                        8,
+    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8,
                                         mirror_symmetric=True)
     ckpt = str(tmp_path / 'teacher.pth')
     cfg = Config.fromfile(path)
@@ -125,21 +121,14 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
             f'{loader}.batch_size={PER_PROCESS_BATCH}',
             f'{loader}.persistent_workers=False'
         ]
-    env = dict(os.environ,
-               PYTHON=sys.executable,
-               PORT=str(port),
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port),
                OMP_NUM_THREADS='1')
     # cwd: MMEngine's distributed evaluation writes .dist_test/ there
     proc = subprocess.run([
         'bash',
         osp.join(REPO, 'tools', 'dist_train.sh'), run_cfg, '2', '--work-dir',
         work, '--cfg-options', *opts
-    ],
-                          cwd=str(tmp_path),
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    ], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert 'Epoch(train) [1][2/2]' in out, out[-3000:]

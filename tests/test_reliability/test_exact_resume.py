@@ -34,17 +34,14 @@ def test_resume_equals_uninterrupted_run(method, tmp_path):
             str(tmp_path / 'teacher_heads.pth'))
 
     def run(name, max_iters, resume_from=None):
-        cfg = fast_runner_cfg(Config.fromfile(path),
-                              str(tmp_path / name),
-                              data_root,
-                              max_iters=max_iters)
+        cfg = fast_runner_cfg(Config.fromfile(path), str(tmp_path / name),
+                              data_root, max_iters=max_iters)
         cfg.model.teacher_ckpt = ckpt
         if method == 'nd':
             cfg.model.distill_losses.loss_nd.class_means = str(
                 tmp_path / 'class_means.pth')
         cfg.randomness = dict(seed=0, deterministic=True)
-        cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                            interval=2,
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
                                             by_epoch=False)
         add_rng_state_hook(cfg)  # as tools/train.py does
         use_atomic_checkpoint_hook(cfg)

@@ -71,11 +71,8 @@ def env(tmp_path_factory):
     data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
     teacher = str(root / 'teacher.pth')
     save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
-    cfg = fast_runner_cfg(Config.fromfile(KD_CFG),
-                          str(root / 'unused'),
-                          data_root,
-                          max_iters=2,
-                          batch_size=4)
+    cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
+                          data_root, max_iters=2, batch_size=4)
     cfg.model.teacher_ckpt = teacher
     cfg.default_hooks.checkpoint.interval = 1
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None

@@ -83,10 +83,8 @@ def _frobenius(g) -> List[Case]:
 
 def _orthogonal(g) -> List[Case]:
     return [
-        Case('OrthogonalLoss',
-             dict(type='OrthogonalLoss'),
-             dict(weight=_randn(g, 5, 7)),
-             replicated=('weight', ))
+        Case('OrthogonalLoss', dict(type='OrthogonalLoss'),
+             dict(weight=_randn(g, 5, 7)), replicated=('weight', ))
     ]
 
 
@@ -126,8 +124,7 @@ def _nd(g) -> List[Case]:
     return [
         Case(
             'NDLoss', dict(type='NDLoss', class_means=_randn(g, 10, 8)),
-            dict(s_feature=_randn(g, BATCH, 8),
-                 t_feature=_randn(g, BATCH, 8),
+            dict(s_feature=_randn(g, BATCH, 8), t_feature=_randn(g, BATCH, 8),
                  labels=torch.randint(0, 10, (BATCH, ), generator=g)))
     ]
 
@@ -140,8 +137,7 @@ def _dense_nd(g) -> List[Case]:
             'DenseNDLoss', dict(type='DenseNDLoss',
                                 class_means=_randn(g, 3, 6)),
             dict(s_feature=_randn(g, BATCH, 6, 4, 4),
-                 t_feature=_randn(g, BATCH, 6, 4, 4),
-                 labels=labels))
+                 t_feature=_randn(g, BATCH, 6, 4, 4), labels=labels))
     ]
 
 
@@ -158,8 +154,7 @@ def _anchor_nd(g) -> List[Case]:
             'AnchorNDLoss',
             dict(type='AnchorNDLoss', class_means=_randn(g, 3, 5)),
             dict(s_feature=_randn(g, BATCH, 5, h, w),
-                 t_feature=_randn(g, BATCH, 5, h, w),
-                 labels=labels))
+                 t_feature=_randn(g, BATCH, 5, h, w), labels=labels))
     ]
 
 
@@ -222,16 +217,12 @@ def _worker(rank: int, world: int, tmp: str) -> None:
     torch.set_num_threads(1)
     results = {}
     if rank == 0:  # world size 1 with a process group
-        dist.init_process_group('gloo',
-                                init_method=f'file://{tmp}/store1',
-                                rank=0,
-                                world_size=1)
+        dist.init_process_group('gloo', init_method=f'file://{tmp}/store1',
+                                rank=0, world_size=1)
         results['world1'] = {c.name: run_case(c) for c in make_cases()}
         dist.destroy_process_group()
-    dist.init_process_group('gloo',
-                            init_method=f'file://{tmp}/store2',
-                            rank=rank,
-                            world_size=world)
+    dist.init_process_group('gloo', init_method=f'file://{tmp}/store2',
+                            rank=rank, world_size=world)
     results['split'] = {c.name: run_case(c, rank, world) for c in make_cases()}
     dist.destroy_process_group()
     torch.save(results, osp.join(tmp, f'rank{rank}.pth'))
@@ -266,18 +257,12 @@ def _as_ddp(case: Case, per_rank: List[tuple]) -> tuple:
 
 def _assert_same(case: Case, got: tuple, single: tuple) -> None:
     value, grads = got
-    torch.testing.assert_close(value,
-                               single[0],
-                               rtol=1e-6,
-                               atol=1e-6,
+    torch.testing.assert_close(value, single[0], rtol=1e-6, atol=1e-6,
                                msg=lambda m: f'{case.name} value: {m}')
     assert grads.keys() == single[1].keys(), case.name
     for key in grads:
         torch.testing.assert_close(
-            grads[key],
-            single[1][key],
-            rtol=1e-5,
-            atol=1e-6,
+            grads[key], single[1][key], rtol=1e-5, atol=1e-6,
             msg=lambda m: f'{case.name} gradient of {key}: {m}')
 
 

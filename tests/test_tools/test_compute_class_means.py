@@ -31,9 +31,7 @@ def _read_idx(path):
 
 @pytest.fixture()
 def setup(tmp_path):
-    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'),
-                                        30,
-                                        10,
+    data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 30, 10,
                                         mirror_symmetric=True)  # RandomFlip
     ckpt = str(tmp_path / 'teacher.pth')
     teacher = save_model_checkpoint(
@@ -86,8 +84,7 @@ def test_mismatched_file_is_a_clear_error(setup):
     # other embedding size
     save_class_means(out, torch.zeros(10, 64), good['counts'], classes,
                      fingerprint)
-    with pytest.raises(ClassMeansMismatch,
-                       match='embedding size: file 64, '
+    with pytest.raises(ClassMeansMismatch, match='embedding size: file 64, '
                        'teacher feature 256'):
         main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
     # another teacher
@@ -176,10 +173,8 @@ def test_segmentation_class_means_at_label_resolution(tmp_path):
             teacher(batch['inputs'], batch['data_samples'], mode='tensor')
             for feat, sample in zip(seen['feat'], batch['data_samples']):
                 labels = sample.gt_sem_seg.data[0]
-                up = F.interpolate(feat[None].double(),
-                                   size=labels.shape,
-                                   mode='bilinear',
-                                   align_corners=False)[0]
+                up = F.interpolate(feat[None].double(), size=labels.shape,
+                                   mode='bilinear', align_corners=False)[0]
                 for c in labels.unique().tolist():
                     if c != 255:
                         sums[c] += up[:, labels == c].sum(dim=1)
@@ -221,8 +216,7 @@ def test_detection_class_means_at_positive_anchors(tmp_path):
             metas = [s.metainfo for s in samples]
             feats = student.extract_feat(batch['inputs'])
             anchors, valid = head.get_anchors([f.shape[-2:] for f in feats],
-                                              metas,
-                                              device='cpu')
+                                              metas, device='cpu')
             labels = head.get_targets(anchors, valid,
                                       [s.gt_instances for s in samples],
                                       metas)[0]

@@ -49,9 +49,7 @@ def user_project(tmp_path_factory):
         Config.fromfile(config_path(KD)).model.teacher, teacher)
     path = root / 'my_kd.py'
     path.write_text(
-        USER_CONFIG.format(base=KD,
-                           teacher=teacher,
-                           data=data,
+        USER_CONFIG.format(base=KD, teacher=teacher, data=data,
                            name=f'visualizer:{root}'))
     return root, str(path)
 
@@ -84,12 +82,7 @@ def test_mim_train_from_outside_repo(user_project):
     proc = subprocess.run([
         mim, 'train', 'mmfeatdistill', path, '--work-dir',
         str(root / 'mim_work')
-    ],
-                          cwd=str(root),
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    ], cwd=str(root), env=env, capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert 'loss_kd' in out

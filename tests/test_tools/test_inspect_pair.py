@@ -29,8 +29,8 @@ def test_inspect_pair_finds_the_input_channels():
     path = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
     rows = inspect_pair.main([path, '--which', 'student'])
     assert rows['student']['backbone.layer4']['shape'].startswith('(1, 64')
-    with pytest.raises(RuntimeError,
-                       match=r'does not run on an input of '
-                       r'shape \(1, 3, 28, 28\).*--shape C H W'):
+    with pytest.raises(
+            RuntimeError, match=r'does not run on an input of '
+            r'shape \(1, 3, 28, 28\).*--shape C H W'):
         inspect_pair.main(
             [path, '--which', 'student', '--shape', '3', '28', '28'])

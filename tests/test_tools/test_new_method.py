@@ -22,9 +22,7 @@ from tests.helpers import CONFIGS, make_fake_fashion_mnist
 class ToyPoolConnector(BaseConnector):
     """Global-average-pool a map and project it linearly."""
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
+    def __init__(self, in_channels: int, out_channels: int,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.fc = nn.Linear(in_channels, out_channels)
@@ -45,31 +43,24 @@ class ToyCosineLoss(BaseDistillLoss):
             1 - F.cosine_similarity(s_feature, t, dim=1).mean())
 
 
-def toy(*,
-        teacher: dict,
-        student: dict,
-        teacher_ckpt: Optional[str],
-        student_channels: int,
-        teacher_channels: int,
+def toy(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
+        student_channels: int, teacher_channels: int,
         weight: float = 1.0) -> Method:
     """The toy method's preset: pooled last-stage features, cosine."""
     feat = position('backbone.layer4')
-    model = dict(type='FeatureDistiller',
-                 teacher=teacher,
-                 student=student,
-                 teacher_ckpt=teacher_ckpt,
-                 teacher_norm_eval=True,
-                 student_recorders=dict(feat=feat),
-                 teacher_recorders=dict(feat=feat),
-                 connectors=dict(pool=dict(type='ToyPoolConnector',
-                                           in_channels=student_channels,
-                                           out_channels=teacher_channels)),
-                 distill_losses=dict(
-                     loss_toy=dict(type='ToyCosineLoss', loss_weight=weight)),
-                 loss_forward_mappings=dict(loss_toy=dict(
-                     s_feature=dict(
-                         from_student=True, recorder='feat', connector='pool'),
-                     t_feature=dict(from_student=False, recorder='feat'))))
+    model = dict(
+        type='FeatureDistiller', teacher=teacher, student=student,
+        teacher_ckpt=teacher_ckpt, teacher_norm_eval=True,
+        student_recorders=dict(feat=feat), teacher_recorders=dict(feat=feat),
+        connectors=dict(
+            pool=dict(type='ToyPoolConnector', in_channels=student_channels,
+                      out_channels=teacher_channels)),
+        distill_losses=dict(
+            loss_toy=dict(type='ToyCosineLoss', loss_weight=weight)),
+        loss_forward_mappings=dict(loss_toy=dict(
+            s_feature=dict(from_student=True, recorder='feat',
+                           connector='pool'), t_feature=dict(
+                               from_student=False, recorder='feat'))))
     return Method(model, [])
 
 
@@ -96,8 +87,7 @@ def test_a_new_method_trains_through_the_experiment_table(tmp_path):
         '--teacher-epochs', '1', '--train-subset', '0',
         '--teacher-train-subset', '0', '--batch-size', '40', '--workers', '0',
         '--log-interval', '1', '--quiet', '--only', 'toy'
-    ],
-                        experiment=experiment)
+    ], experiment=experiment)
     assert [r['name']
             for r in results] == ['teacher', 'student (baseline)', 'toy']
     toy_run = results[-1]

@@ -154,8 +154,7 @@ def test_written_scenes_match_memory_and_splits(scenes):
         # written files
         index = COUNTS[split] - 1
         image, label_map, _, instances = make_scene(scene_rng(0, split, index),
-                                                    *data[source],
-                                                    pool,
+                                                    *data[source], pool,
                                                     source=source)
         name = f'{index:06d}.png'
         assert (cv2.imread(osp.join(out, 'img_dir', split, name),
@@ -169,8 +168,8 @@ def test_written_scenes_match_memory_and_splits(scenes):
         cv2.imread(osp.join(out, 'img_dir', 'train', f'{i:06d}.png'),
                    cv2.IMREAD_UNCHANGED) for i in range(COUNTS['train'])
     ]).astype(np.float64)
-    assert manifest['train_pixel_mean'] == pytest.approx(pixels.mean(),
-                                                         abs=1e-3)
+    assert manifest['train_pixel_mean'] == pytest.approx(
+        pixels.mean(), abs=1e-3)
     assert manifest['train_pixel_std'] == pytest.approx(pixels.std(), abs=1e-3)
 
 
@@ -262,12 +261,10 @@ def test_det_base_config_loads_with_mmdet(scenes):
     for i in range(len(dataset)):
         sample = dataset[i]['data_samples']
         gt = sample.gt_instances
-        pred = dict(bboxes=gt.bboxes.tensor,
-                    labels=gt.labels,
+        pred = dict(bboxes=gt.bboxes.tensor, labels=gt.labels,
                     scores=torch.ones(len(gt)))
         metric.process({}, [
-            dict(img_id=sample.img_id,
-                 ori_shape=sample.ori_shape,
+            dict(img_id=sample.img_id, ori_shape=sample.ori_shape,
                  pred_instances=pred)
         ])
     assert metric.evaluate(len(dataset))['coco/bbox_mAP'] == 1.0

@@ -72,18 +72,16 @@ def test_distillation_needs_trained_heads(heads_ckpt, tmp_path):
     root, data_root, ckpt, out = heads_ckpt
     cfg = Config.fromfile(TOFD_CFG)
     cfg.model.teacher_ckpt = ckpt  # no heads in it
-    with pytest.raises(RuntimeError,
-                       match='no trained TOFD auxiliary head '
-                       "'stage1'.*train_tofd_teacher_heads.py"):
+    with pytest.raises(
+            RuntimeError, match='no trained TOFD auxiliary head '
+            "'stage1'.*train_tofd_teacher_heads.py"):
         MODELS.build(cfg.model)
 
 
 def test_tofd_distillation_runs_and_exports_student_only(heads_ckpt, tmp_path):
     root, data_root, ckpt, out = heads_ckpt
-    cfg = fast_runner_cfg(Config.fromfile(TOFD_CFG),
-                          str(tmp_path / 'work'),
-                          data_root,
-                          max_iters=2)
+    cfg = fast_runner_cfg(Config.fromfile(TOFD_CFG), str(tmp_path / 'work'),
+                          data_root, max_iters=2)
     cfg.model.teacher_ckpt = out  # the teacher heads load from it too
     runner = Runner.from_cfg(cfg)
     t_heads = {

@@ -33,13 +33,8 @@ def _short_options(data_root, ckpt, max_iters):
 
 def _run(cmd, cwd=REPO, env=None, **kwargs):
     env = dict(os.environ, PYTHONPATH=REPO) if env is None else env
-    proc = subprocess.run(cmd,
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600,
-                          **kwargs)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600, **kwargs)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -73,8 +68,7 @@ def test_train_resume_and_test_scripts(setup):
     assert osp.exists(osp.join(work, 'epoch_2.pth'))
     # Runner checkpoints load weights-only; last_checkpoint names the
     # newest, written atomically (no temporary file left)
-    assert torch.load(osp.join(work, 'epoch_2.pth'),
-                      map_location='cpu',
+    assert torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu',
                       weights_only=True)['meta']['epoch'] == 2
     with open(osp.join(work, 'last_checkpoint')) as f:
         assert f.read().strip() == osp.join(work, 'epoch_2.pth')
@@ -99,9 +93,7 @@ def test_mim_train(setup):
     out = _run([
         mim, 'train', 'mmfeatdistill', KD_CFG, '--work-dir', work,
         '--cfg-options', *_short_options(data_root, ckpt, 1)
-    ],
-               cwd=str(root),
-               env=env)
+    ], cwd=str(root), env=env)
     assert 'loss_kd' in out
     assert osp.exists(osp.join(work, 'epoch_1.pth'))
 
@@ -126,9 +118,9 @@ def test_resume_with_another_config_and_test_after_training(setup):
         'model.connectors.s_stage4.out_channels=128',
         'model.connectors.s_stage4.in_channels=64'
     ]
-    with pytest.raises(ValueError,
-                       match=r'--resume: .*epoch_1\.pth was '
-                       r'written by another config.*other shapes.*'
-                       r's_stage4.*load_from='):
+    with pytest.raises(
+            ValueError, match=r'--resume: .*epoch_1\.pth was '
+            r'written by another config.*other shapes.*'
+            r's_stage4.*load_from='):
         train.main(
             [KD_CFG, '--work-dir', work, '--resume', '--cfg-options', *other])

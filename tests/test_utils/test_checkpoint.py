@@ -42,9 +42,9 @@ def test_key_mismatch_lists_keys_and_loads_nothing():
         '1.weight': torch.ones(1, 3),
         '1.bias': torch.ones(1)
     }
-    with pytest.raises(KeyError,
-                       match=r'0.weight: checkpoint \(3, 3\) vs '
-                       r'model \(3, 2\)'):
+    with pytest.raises(
+            KeyError, match=r'0.weight: checkpoint \(3, 3\) vs '
+            r'model \(3, 2\)'):
         load_strict(model, shaped, 'x.pth')
 
 

@@ -4,9 +4,7 @@
 # mmpretrain 1.2.0 selects the split with `test_mode`, not `split`.
 dataset_type = 'FashionMNIST'
 data_root = 'data/fashion_mnist'
-data_preprocessor = dict(num_classes=10,
-                         mean=[72.94],
-                         std=[90.02],
+data_preprocessor = dict(num_classes=10, mean=[72.94], std=[90.02],
                          to_rgb=False)
 
 train_pipeline = [
@@ -19,12 +17,8 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(_scope_='mmpretrain',
-                 type=dataset_type,
-                 data_root=data_root,
-                 test_mode=False,
-                 download=False,
-                 pipeline=train_pipeline),
+    dataset=dict(_scope_='mmpretrain', type=dataset_type, data_root=data_root,
+                 test_mode=False, download=False, pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(

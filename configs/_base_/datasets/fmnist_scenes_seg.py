@@ -9,13 +9,12 @@
 dataset_type = 'BaseSegDataset'
 data_root = 'data/fmnist_scenes'
 # == mmfeatdistill.tools.prepare_fmnist_scenes.SEG_METAINFO
-metainfo = dict(classes=('background', 'T-shirt/top', 'Trouser', 'Pullover',
-                         'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
-                         'Ankle boot'),
-                palette=[[0, 0, 0], [230, 25, 75], [60, 180, 75],
-                         [255, 225, 25], [0, 130, 200], [245, 130, 48],
-                         [145, 30, 180], [70, 240, 240], [240, 50, 230],
-                         [210, 245, 60], [250, 190, 212]])
+metainfo = dict(
+    classes=('background', 'T-shirt/top', 'Trouser', 'Pullover', 'Dress',
+             'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'),
+    palette=[[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25],
+             [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240],
+             [240, 50, 230], [210, 245, 60], [250, 190, 212]])
 num_classes = 11
 crop_size = (64, 64)
 
@@ -24,12 +23,10 @@ crop_size = (64, 64)
 # prepare_fmnist_scenes writes them into meta.json (`train_pixel_mean`,
 # `train_pixel_std`). For the model's SegDataPreProcessor.
 data_preprocessor = dict(type='mmseg.SegDataPreProcessor',
-                         mean=[81.14, 81.14, 81.14],
-                         std=[42.90, 42.90, 42.90],
-                         bgr_to_rgb=False,
-                         pad_val=0,
-                         seg_pad_val=255,
-                         size=crop_size)
+                         mean=[81.14, 81.14,
+                               81.14], std=[42.90, 42.90,
+                                            42.90], bgr_to_rgb=False,
+                         pad_val=0, seg_pad_val=255, size=crop_size)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -49,47 +46,27 @@ train_dataloader = dict(
     persistent_workers=True,
     # DefaultSampler serves epoch- and iteration-based loops alike
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(_scope_='mmseg',
-                 type=dataset_type,
-                 data_root=data_root,
-                 metainfo=metainfo,
-                 data_prefix=dict(img_path='img_dir/train',
-                                  seg_map_path='ann_dir/train'),
-                 img_suffix='.png',
-                 seg_map_suffix='.png',
-                 reduce_zero_label=False,
-                 pipeline=train_pipeline))
-val_dataloader = dict(batch_size=16,
-                      num_workers=2,
-                      persistent_workers=True,
-                      sampler=dict(type='DefaultSampler', shuffle=False),
-                      dataset=dict(_scope_='mmseg',
-                                   type=dataset_type,
-                                   data_root=data_root,
-                                   metainfo=metainfo,
-                                   data_prefix=dict(
-                                       img_path='img_dir/val',
-                                       seg_map_path='ann_dir/val'),
-                                   img_suffix='.png',
-                                   seg_map_suffix='.png',
-                                   reduce_zero_label=False,
-                                   test_mode=True,
-                                   pipeline=test_pipeline))
-test_dataloader = dict(batch_size=16,
-                       num_workers=2,
-                       persistent_workers=True,
-                       sampler=dict(type='DefaultSampler', shuffle=False),
-                       dataset=dict(_scope_='mmseg',
-                                    type=dataset_type,
-                                    data_root=data_root,
-                                    metainfo=metainfo,
-                                    data_prefix=dict(
-                                        img_path='img_dir/test',
-                                        seg_map_path='ann_dir/test'),
-                                    img_suffix='.png',
-                                    seg_map_suffix='.png',
-                                    reduce_zero_label=False,
-                                    test_mode=True,
-                                    pipeline=test_pipeline))
+    dataset=dict(
+        _scope_='mmseg', type=dataset_type, data_root=data_root,
+        metainfo=metainfo, data_prefix=dict(img_path='img_dir/train',
+                                            seg_map_path='ann_dir/train'),
+        img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False), dataset=dict(
+        _scope_='mmseg', type=dataset_type, data_root=data_root,
+        metainfo=metainfo, data_prefix=dict(img_path='img_dir/val',
+                                            seg_map_path='ann_dir/val'),
+        img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
+        test_mode=True, pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False), dataset=dict(
+        _scope_='mmseg', type=dataset_type, data_root=data_root,
+        metainfo=metainfo, data_prefix=dict(img_path='img_dir/test',
+                                            seg_map_path='ann_dir/test'),
+        img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
+        test_mode=True, pipeline=test_pipeline))
 val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -7,7 +7,6 @@
 student_mobilenetv2 = dict(
     cfg_path='mmseg::mobilenet_v2/'
     'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py',
-    data_preprocessor=dict(size=(512, 512)),
-    decode_head=dict(num_classes=21),
+    data_preprocessor=dict(size=(512, 512)), decode_head=dict(num_classes=21),
     auxiliary_head=dict(num_classes=21))
 student_mobilenetv2_stages = [f'backbone.layer{k}' for k in (2, 3, 5, 7)]

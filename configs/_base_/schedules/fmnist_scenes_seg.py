@@ -9,13 +9,10 @@
 # val mIoU %): teacher 0.05: 21.5, 0.1: 31.2, 0.2: 35.9, 0.4: 40.3,
 # 0.8: 37.8; plain student 0.2: 17.4, 0.4: 21.5. Nothing was tuned on the
 # test split.
-optim_wrapper = dict(optimizer=dict(
-    type='SGD', lr=0.4, momentum=0.9, weight_decay=5e-4, nesterov=True))
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.4, momentum=0.9,
+                                    weight_decay=5e-4, nesterov=True))
 param_scheduler = [
-    dict(type='CosineAnnealingLR',
-         T_max=2,
-         by_epoch=True,
-         eta_min=1e-4,
+    dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, eta_min=1e-4,
          convert_to_iter_based=True)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)

@@ -1,11 +1,8 @@
 # Short schedule of the Fashion-MNIST demo (SGD, cosine lr, a few epochs).
-optim_wrapper = dict(optimizer=dict(
-    type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True))
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
+                                    weight_decay=5e-4, nesterov=True))
 param_scheduler = [
-    dict(type='CosineAnnealingLR',
-         T_max=3,
-         by_epoch=True,
-         eta_min=1e-3,
+    dict(type='CosineAnnealingLR', T_max=3, by_epoch=True, eta_min=1e-3,
          convert_to_iter_based=True)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)

@@ -28,9 +28,7 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write_bytes(obj, str(filepath))
 
-    def put_text(self,
-                 obj: str,
-                 filepath: Union[str, Path],
+    def put_text(self, obj: str, filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), str(filepath))
 
@@ -102,15 +100,12 @@ class AtomicCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(self.out_dir,
-                               ckpt_filename,
+        runner.save_checkpoint(self.out_dir, ckpt_filename,
                                self.file_client_args,
                                save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               meta=meta,
-                               by_epoch=self.by_epoch,
-                               backend_args=self.backend_args,
-                               **self.args)
+                               meta=meta, by_epoch=self.by_epoch,
+                               backend_args=self.backend_args, **self.args)
         if not is_main_process():
             return
         atomic_write_text(self.last_ckpt,

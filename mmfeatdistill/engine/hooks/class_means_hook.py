@@ -35,8 +35,7 @@ class ClassMeansHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self,
-                 loss_names: Optional[Union[str, Sequence[str]]] = None,
+    def __init__(self, loss_names: Optional[Union[str, Sequence[str]]] = None,
                  progress: bool = True) -> None:
         self.loss_names = [loss_names] if isinstance(loss_names, str) else \
             loss_names
@@ -65,9 +64,7 @@ class ClassMeansHook(Hook):
         return loss.class_means_path or osp.join(runner.work_dir,
                                                  'class_means', f'{name}.pth')
 
-    def install(self,
-                runner,
-                skip_loaded: bool = False,
+    def install(self, runner, skip_loaded: bool = False,
                 paths: Optional[Dict[str, str]] = None) -> Dict[str, str]:
         """Compute (when missing or unreadable), check and install the class
         means of the ND losses of ``runner.model``.

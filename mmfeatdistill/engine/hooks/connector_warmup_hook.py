@@ -38,11 +38,9 @@ class ConnectorWarmupHook(Hook):
     priority = 'NORMAL'  # after_train_iter runs before ParamSchedulerHook
 
     def __init__(
-        self,
-        warmup_iters: Optional[int] = None,
+        self, warmup_iters: Optional[int] = None,
         warmup_epochs: Optional[int] = None,
-        warmup_ratio: Optional[float] = None,
-        lr_mult: float = 10.0,
+        warmup_ratio: Optional[float] = None, lr_mult: float = 10.0,
         module_names: Sequence[str] = ('connectors', )
     ) -> None:
         given = [
@@ -102,9 +100,7 @@ class ConnectorWarmupHook(Hook):
                 p.requires_grad_(self._frozen.get(id(p), True))
             self._frozen = {}
 
-    def before_train_iter(self,
-                          runner,
-                          batch_idx: int,
+    def before_train_iter(self, runner, batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         warming = runner.iter < self.warmup_iters
         if warming and not self._frozen:
@@ -126,9 +122,7 @@ class ConnectorWarmupHook(Hook):
             for group in self._scaled:
                 group['lr'] *= self.lr_mult
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
+    def after_train_iter(self, runner, batch_idx: int,
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         for group in self._scaled:

@@ -19,9 +19,7 @@ class BaseConnector(BaseModule):
     TOFD's trained teacher heads from the checkpoint).
     """
 
-    def prepare(self,
-                student: nn.Module,
-                teacher: nn.Module,
+    def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         """Derive state from the loaded models. Does nothing by default.
 

@@ -22,20 +22,14 @@ class ConvConnector(BaseConnector):
         init_cfg (dict, optional): MMEngine init config.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 1,
-                 norm_cfg: Optional[dict] = None,
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int = 1, norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.in_channels = in_channels
-        self.conv = ConvModule(in_channels,
-                               out_channels,
-                               kernel_size,
-                               padding=kernel_size // 2,
-                               norm_cfg=norm_cfg,
+        self.conv = ConvModule(in_channels, out_channels, kernel_size,
+                               padding=kernel_size // 2, norm_cfg=norm_cfg,
                                act_cfg=act_cfg)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:

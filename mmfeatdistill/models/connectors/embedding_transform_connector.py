@@ -29,11 +29,8 @@ class EmbeddingTransformConnector(BaseConnector):
         init_cfg (dict, optional): Unused.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 dropout: float = 0.5,
-                 pool_maps: bool = True,
+    def __init__(self, in_channels: int, out_channels: int,
+                 dropout: float = 0.5, pool_maps: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.in_channels = in_channels

@@ -38,9 +38,7 @@ class OFDTeacherConnector(BaseConnector):
         init_cfg (dict, optional): Unused.
     """
 
-    def __init__(self,
-                 channels: int,
-                 bn: Optional[str] = None,
+    def __init__(self, channels: int, bn: Optional[str] = None,
                  phi_threshold: float = 0.001,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
@@ -93,9 +91,7 @@ class OFDTeacherConnector(BaseConnector):
                               mu - sigma * norm.pdf(z) / tail, -3 * sigma)
         return torch.from_numpy(margin).float().view(1, -1, 1, 1)
 
-    def prepare(self,
-                student: nn.Module,
-                teacher: nn.Module,
+    def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         """Fill the margin from the teacher's BN named by ``bn``."""
         if self.bn is None:
@@ -151,9 +147,7 @@ class OFDStudentConnector(BaseConnector):
         init_cfg (dict, optional): Unused (the spec's init is applied).
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
+    def __init__(self, in_channels: int, out_channels: int,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)

@@ -35,11 +35,8 @@ class ProjectorEnsembleConnector(BaseConnector):
         init_cfg (dict, optional): Unused.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 num_projectors: int = 3,
-                 act: Optional[str] = 'relu',
+    def __init__(self, in_channels: int, out_channels: int,
+                 num_projectors: int = 3, act: Optional[str] = 'relu',
                  pool_maps: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)

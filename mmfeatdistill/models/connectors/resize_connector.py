@@ -22,10 +22,8 @@ class ResizeConnector(BaseConnector):
             modes, None otherwise.
     """
 
-    def __init__(self,
-                 size: Optional[Union[int, Sequence[int]]] = None,
-                 scale_factor: Optional[float] = None,
-                 mode: str = 'bilinear',
+    def __init__(self, size: Optional[Union[int, Sequence[int]]] = None,
+                 scale_factor: Optional[float] = None, mode: str = 'bilinear',
                  align_corners: Optional[bool] = None) -> None:
         super().__init__()
         if (size is None) == (scale_factor is None):
@@ -43,8 +41,6 @@ class ResizeConnector(BaseConnector):
         if feature.dim() != 4:
             raise ValueError(f'ResizeConnector needs (B, C, H, W) maps, got '
                              f'{tuple(feature.shape)}')
-        return F.interpolate(feature,
-                             size=self.size,
-                             scale_factor=self.scale_factor,
-                             mode=self.mode,
+        return F.interpolate(feature, size=self.size,
+                             scale_factor=self.scale_factor, mode=self.mode,
                              align_corners=self.align_corners)

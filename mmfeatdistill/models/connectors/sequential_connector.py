@@ -17,8 +17,7 @@ class SequentialConnector(BaseConnector):
         connectors (list[dict]): Connector configs, applied in order.
     """
 
-    def __init__(self,
-                 connectors: List[dict],
+    def __init__(self, connectors: List[dict],
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if not connectors:
@@ -26,14 +25,11 @@ class SequentialConnector(BaseConnector):
                              'connector')
         self.parts = nn.ModuleList(MODELS.build(cfg) for cfg in connectors)
 
-    def prepare(self,
-                student: nn.Module,
-                teacher: nn.Module,
+    def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         for part in self.parts:
             if hasattr(part, 'prepare'):
-                part.prepare(student,
-                             teacher,
+                part.prepare(student, teacher,
                              teacher_checkpoint=teacher_checkpoint)
 
     def init_weights(self) -> None:

@@ -15,21 +15,11 @@ def sep_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     """TOFD's SepConv: depthwise 3x3 stride 2, 1x1, BN, ReLU, depthwise 3x3
     stride 1, 1x1, BN, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(in_channels,
-                  in_channels,
-                  3,
-                  2,
-                  1,
-                  groups=in_channels,
+        nn.Conv2d(in_channels, in_channels, 3, 2, 1, groups=in_channels,
                   bias=False),
         nn.Conv2d(in_channels, in_channels, 1, bias=False),
         nn.BatchNorm2d(in_channels), nn.ReLU(inplace=False),
-        nn.Conv2d(in_channels,
-                  in_channels,
-                  3,
-                  1,
-                  1,
-                  groups=in_channels,
+        nn.Conv2d(in_channels, in_channels, 3, 1, 1, groups=in_channels,
                   bias=False),
         nn.Conv2d(in_channels, out_channels, 1, bias=False),
         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=False))
@@ -115,16 +105,11 @@ class TOFDAuxHead(BaseConnector):
         link_channels (int, optional): D_t, the width of ``link_to``.
     """
 
-    def __init__(self,
-                 stages: List[str],
-                 stage_index: int,
-                 num_classes: int,
-                 side: str = 'student',
-                 link_to: Optional[str] = None,
+    def __init__(self, stages: List[str], stage_index: int, num_classes: int,
+                 side: str = 'student', link_to: Optional[str] = None,
                  from_teacher_ckpt: bool = False,
                  pretrained: Optional[str] = None,
-                 head_key: Optional[str] = None,
-                 dense: bool = False,
+                 head_key: Optional[str] = None, dense: bool = False,
                  stage_channels: Optional[Sequence[int]] = None,
                  link_channels: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -172,9 +157,7 @@ class TOFDAuxHead(BaseConnector):
         if self.link_to is not None:
             self.link = nn.Linear(channels, link_channels, bias=False)
 
-    def prepare(self,
-                student: nn.Module,
-                teacher: nn.Module,
+    def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         """Build (or check) the layers from the model's stage widths and
         load a teacher head's trained weights."""

@@ -21,9 +21,7 @@ def linear_map(linear: nn.Linear, feature: torch.Tensor) -> torch.Tensor:
     return linear(feature)
 
 
-def check_channels(connector: nn.Module,
-                   feature: torch.Tensor,
-                   expected: int,
+def check_channels(connector: nn.Module, feature: torch.Tensor, expected: int,
                    argument: str = 'in_channels') -> None:
     """Raise naming the connector's width argument when ``feature`` has
     another number of channels (dim 1) than ``expected``."""

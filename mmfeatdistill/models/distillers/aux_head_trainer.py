@@ -42,12 +42,8 @@ class AuxHeadTrainer(BaseModel):
         data_preprocessor (dict, optional): When the model has none.
     """
 
-    def __init__(self,
-                 model: dict,
-                 model_ckpt: str,
-                 stages: List[str],
-                 num_classes: int,
-                 head: Optional[dict] = None,
+    def __init__(self, model: dict, model_ckpt: str, stages: List[str],
+                 num_classes: int, head: Optional[dict] = None,
                  labels: Optional[dict] = None,
                  head_loss: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -72,11 +68,8 @@ class AuxHeadTrainer(BaseModel):
                                       or dict(type='LabelCrossEntropyLoss'))
         self.heads = nn.ModuleDict()
         for k in range(len(stages)):
-            head_cfg = dict(type='TOFDAuxHead',
-                            stages=stages,
-                            stage_index=k,
-                            num_classes=num_classes,
-                            side='teacher',
+            head_cfg = dict(type='TOFDAuxHead', stages=stages, stage_index=k,
+                            num_classes=num_classes, side='teacher',
                             **(head or {}))
             self.heads[f'stage{k + 1}'] = MODELS.build(head_cfg)
             self.heads[f'stage{k + 1}'].prepare(self.model, self.model)
@@ -89,10 +82,8 @@ class AuxHeadTrainer(BaseModel):
         self.model.eval()
         return self
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor'):
+    def forward(self, inputs: torch.Tensor,
+                data_samples: Optional[list] = None, mode: str = 'tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         return self.model(inputs, data_samples, mode=mode)
@@ -113,15 +104,14 @@ class AuxHeadTrainer(BaseModel):
 
     def teacher_checkpoint(self) -> dict:
         """The teacher's own weights plus the trained heads."""
-        return dict(state_dict={
-            k: v.detach().cpu()
-            for k, v in self.model.state_dict().items()
-        },
-                    tofd_teacher_heads={
-                        name: {
-                            k: v.detach().cpu()
-                            for k, v in head.state_dict().items()
-                        }
-                        for name, head in self.heads.items()
-                    },
-                    meta=dict(source_checkpoint=str(self.model_ckpt)))
+        return dict(
+            state_dict={
+                k: v.detach().cpu()
+                for k, v in self.model.state_dict().items()
+            }, tofd_teacher_heads={
+                name: {
+                    k: v.detach().cpu()
+                    for k, v in head.state_dict().items()
+                }
+                for name, head in self.heads.items()
+            }, meta=dict(source_checkpoint=str(self.model_ckpt)))

@@ -42,8 +42,7 @@ def teacher_weights(checkpoint: dict, source: str) -> Dict[str, Any]:
            for k in state) and any(k.startswith('student.') for k in state):
         print_log(
             f'teacher_ckpt {source!r} is a distiller checkpoint: the teacher '
-            f'is loaded from its "teacher." weights.',
-            logger='current')
+            f'is loaded from its "teacher." weights.', logger='current')
         return type(state)((k[len('teacher.'):], v) for k, v in state.items()
                            if k.startswith('teacher.'))
     return state
@@ -133,9 +132,7 @@ class FeatureDistiller(BaseModel):
         init_cfg (dict, optional): Unused; kept for the MMEngine signature.
     """
 
-    def __init__(self,
-                 student: dict,
-                 teacher: dict,
+    def __init__(self, student: dict, teacher: dict,
                  teacher_ckpt: Optional[str] = None,
                  untrained_teacher: bool = False,
                  teacher_norm_eval: bool = False,
@@ -201,8 +198,7 @@ class FeatureDistiller(BaseModel):
         })
         for connector in self.connectors.values():
             if hasattr(connector, 'prepare'):
-                connector.prepare(self.student,
-                                  self.teacher,
+                connector.prepare(self.student, self.teacher,
                                   teacher_checkpoint=checkpoint)
         del checkpoint  # read once, used by the teacher and the connectors
 
@@ -279,8 +275,7 @@ class FeatureDistiller(BaseModel):
                     module.train()
         return self
 
-    def forward(self,
-                inputs: torch.Tensor,
+    def forward(self, inputs: torch.Tensor,
                 data_samples: Optional[list] = None,
                 mode: str = 'tensor') -> ForwardResults:
         if mode == 'loss':
@@ -305,19 +300,15 @@ class FeatureDistiller(BaseModel):
             if isinstance(loss, loss_type)
         }
 
-    def record(self,
-               inputs: torch.Tensor,
-               data_samples: Optional[list] = None,
-               student: bool = True,
-               teacher: bool = True) -> Optional[dict]:
+    def record(self, inputs: torch.Tensor, data_samples: Optional[list] = None,
+               student: bool = True, teacher: bool = True) -> Optional[dict]:
         """Run the teacher (``teacher_forward_mode``, no gradient, first)
         and the student (``loss`` mode) with their recorders on, as a
         training step does. Returns the student's task losses (None when
         the student did not run)."""
         if teacher and self.teacher_recorders.recorders:
             with torch.no_grad(), self.teacher_recorders:
-                self.teacher(self.teacher_inputs(inputs),
-                             data_samples,
+                self.teacher(self.teacher_inputs(inputs), data_samples,
                              mode=self.teacher_forward_mode)
         if not student:
             return None
@@ -325,8 +316,7 @@ class FeatureDistiller(BaseModel):
             return dict(self.student(inputs, data_samples, mode='loss'))
 
     def loss_inputs(
-        self,
-        loss_names: Optional[Sequence[str]] = None,
+        self, loss_names: Optional[Sequence[str]] = None,
         arg_names: Optional[Sequence[str]] = None
     ) -> Dict[str, Dict[str, Any]]:
         """The arguments of the named losses for the last recorded forward:
@@ -364,11 +354,8 @@ class FeatureDistiller(BaseModel):
         return results
 
     def compute_loss_inputs(
-        self,
-        inputs: torch.Tensor,
-        data_samples: Optional[list],
-        loss_names: Sequence[str],
-        arg_names: Optional[Sequence[str]] = None
+        self, inputs: torch.Tensor, data_samples: Optional[list],
+        loss_names: Sequence[str], arg_names: Optional[Sequence[str]] = None
     ) -> Dict[str, Dict[str, Any]]:
         """Run the models a training step runs for the requested arguments
         (the student only when one of them is recorded on it) and return
@@ -379,8 +366,7 @@ class FeatureDistiller(BaseModel):
             for arg, argument in self.loss_inputs_spec(name).items()
             if arg_names is None or arg in arg_names
         ]
-        self.record(inputs,
-                    data_samples,
+        self.record(inputs, data_samples,
                     student=any(a.reads_student for a in reads),
                     teacher=any(a.reads_teacher for a in reads))
         return self.loss_inputs(loss_names, arg_names)
@@ -402,8 +388,7 @@ class FeatureDistiller(BaseModel):
 
     # ------------------------------------------------------------------
     # losses
-    def loss(self,
-             inputs: torch.Tensor,
+    def loss(self, inputs: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """Student task losses plus one entry per distillation loss."""
         self._apply_schedules()
@@ -518,8 +503,7 @@ class FeatureDistiller(BaseModel):
                 print_log(
                     f'The checkpoint holds a plain model ({len(plain)} of '
                     f'{len(own)} tensors are student weights): loading it '
-                    f'into the student.',
-                    logger='current')
+                    f'into the student.', logger='current')
                 for key in own:
                     state_dict[f'{prefix}student.{key[len(prefix):]}'] = \
                         state_dict.pop(key)
@@ -541,8 +525,7 @@ class FeatureDistiller(BaseModel):
                     f'teacher_ckpt ({self.teacher_ckpt!r}): {len(differ)} '
                     f'teacher tensors differ (e.g. {differ[0]!r}). To keep '
                     f'the configured teacher, load a student checkpoint '
-                    f'(tools/export_student.py) instead.',
-                    logger='current',
+                    f'(tools/export_student.py) instead.', logger='current',
                     level=30)
                 self._fingerprint = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -130,10 +130,8 @@ class LossArgument:
         return (self.from_student, self.recorder, self.index, self.connector,
                 self.output_index)
 
-    def compute(self,
-                student_recorders: RecorderManager,
-                teacher_recorders: RecorderManager,
-                connectors: nn.ModuleDict,
+    def compute(self, student_recorders: RecorderManager,
+                teacher_recorders: RecorderManager, connectors: nn.ModuleDict,
                 cache: Optional[dict] = None) -> Any:
         """The value of this argument for the last forward.
 

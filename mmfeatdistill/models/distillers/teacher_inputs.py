@@ -49,8 +49,7 @@ class TeacherInputs:
                 print_log(
                     'The teacher\'s or the student\'s data preprocessor is '
                     'of an unknown kind: the teacher gets the student\'s '
-                    'preprocessed inputs unchanged.',
-                    logger='current',
+                    'preprocessed inputs unchanged.', logger='current',
                     level=30)
             return
         (s_flip, s_mean, s_std), (t_flip, t_mean, t_std) = s, t

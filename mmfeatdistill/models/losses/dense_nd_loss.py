@@ -44,11 +44,9 @@ class DenseNDLoss(NDLoss):
     row_kind = 'pixel'
     allow_empty_classes = True
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
+    def __init__(self, loss_weight: float = 1.0,
                  class_means: Optional[Union[str, torch.Tensor]] = None,
-                 ignore_index: int = 255,
-                 align_corners: bool = False) -> None:
+                 ignore_index: int = 255, align_corners: bool = False) -> None:
         super().__init__(loss_weight, class_means)
         self.ignore_index = ignore_index
         self.align_corners = align_corners
@@ -70,8 +68,7 @@ class DenseNDLoss(NDLoss):
                 f'{type(self).__name__} needs (B, D, h, w) maps for the '
                 f'(B, H, W) labels {tuple(labels.shape)}, got '
                 f'{tuple(feature.shape)}')
-        small = F.interpolate(labels[:, None].float(),
-                              size=feature.shape[2:],
+        small = F.interpolate(labels[:, None].float(), size=feature.shape[2:],
                               mode='nearest')[:, 0].long()
         keep = (small != self.ignore_index).flatten()
         return (_flatten_positions(feature)[keep],
@@ -95,15 +92,9 @@ class DenseNDLoss(NDLoss):
         masks = (masks * valid[..., None]).permute(0, 3, 1, 2).float()
         b, d, h, w = t_feature.shape
         with torch.enable_grad():
-            probe = torch.zeros(b,
-                                num_classes,
-                                h,
-                                w,
-                                device=masks.device,
+            probe = torch.zeros(b, num_classes, h, w, device=masks.device,
                                 requires_grad=True)
-            up = F.interpolate(probe,
-                               size=masks.shape[2:],
-                               mode='bilinear',
+            up = F.interpolate(probe, size=masks.shape[2:], mode='bilinear',
                                align_corners=self.align_corners)
             weights, = torch.autograd.grad((up * masks).sum(), probe)
         sums = torch.einsum('bkhw,bdhw->kd', weights.double(),

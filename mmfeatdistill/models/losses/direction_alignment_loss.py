@@ -32,7 +32,6 @@ class DirectionAlignmentLoss(BaseDistillLoss):
             t_feature (Tensor): (B, D) teacher feature.
         """
         cos = F.cosine_similarity(s_feature.float(),
-                                  t_feature.detach().float(),
-                                  dim=1,
+                                  t_feature.detach().float(), dim=1,
                                   eps=self.eps)
         return self.loss_weight * (1 - cos.mean())

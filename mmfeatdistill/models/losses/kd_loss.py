@@ -33,9 +33,7 @@ class KDLoss(BaseDistillLoss):
 
     paired_args = (('s_logits', 't_logits'), )
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 t_square: bool = True,
+    def __init__(self, tau: float = 1.0, t_square: bool = True,
                  loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
         if tau <= 0:
@@ -51,10 +49,8 @@ class KDLoss(BaseDistillLoss):
         """
         s = _class_last(s_logits.float()) / self.tau
         t = _class_last(t_logits.detach().float()) / self.tau
-        loss = F.kl_div(F.log_softmax(s, dim=1),
-                        F.log_softmax(t, dim=1),
-                        reduction='batchmean',
-                        log_target=True)
+        loss = F.kl_div(F.log_softmax(s, dim=1), F.log_softmax(t, dim=1),
+                        reduction='batchmean', log_target=True)
         if self.t_square:
             loss = loss * self.tau**2
         return self.loss_weight * loss

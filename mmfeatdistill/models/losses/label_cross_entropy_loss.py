@@ -27,9 +27,7 @@ class LabelCrossEntropyLoss(BaseDistillLoss):
         align_corners (bool): Of the logits' resize. Defaults to False.
     """
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 ignore_index: int = 255,
+    def __init__(self, loss_weight: float = 1.0, ignore_index: int = 255,
                  align_corners: bool = False) -> None:
         super().__init__(loss_weight)
         self.ignore_index = ignore_index
@@ -51,16 +49,13 @@ class LabelCrossEntropyLoss(BaseDistillLoss):
                 raise ValueError(
                     f'LabelCrossEntropyLoss: (B, C, h, w) logits need '
                     f'(B, H, W) label maps, got {tuple(labels.shape)}')
-            logits = F.interpolate(logits,
-                                   size=labels.shape[1:],
+            logits = F.interpolate(logits, size=labels.shape[1:],
                                    mode='bilinear',
                                    align_corners=self.align_corners)
             # mean over the labelled pixels of every process (world-size
             # invariant: ranks hold different numbers of labelled pixels)
             labels = labels.long()
-            per_pixel = F.cross_entropy(logits,
-                                        labels,
-                                        reduction='none',
+            per_pixel = F.cross_entropy(logits, labels, reduction='none',
                                         ignore_index=self.ignore_index)
             return self.loss_weight * global_mean_over_rows(
                 per_pixel[labels != self.ignore_index])

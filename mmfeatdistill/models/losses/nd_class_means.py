@@ -34,10 +34,8 @@ def save_class_means(path: str, means: torch.Tensor, counts: torch.Tensor,
     """
     from mmfeatdistill.utils import atomic_save
     atomic_save(
-        dict(version=FORMAT_VERSION,
-             class_means=means.float().cpu(),
-             counts=counts.long().cpu(),
-             classes=list(classes),
+        dict(version=FORMAT_VERSION, class_means=means.float().cpu(),
+             counts=counts.long().cpu(), classes=list(classes),
              embedding_dim=int(means.shape[1]),
              teacher_fingerprint=teacher_fingerprint), path)
 
@@ -63,9 +61,7 @@ def read_class_means(path: str) -> dict:
 
 
 def check_class_means(
-        path: str,
-        data: dict,
-        classes: Optional[Sequence[str]] = None,
+        path: str, data: dict, classes: Optional[Sequence[str]] = None,
         embedding_dim: Optional[int] = None,
         teacher_fingerprint: Optional[str] = None) -> torch.Tensor:
     """Check a read class-means file against the run; return its means.
@@ -101,18 +97,14 @@ def _rows_inputs(
     """``name -> (t_feature, labels)`` of one preprocessed batch, exactly as
     the losses receive them in training."""
     inputs = distiller.compute_loss_inputs(data['inputs'],
-                                           data['data_samples'],
-                                           names,
+                                           data['data_samples'], names,
                                            arg_names=('t_feature', 'labels'))
     return {n: (inputs[n]['t_feature'], inputs[n]['labels']) for n in names}
 
 
 @torch.no_grad()
 def extract_class_means(
-        distiller,
-        dataloader,
-        loss_names: Sequence[str],
-        num_classes: int,
+        distiller, dataloader, loss_names: Sequence[str], num_classes: int,
         progress: bool = True) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
     """Average the teacher's embeddings per class over ``dataloader``, for
     each ND loss in ``loss_names`` in one pass (call with the distiller in

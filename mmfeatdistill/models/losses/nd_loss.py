@@ -44,8 +44,7 @@ class NDLoss(BaseDistillLoss):
     allow_empty_classes = False
 
     def __init__(
-            self,
-            loss_weight: float = 1.0,
+            self, loss_weight: float = 1.0,
             class_means: Optional[Union[str, torch.Tensor]] = None) -> None:
         super().__init__(loss_weight)
         self.class_means_path = class_means if isinstance(class_means,
@@ -73,8 +72,7 @@ class NDLoss(BaseDistillLoss):
             self.class_means = torch.empty_like(state_dict[key]).float()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _checked_means(self,
-                       s_dim: int,
+    def _checked_means(self, s_dim: int,
                        t_dim: Optional[int] = None) -> torch.Tensor:
         """The class means, after checking they exist and fit the student
         (``s_dim``) and teacher (``t_dim``) embedding sizes."""

@@ -28,9 +28,7 @@ class SoftCrossEntropyLoss(BaseDistillLoss):
 
     paired_args = (('s_logits', 't_logits'), )
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 temperature: float = 1.0,
+    def __init__(self, loss_weight: float = 1.0, temperature: float = 1.0,
                  multi_label: bool = False) -> None:
         super().__init__(loss_weight)
         self.temperature = temperature

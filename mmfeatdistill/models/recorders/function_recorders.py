@@ -22,9 +22,7 @@ class _FunctionPatchRecorder(BaseRecorder):
     call index.
     """
 
-    def __init__(self,
-                 source: str,
-                 within: str = '',
+    def __init__(self, source: str, within: str = '',
                  call_index: int = 0) -> None:
         super().__init__(source, call_index)
         if '.' not in source:

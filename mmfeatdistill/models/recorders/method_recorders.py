@@ -89,10 +89,7 @@ class MethodInputRecorder(_MethodPatchRecorder):
             instead; used when the caller passes it by keyword.
     """
 
-    def __init__(self,
-                 source: str,
-                 call_index: int = 0,
-                 arg_index: int = 0,
+    def __init__(self, source: str, call_index: int = 0, arg_index: int = 0,
                  arg_name: Optional[str] = None) -> None:
         super().__init__(source, call_index)
         self.arg_index = arg_index

@@ -56,9 +56,7 @@ class ModuleInputRecorder(_ModuleHookRecorder):
         arg_index (int): Which positional argument to record. Defaults to 0.
     """
 
-    def __init__(self,
-                 source: str,
-                 call_index: int = 0,
+    def __init__(self, source: str, call_index: int = 0,
                  arg_index: int = 0) -> None:
         super().__init__(source, call_index)
         self.arg_index = arg_index

@@ -25,9 +25,9 @@ class RecorderManager:
     """
 
     def __init__(
-        self,
-        recorders: Optional[Dict[str, Union[dict,
-                                            BaseRecorder]]] = None) -> None:
+        self, recorders: Optional[Dict[str,
+                                       Union[dict,
+                                             BaseRecorder]]] = None) -> None:
         self.recorders: Dict[str, BaseRecorder] = {}
         for name, cfg in (recorders or {}).items():
             if isinstance(cfg, BaseRecorder):

@@ -33,9 +33,7 @@ class LinearRamp:
         by_epoch (bool): Count epochs (True, default) or iterations.
     """
 
-    def __init__(self,
-                 start: float = 0.0,
-                 end: Optional[float] = None,
+    def __init__(self, start: float = 0.0, end: Optional[float] = None,
                  length: Optional[Union[int, float]] = None,
                  by_epoch: bool = True) -> None:
         if length is not None and not (0 < length < 1 or

@@ -49,8 +49,7 @@ def test_embedding_transform_per_position_equals_bn2d_and_linear():
     ref = bn2d.train()(x)
     for i in range(2):
         for j in range(3):
-            assert torch.allclose(out[:, :, i, j],
-                                  conn.fc(ref[:, :, i, j]),
+            assert torch.allclose(out[:, :, i, j], conn.fc(ref[:, :, i, j]),
                                   atol=1e-5)
     assert torch.allclose(conn.bn.running_mean, bn2d.running_mean)
 
@@ -66,14 +65,12 @@ def test_resize_and_sequential_connectors():
         ResizeConnector()
     torch.manual_seed(0)
     chain = MODELS.build(
-        dict(type='SequentialConnector',
-             connectors=[
-                 dict(type='ProjectorEnsembleConnector',
-                      in_channels=4,
-                      out_channels=8,
-                      pool_maps=False),
-                 dict(type='ResizeConnector', scale_factor=2)
-             ]))
+        dict(
+            type='SequentialConnector', connectors=[
+                dict(type='ProjectorEnsembleConnector', in_channels=4,
+                     out_channels=8, pool_maps=False),
+                dict(type='ResizeConnector', scale_factor=2)
+            ]))
     out = chain(x)
     assert out.shape == (2, 8, 10, 12)
     assert torch.allclose(out, up(chain.parts[0](x)))
@@ -149,23 +146,17 @@ def test_dense_tofd_head_classifies_every_position():
     ]
     model = nn.Module()
     model.layer1, model.layer2 = stages
-    head = TOFDAuxHead(['layer1', 'layer2'],
-                       0,
-                       num_classes=5,
-                       side='student',
-                       link_to='layer2',
-                       dense=True)
+    head = TOFDAuxHead(['layer1', 'layer2'], 0, num_classes=5, side='student',
+                       link_to='layer2', dense=True)
     head.prepare(model, model)
     x = torch.randn(2, 4, 8, 8, generator=_gen(3))
     feat, logits, linked = head(x)
     assert feat.shape == (2, 8, 4, 4) and logits.shape == (2, 5, 4, 4)
     assert linked.shape == (2, 8, 4, 4)
     for i, j in ((0, 0), (3, 1)):
-        assert torch.allclose(logits[:, :, i, j],
-                              head.fc(feat[:, :, i, j]),
+        assert torch.allclose(logits[:, :, i, j], head.fc(feat[:, :, i, j]),
                               atol=1e-5)
-        assert torch.allclose(linked[:, :, i, j],
-                              head.link(feat[:, :, i, j]),
+        assert torch.allclose(linked[:, :, i, j], head.link(feat[:, :, i, j]),
                               atol=1e-5)
     # the classification head pools the same blocks' output
     head.dense = False
@@ -196,12 +187,8 @@ def test_tofd_head_built_at_construction_when_widths_are_given():
     model.features = nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(),
                                    nn.Conv2d(6, 10, 3), nn.ReLU())
     stages = ['features.1', 'features.3']
-    head = TOFDAuxHead(stages,
-                       0,
-                       num_classes=2,
-                       link_to='features.3',
-                       stage_channels=[6, 10],
-                       link_channels=10)
+    head = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3',
+                       stage_channels=[6, 10], link_channels=10)
     lazy = TOFDAuxHead(stages, 0, num_classes=2, link_to='features.3')
     assert lazy.blocks is None and not lazy.state_dict()
     lazy.prepare(model, model)
@@ -227,18 +214,12 @@ def test_tofd_teacher_head_from_another_config_is_refused():
     stages = ['features.1', 'features.3']
     trained = TOFDAuxHead(stages, 0, num_classes=5, stage_channels=[6, 10])
     checkpoint = dict(tofd_teacher_heads=dict(stage1=trained.state_dict()))
-    head = TOFDAuxHead(stages,
-                       0,
-                       num_classes=2,
-                       side='teacher',
+    head = TOFDAuxHead(stages, 0, num_classes=2, side='teacher',
                        from_teacher_ckpt=True)
     with pytest.raises(RuntimeError,
                        match='5 classes, this one 2.*train_tofd_teacher'):
         head.prepare(model, model, teacher_checkpoint=checkpoint)
-    fits = TOFDAuxHead(stages,
-                       0,
-                       num_classes=5,
-                       side='teacher',
+    fits = TOFDAuxHead(stages, 0, num_classes=5, side='teacher',
                        from_teacher_ckpt=True)
     fits.prepare(model, model, teacher_checkpoint=checkpoint)
     assert torch.equal(fits.fc.weight, trained.fc.weight)

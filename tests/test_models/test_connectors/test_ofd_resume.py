@@ -12,10 +12,8 @@ OFD_CFG = config_path('ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py')
 
 
 def _cfg(tmp_path, ckpt, data_root):
-    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG),
-                          str(tmp_path / 'work'),
-                          data_root,
-                          max_iters=2)
+    cfg = fast_runner_cfg(Config.fromfile(OFD_CFG), str(tmp_path / 'work'),
+                          data_root, max_iters=2)
     cfg.model.teacher_ckpt = ckpt
     cfg.model.connectors.t_stage4.bn = None  # running estimate
     return cfg

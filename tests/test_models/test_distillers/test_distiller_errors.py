@@ -33,10 +33,10 @@ def _batch(model, size=4):
 def test_no_teacher_checkpoint_is_an_error_unless_opted_in(tmp_path):
     cfg = _cfg(tmp_path)
     cfg.teacher_ckpt = None
-    with pytest.raises(ValueError,
-                       match='has no teacher_ckpt: the teacher '
-                       'would be randomly initialised.*'
-                       'untrained_teacher=True'):
+    with pytest.raises(
+            ValueError, match='has no teacher_ckpt: the teacher '
+            'would be randomly initialised.*'
+            'untrained_teacher=True'):
         MODELS.build(cfg)
     cfg.untrained_teacher = True
     assert MODELS.build(cfg).teacher_ckpt is None
@@ -45,15 +45,15 @@ def test_no_teacher_checkpoint_is_an_error_unless_opted_in(tmp_path):
 def test_flags_must_be_booleans(tmp_path):
     cfg = _cfg(tmp_path)
     cfg.loss_forward_mappings.loss_kd.t_logits.from_student = 'False'
-    with pytest.raises(TypeError,
-                       match=r'loss_kd\.t_logits\.from_student '
-                       r"must be True or False .*got 'False'"):
+    with pytest.raises(
+            TypeError, match=r'loss_kd\.t_logits\.from_student '
+            r"must be True or False .*got 'False'"):
         MODELS.build(cfg)
     cfg = _cfg(tmp_path)
     cfg.teacher_norm_eval = 'True'
-    with pytest.raises(TypeError,
-                       match=r'teacher_norm_eval=\.\.\.\) must '
-                       'be True or False'):
+    with pytest.raises(
+            TypeError, match=r'teacher_norm_eval=\.\.\.\) must '
+            'be True or False'):
         MODELS.build(cfg)
 
 
@@ -63,19 +63,19 @@ def test_index_on_a_tensor_record_is_an_error(tmp_path):
     cfg.loss_forward_mappings.loss_kd.s_logits.index = 0
     cfg.loss_forward_mappings.loss_kd.t_logits.index = 0
     model = MODELS.build(cfg)
-    with pytest.raises(TypeError,
-                       match="index=0 picks an item of a tuple/"
-                       "list, but student recorder 'logits' recorded a Tensor"
-                       r' of shape \(4, 10\) .*Remove `index`'):
+    with pytest.raises(
+            TypeError, match="index=0 picks an item of a tuple/"
+            "list, but student recorder 'logits' recorded a Tensor"
+            r' of shape \(4, 10\) .*Remove `index`'):
         model.loss(*_batch(model))
 
 
 def test_both_sides_reading_the_student_is_an_error(tmp_path):
     cfg = _cfg(tmp_path)
     cfg.loss_forward_mappings.loss_kd.t_logits.from_student = True
-    with pytest.raises(ValueError,
-                       match='s_logits and t_logits both read '
-                       'the student.*from_student=False on t_logits'):
+    with pytest.raises(
+            ValueError, match='s_logits and t_logits both read '
+            'the student.*from_student=False on t_logits'):
         MODELS.build(cfg)
 
 
@@ -107,10 +107,10 @@ def test_nan_from_the_teacher_blames_the_teacher(tmp_path):
     state['state_dict']['backbone.conv1.weight'].fill_(float('nan'))
     torch.save(state, cfg.teacher_ckpt)
     model = MODELS.build(cfg)
-    with pytest.raises(FloatingPointError,
-                       match="teacher's recorded "
-                       r"features \['stage4', 'logits'\] are already NaN/inf"
-                       '.*check teacher_ckpt'):
+    with pytest.raises(
+            FloatingPointError, match="teacher's recorded "
+            r"features \['stage4', 'logits'\] are already NaN/inf"
+            '.*check teacher_ckpt'):
         model.loss(*_batch(model))
 
 
@@ -121,11 +121,11 @@ def test_wrong_preset_width_names_the_connector(tmp_path):
     for loss in model.distill_losses.values():
         if hasattr(loss, 'set_class_means'):
             loss.set_class_means(torch.randn(10, 256))
-    with pytest.raises(ValueError,
-                       match="connector 'transform' "
-                       r"\(EmbeddingTransformConnector\) on student recorder "
-                       r"'feat' \(input \(4, 64\)\).*in_channels=32.*"
-                       'inspect_pair'):
+    with pytest.raises(
+            ValueError, match="connector 'transform' "
+            r"\(EmbeddingTransformConnector\) on student recorder "
+            r"'feat' \(input \(4, 64\)\).*in_channels=32.*"
+            'inspect_pair'):
         model.loss(*_batch(model))
 
 
@@ -138,8 +138,7 @@ def test_nd_transform_survives_a_training_batch_of_one(tmp_path):
         if hasattr(loss, 'set_class_means'):
             loss.set_class_means(torch.randn(10, 256))
     model.train()
-    with pytest.warns(UserWarning,
-                      match='a training batch of one row.*'
+    with pytest.warns(UserWarning, match='a training batch of one row.*'
                       'drop_last=True'):
         losses = model.loss(*_batch(model, size=1))
     assert torch.isfinite(losses['loss_nd'])
@@ -210,16 +209,14 @@ def test_teacher_gets_its_own_normalisation(tmp_path):
     own preprocessing."""
     cfg = _cfg(tmp_path)
     cfg.teacher.data_preprocessor = dict(type='ClsDataPreprocessor',
-                                         num_classes=10,
-                                         mean=[10.0],
+                                         num_classes=10, mean=[10.0],
                                          std=[30.0])
     model = MODELS.build(cfg)
     model.eval()
     batch = cls_batch(4, (1, 28, 28))
     student_data = model.data_preprocessor(batch, False)
     with torch.no_grad():
-        model.record(student_data['inputs'],
-                     student_data['data_samples'],
+        model.record(student_data['inputs'], student_data['data_samples'],
                      student=False)
         seen = model.teacher_recorders.get('logits')
         own = model.teacher.data_preprocessor(batch, False)

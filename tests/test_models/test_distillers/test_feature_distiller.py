@@ -19,8 +19,7 @@ KD_CFG = 'kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py'
 @pytest.fixture(scope='module')
 def fmnist(tmp_path_factory):
     return make_fake_fashion_mnist(str(tmp_path_factory.mktemp('fmnist')),
-                                   num_train=64,
-                                   num_test=20)
+                                   num_train=64, num_test=20)
 
 
 def _kd_cfg(tmp_path, fmnist, **model_overrides):
@@ -158,28 +157,24 @@ def test_ssd_pair_one_train_step(tmp_path):
     save_model_checkpoint(teacher, ckpt)
     student = dict(
         cfg_path='mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
-        load_pretrained=False,
-        data_preprocessor=dict(pad_size_divisor=1),
+        load_pretrained=False, data_preprocessor=dict(pad_size_divisor=1),
         backbone=dict(norm_cfg=dict(type='BN')),
         neck=dict(norm_cfg=dict(type='BN')),
         bbox_head=dict(norm_cfg=dict(type='BN')))
     model = MODELS.build(
-        dict(_scope_='mmfeatdistill',
-             type='FeatureDistiller',
-             student=student,
-             teacher=teacher,
-             teacher_ckpt=ckpt,
-             student_recorders=dict(
-                 p=dict(type='ModuleOutputRecorder', source='neck')),
-             teacher_recorders=dict(
-                 p=dict(type='ModuleOutputRecorder', source='neck')),
-             connectors=dict(c=dict(
-                 type='ConvConnector', in_channels=96, out_channels=1024)),
-             distill_losses=dict(loss_mse_p0=dict(type='FeatureMSELoss')),
-             loss_forward_mappings=dict(loss_mse_p0=dict(
-                 s_feature=dict(
-                     from_student=True, recorder='p', index=0, connector='c'),
-                 t_feature=dict(from_student=False, recorder='p', index=1)))))
+        dict(
+            _scope_='mmfeatdistill', type='FeatureDistiller', student=student,
+            teacher=teacher, teacher_ckpt=ckpt, student_recorders=dict(
+                p=dict(type='ModuleOutputRecorder', source='neck')),
+            teacher_recorders=dict(
+                p=dict(type='ModuleOutputRecorder', source='neck')),
+            connectors=dict(c=dict(type='ConvConnector', in_channels=96,
+                                   out_channels=1024)),
+            distill_losses=dict(loss_mse_p0=dict(type='FeatureMSELoss')),
+            loss_forward_mappings=dict(loss_mse_p0=dict(
+                s_feature=dict(from_student=True, recorder='p', index=0,
+                               connector='c'),
+                t_feature=dict(from_student=False, recorder='p', index=1)))))
     model.init_weights()
     teacher_before = state_dict_copy(model.teacher)
     # both see the 300x300 batch: SSDLite's first map and SSD300's second
@@ -191,49 +186,42 @@ def test_ssd_pair_one_train_step(tmp_path):
 
 
 def test_deeplabv3plus_pair_one_train_step(tmp_path):
-    common = dict(load_pretrained=False,
-                  data_preprocessor=dict(size=(64, 64)),
+    common = dict(load_pretrained=False, data_preprocessor=dict(size=(64, 64)),
                   backbone=dict(norm_cfg=dict(type='BN')),
                   decode_head=dict(norm_cfg=dict(type='BN')),
                   auxiliary_head=dict(norm_cfg=dict(type='BN')))
-    teacher = dict(cfg_path='mmseg::deeplabv3plus/'
-                   'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-                   **common)
-    student = dict(cfg_path='mmseg::deeplabv3plus/'
-                   'deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-                   **common)
+    teacher = dict(
+        cfg_path='mmseg::deeplabv3plus/'
+        'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py', **common)
+    student = dict(
+        cfg_path='mmseg::deeplabv3plus/'
+        'deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py', **common)
     ckpt = str(tmp_path / 'dlv3p_r50.pth')
     save_model_checkpoint(teacher, ckpt)
     model = MODELS.build(
         dict(
-            _scope_='mmfeatdistill',
-            type='FeatureDistiller',
-            student=student,
-            teacher=teacher,
-            teacher_ckpt=ckpt,
-            student_recorders=dict(s4=dict(type='ModuleOutputRecorder',
-                                           source='backbone.layer4'),
-                                   logits=dict(type='ModuleOutputRecorder',
-                                               source='decode_head.conv_seg')),
-            teacher_recorders=dict(s4=dict(type='ModuleOutputRecorder',
-                                           source='backbone.layer4'),
-                                   logits=dict(type='ModuleOutputRecorder',
-                                               source='decode_head.conv_seg')),
-            connectors=dict(c4=dict(
-                type='ConvConnector', in_channels=512, out_channels=2048)),
-            distill_losses=dict(loss_mse_s4=dict(type='FeatureMSELoss',
-                                                 loss_weight=0.1),
-                                loss_kd=dict(type='KDLoss', tau=1.0)),
+            _scope_='mmfeatdistill', type='FeatureDistiller', student=student,
+            teacher=teacher, teacher_ckpt=ckpt, student_recorders=dict(
+                s4=dict(type='ModuleOutputRecorder', source='backbone.layer4'),
+                logits=dict(type='ModuleOutputRecorder',
+                            source='decode_head.conv_seg')),
+            teacher_recorders=dict(
+                s4=dict(type='ModuleOutputRecorder', source='backbone.layer4'),
+                logits=dict(type='ModuleOutputRecorder',
+                            source='decode_head.conv_seg')),
+            connectors=dict(c4=dict(type='ConvConnector', in_channels=512,
+                                    out_channels=2048)),
+            distill_losses=dict(
+                loss_mse_s4=dict(type='FeatureMSELoss', loss_weight=0.1),
+                loss_kd=dict(type='KDLoss', tau=1.0)),
             loss_forward_mappings=dict(
-                loss_mse_s4=dict(s_feature=dict(from_student=True,
-                                                recorder='s4',
-                                                connector='c4'),
-                                 t_feature=dict(from_student=False,
-                                                recorder='s4')),
-                loss_kd=dict(s_logits=dict(from_student=True,
-                                           recorder='logits'),
-                             t_logits=dict(from_student=False,
-                                           recorder='logits')))))
+                loss_mse_s4=dict(
+                    s_feature=dict(from_student=True, recorder='s4',
+                                   connector='c4'),
+                    t_feature=dict(from_student=False, recorder='s4')),
+                loss_kd=dict(
+                    s_logits=dict(from_student=True, recorder='logits'),
+                    t_logits=dict(from_student=False, recorder='logits')))))
     model.init_weights()
     teacher_before = state_dict_copy(model.teacher)
     log = _train_step(model, seg_batch(2, (64, 64)))

@@ -47,8 +47,7 @@ def _stochastic_teacher_distiller(path, tmp_path):
     return model
 
 
-@pytest.mark.parametrize('path',
-                         FMNIST_CONFIGS,
+@pytest.mark.parametrize('path', FMNIST_CONFIGS,
                          ids=[osp.relpath(p, CONFIGS) for p in FMNIST_CONFIGS])
 def test_same_batch_twice_gives_the_same_teacher(path, tmp_path):
     model = _stochastic_teacher_distiller(path, tmp_path)

@@ -81,9 +81,7 @@ def test_dense_nd_class_sums_equal_explicit_upsampling():
     t = torch.randn(b, d, h, w, generator=g)
     labels = _label_map(g, b, 16, 20, k)
     sums, counts = DenseNDLoss().class_sums(t, labels, k)
-    up = F.interpolate(t.double(),
-                       size=(16, 20),
-                       mode='bilinear',
+    up = F.interpolate(t.double(), size=(16, 20), mode='bilinear',
                        align_corners=False)
     for c in range(k):
         mask = labels == c
@@ -124,9 +122,9 @@ def test_anchor_nd_loss_equals_anchor_loop():
     assert torch.allclose(got_sums, sums, atol=1e-9)
     # no positive anchor: zero
     assert loss(s, t, torch.full_like(labels, k)).item() == 0.0
-    with pytest.raises(ValueError,
-                       match=r'anchor labels \(2, 17\) do not '
-                       r'fit the feature map \(2, 4, 2, 3\)'):
+    with pytest.raises(
+            ValueError, match=r'anchor labels \(2, 17\) do not '
+            r'fit the feature map \(2, 4, 2, 3\)'):
         loss(s, t, labels[:, :17])
 
 
@@ -139,9 +137,8 @@ def test_nd_image_rows_unchanged_by_refactor():
     labels = torch.tensor([0, 1, 1, 0])
     expected = np.mean(
         [_nd_row(s[i], t[i], means[labels[i]]) for i in range(4)])
-    assert NDLoss(class_means=means)(s, t,
-                                     labels).item() == pytest.approx(expected,
-                                                                     rel=1e-5)
+    assert NDLoss(class_means=means)(s, t, labels).item() == pytest.approx(
+        expected, rel=1e-5)
 
 
 def test_frobenius_dense_is_mean_of_per_position_norms():
@@ -155,10 +152,8 @@ def test_frobenius_dense_is_mean_of_per_position_norms():
     loss = FrobeniusDistanceLoss(loss_weight=0.05)
     assert loss(s, t).item() == pytest.approx(0.05 * np.mean(norms), rel=1e-5)
     # a 1x1 map is the vector loss
-    assert loss(s[:, :, :1, :1],
-                t[:, :, :1, :1]).item() == pytest.approx(loss(
-                    s[:, :, 0, 0], t[:, :, 0, 0]).item(),
-                                                         rel=1e-6)
+    assert loss(s[:, :, :1, :1], t[:, :, :1, :1]).item() == pytest.approx(
+        loss(s[:, :, 0, 0], t[:, :, 0, 0]).item(), rel=1e-6)
 
 
 def _log_softmax(x):
@@ -195,16 +190,14 @@ def test_label_cross_entropy_forms():
     # segmentation: logits resized to the labels, 255 ignored
     logits = torch.randn(2, 3, 2, 2, generator=g)
     labels = _label_map(g, 2, 4, 4, 3)
-    up = F.interpolate(logits,
-                       size=(4, 4),
-                       mode='bilinear',
+    up = F.interpolate(logits, size=(4, 4), mode='bilinear',
                        align_corners=False).numpy()
     terms = [
         -_log_softmax(up[b, :, i, j])[labels[b, i, j]] for b in range(2)
         for i in range(4) for j in range(4) if labels[b, i, j] != 255
     ]
-    assert loss(logits, labels).item() == pytest.approx(np.mean(terms),
-                                                        rel=1e-5)
+    assert loss(logits,
+                labels).item() == pytest.approx(np.mean(terms), rel=1e-5)
     # detection: multi-hot targets, binary cross-entropy
     z = torch.randn(2, 4, generator=g)
     y = torch.tensor([[1., 0, 0, 1], [0, 1, 0, 0]])

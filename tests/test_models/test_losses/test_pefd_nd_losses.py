@@ -26,8 +26,8 @@ def test_direction_alignment_equals_loop_values_and_grads():
     expected.backward()
     assert torch.allclose(s.grad, s2.grad, atol=1e-5)
     # aligned features: no loss
-    assert DirectionAlignmentLoss()(t * 3, t).item() == pytest.approx(0.0,
-                                                                      abs=1e-6)
+    assert DirectionAlignmentLoss()(t * 3,
+                                    t).item() == pytest.approx(0.0, abs=1e-6)
 
 
 def _nd_loop(s, t, labels, means, weight):
@@ -80,21 +80,21 @@ def test_nd_loss_errors(tmp_path):
     # hook (which checks the file against the run) installs means
     existing = tmp_path / 'means.pth'
     torch.save(dict(class_means=torch.zeros(3, 2)), existing)
-    with pytest.raises(RuntimeError,
-                       match='no class means: add '
-                       r"dict\(type='ClassMeansHook'\)"):
+    with pytest.raises(
+            RuntimeError, match='no class means: add '
+            r"dict\(type='ClassMeansHook'\)"):
         NDLoss(class_means=str(existing))(torch.zeros(1, 2), torch.zeros(1, 2),
                                           torch.tensor([0]))
     loss = NDLoss(class_means=torch.zeros(3, 4))
     # the student is narrower than the (right) means: map it
-    with pytest.raises(ValueError,
-                       match='student embedding has size 2 '
-                       '.* EmbeddingTransformConnector'):
+    with pytest.raises(
+            ValueError, match='student embedding has size 2 '
+            '.* EmbeddingTransformConnector'):
         loss(torch.zeros(1, 2), torch.zeros(1, 4), torch.tensor([0]))
     # the teacher does not fit the means: the file is wrong, not the map
-    with pytest.raises(ValueError,
-                       match='teacher embedding has size 2: '
-                       'the means were computed for another teacher'):
+    with pytest.raises(
+            ValueError, match='teacher embedding has size 2: '
+            'the means were computed for another teacher'):
         loss(torch.zeros(1, 4), torch.zeros(1, 2), torch.tensor([0]))
     with pytest.raises(ValueError, match=r'labels must be in \[0, 3\)'):
         loss(torch.ones(1, 4), torch.ones(1, 4), torch.tensor([5]))

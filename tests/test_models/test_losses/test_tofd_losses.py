@@ -23,9 +23,7 @@ def test_orthogonal_loss_zero_for_orthogonal_and_value_for_2i():
 
 
 def test_orthogonal_loss_rectangular_values_and_gradient():
-    w1 = torch.randn(3,
-                     5,
-                     generator=torch.Generator().manual_seed(1),
+    w1 = torch.randn(3, 5, generator=torch.Generator().manual_seed(1),
                      requires_grad=True)
     w2 = w1.detach().clone().requires_grad_(True)
     loss = OrthogonalLoss(loss_weight=0.5)(w1)

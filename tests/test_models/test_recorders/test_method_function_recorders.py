@@ -72,16 +72,14 @@ def test_method_input_recorder():
 
 def test_unknown_method_is_explained():
     rec = MethodOutputRecorder('head.pre_logit')
-    with pytest.raises(AttributeError,
-                       match='no method .pre_logit.*'
+    with pytest.raises(AttributeError, match='no method .pre_logit.*'
                        'pre_logits'):
         rec.prepare(Net())
 
 
 def test_function_input_recorder_gets_pre_relu_despite_inplace():
     net = Net()
-    rec = FunctionInputRecorder('torch.nn.functional.relu',
-                                within='',
+    rec = FunctionInputRecorder('torch.nn.functional.relu', within='',
                                 call_index=0)
     rec.prepare(net)
     x = torch.randn(2, 2, 3, 3)
@@ -94,8 +92,7 @@ def test_function_input_recorder_gets_pre_relu_despite_inplace():
 
 def test_function_output_recorder_counts_calls_within_scope():
     net = Net()
-    rec = FunctionOutputRecorder('torch.nn.functional.relu',
-                                 within='',
+    rec = FunctionOutputRecorder('torch.nn.functional.relu', within='',
                                  call_index=1)
     rec.prepare(net)
     x = torch.randn(2, 2, 3, 3)

@@ -33,8 +33,8 @@ def test_basic_block_pre_relu_equals_hand_computation():
     _randomise_bn(block)
     model = Wrapper(block).eval()
     manager = RecorderManager(
-        dict(pre=dict(
-            type='ModuleInputRecorder', source='block.relu', call_index=1)))
+        dict(pre=dict(type='ModuleInputRecorder', source='block.relu',
+                      call_index=1)))
     manager.prepare(model, 'student')
     x = torch.randn(2, 8, 6, 6)
     with manager:

@@ -12,19 +12,17 @@ from mmfeatdistill.models.recorders import RecorderManager
 def test_pre_relu_of_resnet_block_equals_hand_computation(depth, call_index):
     torch.manual_seed(0)
     backbone = PRETRAIN_MODELS.build(
-        dict(_scope_='mmpretrain',
-             type='ResNet_CIFAR',
-             depth=depth,
+        dict(_scope_='mmpretrain', type='ResNet_CIFAR', depth=depth,
              base_channels=8))
     backbone.init_weights()
     backbone.eval()
     block = backbone.layer2[0]  # has a downsample branch
     recorders = RecorderManager(
-        dict(block_in=dict(type='ModuleInputRecorder', source='layer2.0'),
-             pre_relu=dict(type='ModuleInputRecorder',
-                           source='layer2.0.relu',
-                           call_index=call_index),
-             post_relu=dict(type='ModuleOutputRecorder', source='layer2.0')))
+        dict(
+            block_in=dict(type='ModuleInputRecorder', source='layer2.0'),
+            pre_relu=dict(type='ModuleInputRecorder', source='layer2.0.relu',
+                          call_index=call_index),
+            post_relu=dict(type='ModuleOutputRecorder', source='layer2.0')))
     recorders.prepare(backbone)
     x = torch.randn(2, 3, 16, 16)
     with torch.no_grad(), recorders:
@@ -41,8 +39,7 @@ def test_pre_relu_of_resnet_block_equals_hand_computation(depth, call_index):
     pre = recorders.get('pre_relu')
     assert (pre < 0).any(), 'a pre-ReLU feature has negative values'
     assert torch.allclose(pre, expected, atol=1e-5)
-    assert torch.allclose(recorders.get('post_relu'),
-                          expected.clamp(min=0),
+    assert torch.allclose(recorders.get('post_relu'), expected.clamp(min=0),
                           atol=1e-5)
 
 

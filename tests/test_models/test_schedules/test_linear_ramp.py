@@ -55,9 +55,10 @@ def _kd_model(tmp_path, schedules):
 def test_distiller_sets_scheduled_attributes_from_the_message_hub(tmp_path):
     cfg = _kd_model(
         tmp_path,
-        dict(loss_kd=dict(loss_weight=dict(
-            type='LinearRamp', start=0.0, length=4, by_epoch=False),
-                          tau=dict(type='LinearRamp', start=1.0, end=3.0))))
+        dict(loss_kd=dict(
+            loss_weight=dict(type='LinearRamp', start=0.0,
+                             length=4, by_epoch=False), tau=dict(
+                                 type='LinearRamp', start=1.0, end=3.0))))
     model = MODELS.build(cfg.model)
     kd = model.distill_losses['loss_kd']
     hub = MessageHub.get_instance('test_schedules')
@@ -84,9 +85,9 @@ def test_schedule_errors_name_the_loss(tmp_path):
         MODELS.build(cfg.model)
     cfg = _kd_model(tmp_path,
                     dict(loss_kd=dict(temperature=dict(type='LinearRamp'))))
-    with pytest.raises(AttributeError,
-                       match='KDLoss has no numeric '
-                       "attribute 'temperature'"):
+    with pytest.raises(
+            AttributeError, match='KDLoss has no numeric '
+            "attribute 'temperature'"):
         MODELS.build(cfg.model)
 
 
@@ -96,10 +97,7 @@ class _WeightProbe(Hook):
     def __init__(self):
         self.weights = []
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx,
-                         data_batch=None,
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         self.weights.append(runner.model.distill_losses['loss_kd'].loss_weight)
 
