@@ -5,18 +5,20 @@ split is never evaluated here.
 
     python benchmarks/sweep.py --task seg --stage TOFD \\
         --variant 'heads x1:' \\
-        --variant 'heads x0.25: model.distill_losses.loss_tofd_ce*.loss_weight=0.25' \\
+        --variant 'heads x0.25: \\
+            model.distill_losses.loss_tofd_ce*.loss_weight=0.25' \\
         --teacher-dir work_dirs/quality_seg_short/teacher
 
 A variant is ``label: key=value key=value ...``; a ``*`` in a key (one
-level) is matched against the keys of the stage's config (e.g. every head's loss).
+level) is matched against the keys of the stage's config (e.g. every
+head's loss).
 Appends a table (variant, val metrics per seed, mean) to
 ``benchmarks/results/sweeps.md`` with the command.
 """
 import argparse
-import re
 import os.path as osp
 import platform
+import re
 import statistics
 import sys
 import time
@@ -81,8 +83,8 @@ def main(argv=None) -> str:
     parser.add_argument('--teacher-dir', required=True,
                         help='the cached teacher of a demo/quality run')
     parser.add_argument('--work-dir', default=None)
-    parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
-                                                  'results', 'sweeps.md'))
+    parser.add_argument(
+        '--out', default=osp.join(REPO, 'benchmarks', 'results', 'sweeps.md'))
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
     from mmfeatdistill.tools.experiments import EXPERIMENTS
@@ -109,36 +111,40 @@ def main(argv=None) -> str:
             if stage.teacher_heads:
                 heads = osp.join(run_dir, 'teacher_heads')
                 demo.run_script(
-                    'train_tofd_teacher_heads.py', stage.teacher_heads,
-                    heads, [o for o in options
-                            if not o.startswith('model.')] +
+                    'train_tofd_teacher_heads.py', stage.teacher_heads, heads,
+                    [o for o in options if not o.startswith('model.')] +
                     [f'model.model_ckpt={teacher_ckpt}'], True)
-                options.append('model.teacher_ckpt=' + osp.join(
-                    heads, 'teacher_with_heads.pth'))
+                options.append('model.teacher_ckpt=' +
+                               osp.join(heads, 'teacher_with_heads.pth'))
             demo.run_script('train.py', stage.config, run_dir, options, True)
             records = demo.read_scalars(run_dir)
-            rows.setdefault(label.strip(), []).append(
-                {m.key: last_val(records, m.key) * m.scale
-                 for m in experiment.metrics})
-            print(f'[sweep] {label.strip()} seed {seed}: '
-                  f'{rows[label.strip()][-1]}', flush=True)
+            rows.setdefault(label.strip(), []).append({
+                m.key:
+                last_val(records, m.key) * m.scale
+                for m in experiment.metrics
+            })
+            print(
+                f'[sweep] {label.strip()} seed {seed}: '
+                f'{rows[label.strip()][-1]}', flush=True)
     main_key = experiment.metrics[0].key
-    lines = [f'| variant | val {experiment.metrics[0].label} per seed | '
-             f'mean |', '|---|---|---|']
+    lines = [
+        f'| variant | val {experiment.metrics[0].label} per seed | '
+        f'mean |', '|---|---|---|'
+    ]
     for label, runs in rows.items():
         values = [r[main_key] for r in runs]
-        lines.append(f'| {label} | '
-                     + ', '.join(f'{v:.2f}' for v in values)
-                     + f' | {statistics.mean(values):.2f} |')
+        lines.append(f'| {label} | ' + ', '.join(f'{v:.2f}' for v in values) +
+                     f' | {statistics.mean(values):.2f} |')
     command = ('python benchmarks/sweep.py ' + ' '.join(
-        ([f'--task {args.task}', f'--stage {args.stage!r}']
-         + [f'--variant {v!r}' for v in args.variant]
-         + ['--seeds ' + ' '.join(map(str, args.seeds))] + demo_args)))
+        ([f'--task {args.task}', f'--stage {args.stage!r}'] +
+         [f'--variant {v!r}' for v in args.variant] +
+         ['--seeds ' + ' '.join(map(str, args.seeds))] + demo_args)))
     text = '\n'.join([
         f'### {args.task} / {args.stage}: validation split '
         f'({time.strftime("%Y-%m-%d")}, {(time.time() - start) / 60:.0f} '
-        f'min, {platform.machine()} {__import__("os").cpu_count()} cores)',
-        '', f'Command: `{command}`', '', *lines, ''])
+        f'min, {platform.machine()} {__import__("os").cpu_count()} cores)', '',
+        f'Command: `{command}`', '', *lines, ''
+    ])
     with open(args.out, 'a') as f:
         f.write('\n' + text)
     print(text)

@@ -30,7 +30,8 @@ def save_trained_like_teacher(model_cfg: dict, path: str) -> None:
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.weight is not None:
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and \
+                    m.weight is not None:
                 m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.5)
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)

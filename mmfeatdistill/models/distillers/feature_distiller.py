@@ -328,21 +328,34 @@ class FeatureDistiller(BaseModel):
             arg_names (Sequence[str], optional): Only these arguments of
                 each loss (default: all).
         """
+        return dict(self._iter_loss_inputs(loss_names, arg_names))
+
+    def _iter_loss_inputs(self, loss_names: Optional[Sequence[str]] = None,
+                          arg_names: Optional[Sequence[str]] = None,
+                          release: bool = False):
+        """Yield ``(loss name, {argument -> value})`` in order. With
+        ``release``, values no later loss reads are dropped from the shared
+        cache as soon as the loss that needed them has been yielded (the
+        caller evaluates it in between): a training step then does not hold
+        every loss's connector outputs at once."""
         names = list(
             self.distill_losses) if loss_names is None else list(loss_names)
         unknown = [n for n in names if n not in self.loss_arguments]
         if unknown:
             raise KeyError(f'No distillation loss {unknown}; defined: '
                            f'{sorted(self.loss_arguments)}.')
-        cache: dict = {}
-        results = {}
-        for name in names:
-            arguments = self.loss_arguments[name]
-            wanted = arguments if arg_names is None else [
-                a for a in arg_names if a in arguments
+        wanted = {
+            name: [
+                a for a in self.loss_arguments[name]
+                if arg_names is None or a in arg_names
             ]
+            for name in names
+        }
+        cache: dict = {}
+        for position, name in enumerate(names):
+            arguments = self.loss_arguments[name]
             values = {}
-            for arg in wanted:
+            for arg in wanted[name]:
                 argument = arguments[arg]
                 key = argument.key()
                 if key not in cache:
@@ -350,8 +363,18 @@ class FeatureDistiller(BaseModel):
                                                   self.teacher_recorders,
                                                   self.connectors, cache)
                 values[arg] = cache[key]
-            results[name] = values
-        return results
+            yield name, values
+            values = None  # the caller's loss holds what backward needs
+            if release:
+                later = {
+                    k
+                    for n in names[position + 1:]
+                    for a in wanted[n]
+                    for k in (self.loss_arguments[n][a].key(),
+                              self.loss_arguments[n][a].connector_key())
+                }
+                for key in [k for k in cache if k not in later]:
+                    del cache[key]
 
     def compute_loss_inputs(
         self, inputs: torch.Tensor, data_samples: Optional[list],
@@ -479,12 +502,14 @@ class FeatureDistiller(BaseModel):
                 raise KeyError(
                     f'Distillation loss {name!r} has the name of a task loss '
                     f'of the student; rename it in the config.')
-        inputs = self.loss_inputs()
         results = {}
-        for name, loss in self.distill_losses.items():
-            kwargs = inputs[name]
+        # one loss at a time: the inputs only later losses need are not
+        # computed yet, and those no later loss needs are released
+        for name, kwargs in self._iter_loss_inputs(release=True):
+            loss = self.distill_losses[name]
             self._check_shapes(name, loss, self.loss_arguments[name], kwargs)
             results[name] = loss(**kwargs)
+            del kwargs
         return results
 
     # ------------------------------------------------------------------

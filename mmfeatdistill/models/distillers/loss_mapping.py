@@ -130,6 +130,14 @@ class LossArgument:
         return (self.from_student, self.recorder, self.index, self.connector,
                 self.output_index)
 
+    def connector_key(self) -> Optional[tuple]:
+        """Identity of the connector output this value is read from (a
+        connector with several outputs runs once); None without one."""
+        if self.attribute is not None or self.connector is None:
+            return None
+        return ('connector', self.from_student, self.recorder, self.index,
+                self.connector)
+
     def compute(self, student_recorders: RecorderManager,
                 teacher_recorders: RecorderManager, connectors: nn.ModuleDict,
                 cache: Optional[dict] = None) -> Any:
@@ -161,8 +169,7 @@ class LossArgument:
                     f'{self.recorder!r} recorded {len(value)} items.')
             value = value[self.index]
         if self.connector is not None:
-            key = ('connector', self.from_student, self.recorder, self.index,
-                   self.connector)
+            key = self.connector_key()
             if cache is None or key not in cache:
                 out = self._run_connector(connectors[self.connector], value)
                 if cache is not None:

@@ -1,7 +1,7 @@
 """Base class of the recorders: capture one value per forward of a model."""
 import difflib
 from abc import ABCMeta, abstractmethod
-from typing import Any, Optional
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -25,6 +25,40 @@ def clone_tensors(value: Any) -> Any:
     return value
 
 
+def iter_tensors(value: Any) -> Iterator[torch.Tensor]:
+    """Every tensor inside ``value`` (tensors, tuples, lists, dicts)."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from iter_tensors(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from iter_tensors(v)
+
+
+def tensor_versions(value: Any) -> Optional[List[Tuple[torch.Tensor, int]]]:
+    """``[(tensor, version)]`` of every tensor inside ``value``: PyTorch
+    bumps a tensor's version (shared with its views and base) on every
+    in-place change, so a changed version is a changed value. None when a
+    tensor has no version counter (inference-mode tensors)."""
+    versions = []
+    for tensor in iter_tensors(value):
+        if tensor.is_inference():
+            return None
+        versions.append((tensor, tensor._version))
+    return versions
+
+
+def changed_in_place(versions: List[Tuple[torch.Tensor, int]]) -> bool:
+    """Whether a tensor of :func:`tensor_versions` changed in place since."""
+    return any(tensor._version != version for tensor, version in versions)
+
+
+#: Values of a recorder's ``clone`` option.
+CLONE_MODES = (True, False, 'auto')
+
+
 def detach_tensors(value: Any, requires_grad: bool = False) -> Any:
     """Detached copies of every tensor inside ``value``; floating-point ones
     require grad when ``requires_grad`` (new leaves of a graph)."""
@@ -36,8 +70,8 @@ def detach_tensors(value: Any, requires_grad: bool = False) -> Any:
         return type(value)(items) if not hasattr(value, '_fields') else \
             type(value)(*items)
     if isinstance(value, dict):
-        return type(value)((k, detach_tensors(v, requires_grad))
-                           for k, v in value.items())
+        return type(value)(
+            (k, detach_tensors(v, requires_grad)) for k, v in value.items())
     return value
 
 
@@ -81,17 +115,40 @@ class BaseRecorder(metaclass=ABCMeta):
     A recorder is attached to a model with :meth:`prepare` (which checks that
     the source exists) and is *active* only between :meth:`start` and
     :meth:`stop`; outside that window it leaves no hook or patch on the model.
-    Every recorded tensor is cloned at the moment it is seen, so in-place ops
-    that run later do not change it.
+
+    By default every recorded tensor is cloned at the moment it is seen, so
+    in-place ops that run later (mmpretrain's blocks reuse one
+    ``ReLU(inplace=True)``) do not change it. The copy costs memory and
+    time, and where nothing changes the recorded tensor afterwards it is not
+    needed: ``clone`` chooses.
+
+    * ``True`` (default): always copy.
+    * ``False``: never copy. The recorder keeps the tensors themselves and
+      their version counters (PyTorch bumps a tensor's version, shared with
+      its views, on every in-place change); reading a record that was
+      changed in place since it was recorded raises a ``RuntimeError``
+      instead of returning the changed values (e.g. the input of an
+      in-place ReLU: use ``True`` or ``'auto'`` there).
+    * ``'auto'``: copy until one forward shows that nothing changed the
+      recorded tensors in place before they were read, then stop copying
+      (still checked at every read, as with ``False``). Where they were
+      changed, the recorder goes on copying.
+
+    A record without a copy is the model's own tensor: gradients reach the
+    model exactly as through the copy (a clone's backward is the identity),
+    so losses and gradients are unchanged.
 
     Args:
         source (str): What to record; its meaning depends on the subclass.
         call_index (int): Which call of the source to record when it runs more
             than once per forward (a block's ReLU module runs twice in
             mmpretrain's ResNet blocks). 0 is the first call. Defaults to 0.
+        clone (bool | str): ``True``, ``False`` or ``'auto'`` (see above).
+            Defaults to True.
     """
 
-    def __init__(self, source: str, call_index: int = 0) -> None:
+    def __init__(self, source: str, call_index: int = 0,
+                 clone: Union[bool, str] = True) -> None:
         if call_index < 0:
             raise ValueError(f'call_index must be >= 0, got {call_index}')
         self.source = source
@@ -101,6 +158,30 @@ class BaseRecorder(metaclass=ABCMeta):
         self._calls = 0
         self._value: Any = None
         self._recorded = False
+        # version counters of the uncopied record (checked at every read)
+        # or, in a probing 'auto' step, of the originals of the copy
+        self._watch: Optional[List[Tuple[torch.Tensor, int]]] = None
+        self._shared = False  # the record is the model's own tensors
+        self._safe: Optional[bool] = None  # 'auto': copies needed?
+        self.set_clone(clone)
+
+    def set_clone(self, clone: Union[bool, str]) -> None:
+        """Set the ``clone`` mode (``True``, ``False`` or ``'auto'``; see
+        the class). Takes effect from the next forward; what ``'auto'``
+        learnt about the source stays known."""
+        if not any(clone is mode or (isinstance(mode, str) and clone == mode)
+                   for mode in CLONE_MODES):
+            raise ValueError(
+                f'{type(self).__name__}(clone={clone!r}): clone must be '
+                f"True, False or 'auto'.")
+        self.clone = clone
+
+    @property
+    def copies(self) -> bool:
+        """Whether the next record will be a copy (``'auto'``: until a
+        forward showed the copies unneeded)."""
+        return self.clone is True or (self.clone == 'auto'
+                                      and self._safe is not True)
 
     def prepare(self, model: nn.Module, role: str = 'model') -> None:
         """Attach to ``model``; raises a clear error if the source is absent.
@@ -111,6 +192,7 @@ class BaseRecorder(metaclass=ABCMeta):
         """
         self.model = model
         self.role = role
+        self._safe = None
         self._resolve(model)
 
     @abstractmethod
@@ -130,6 +212,8 @@ class BaseRecorder(metaclass=ABCMeta):
         self._calls = 0
         self._value = None
         self._recorded = False
+        self._watch = None
+        self._shared = False
 
     def _on_call(self, value_fn) -> None:
         """Count a call of the source; record ``value_fn()`` on the right one.
@@ -138,21 +222,51 @@ class BaseRecorder(metaclass=ABCMeta):
         are not recorded cost nothing.
         """
         if self._calls == self.call_index:
-            self._value = clone_tensors(value_fn())
+            value = value_fn()
+            versions = None if self.clone is True else tensor_versions(value)
+            if versions is not None and not self.copies:
+                self._value, self._watch, self._shared = value, versions, True
+            else:
+                self._value = clone_tensors(value)
+                self._shared = False
+                # 'auto', first forward: watch the originals until the read
+                self._watch = versions if self.clone == 'auto' and \
+                    self._safe is None else None
             self._recorded = True
         self._calls += 1
+
+    def _check_record(self) -> None:
+        """At a read: refuse a shared record that was changed in place
+        since it was recorded; settle ``'auto'`` after its first forward."""
+        if self._watch is None:
+            return
+        changed = changed_in_place(self._watch)
+        if self._shared:
+            if changed:
+                raise RuntimeError(
+                    f'{self.describe()} on the {self.role}: the recorded '
+                    f'tensor was changed in place after it was recorded '
+                    f'(e.g. by an in-place ReLU or `+=`), so it no longer '
+                    f'holds the recorded value. Record it with clone=True '
+                    f"(a copy) or clone='auto' (copies where needed).")
+            return
+        self._safe = not changed  # 'auto': the originals are seen once
+        self._watch = None
 
     def detach(self, requires_grad: bool = False) -> None:
         """Replace the last record by a copy cut from the model's graph
         (floating-point tensors require grad when ``requires_grad``): what
         runs on it afterwards is timed or differentiated alone."""
         if self._recorded:
+            self._check_record()
             self._value = detach_tensors(self._value, requires_grad)
+            self._watch, self._shared = None, False
 
     def describe(self) -> str:
         """One line naming the recorder, e.g. for error messages."""
+        clone = '' if self.clone is True else f', clone={self.clone!r}'
         return (f'{type(self).__name__}(source={self.source!r}, '
-                f'call_index={self.call_index})')
+                f'call_index={self.call_index}{clone})')
 
     @property
     def data(self) -> Any:
@@ -165,8 +279,7 @@ class BaseRecorder(metaclass=ABCMeta):
             raise RuntimeError(
                 f'{self.describe()} on the {self.role} recorded nothing: its '
                 f'source ran {self._calls} time(s) in the last forward, call '
-                f'index {self.call_index} was requested. Check the source with '
-                f'`python tools/inspect_pair.py CONFIG`.')
+                f'index {self.call_index} was requested. Check the source '
+                f'with `python tools/inspect_pair.py CONFIG`.')
+        self._check_record()
         return self._value
-
-

@@ -2,7 +2,7 @@
 import functools
 import importlib
 from abc import abstractmethod
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Union
 
 from torch import nn
 from torch.utils.hooks import RemovableHandle
@@ -22,9 +22,9 @@ class _FunctionPatchRecorder(BaseRecorder):
     call index.
     """
 
-    def __init__(self, source: str, within: str = '',
-                 call_index: int = 0) -> None:
-        super().__init__(source, call_index)
+    def __init__(self, source: str, within: str = '', call_index: int = 0,
+                 clone: Union[bool, str] = True) -> None:
+        super().__init__(source, call_index, clone)
         if '.' not in source:
             raise ValueError(f'source must be a dotted function path such as '
                              f"'torch.nn.functional.relu', got {source!r}")
@@ -93,6 +93,9 @@ class FunctionOutputRecorder(_FunctionPatchRecorder):
             (anywhere in the model).
         call_index (int): Which call (counted inside ``within``) to record.
             Defaults to 0.
+        clone (bool | str): Copy the record (``True``, default), not
+            (``False``) or where needed (``'auto'``); see
+            :class:`BaseRecorder`.
     """
 
     def _wrap(self, original):
@@ -118,6 +121,9 @@ class FunctionInputRecorder(_FunctionPatchRecorder):
         source (str): Dotted path of the function.
         within (str): Module path the call must happen in. Defaults to ``''``.
         call_index (int): Which call to record. Defaults to 0.
+        clone (bool | str): Copy the record (``True``, default), not
+            (``False``) or where needed (``'auto'``); see
+            :class:`BaseRecorder`.
     """
 
     def _wrap(self, original):

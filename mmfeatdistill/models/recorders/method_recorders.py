@@ -1,7 +1,7 @@
 """Recorders of a module method's output or input (instance-level patch)."""
 import functools
 from abc import abstractmethod
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from torch import nn
 
@@ -16,8 +16,9 @@ class _MethodPatchRecorder(BaseRecorder):
     class are never confused, and it is removed by :meth:`stop`.
     """
 
-    def __init__(self, source: str, call_index: int = 0) -> None:
-        super().__init__(source, call_index)
+    def __init__(self, source: str, call_index: int = 0,
+                 clone: Union[bool, str] = True) -> None:
+        super().__init__(source, call_index, clone)
         if '.' not in source:
             self.module_path, self.method = '', source
         else:
@@ -63,6 +64,9 @@ class MethodOutputRecorder(_MethodPatchRecorder):
         source (str): ``'<module path>.<method>'``, e.g. ``'head.pre_logits'``
             (the penultimate feature of an mmpretrain classifier).
         call_index (int): Which call to record. Defaults to 0.
+        clone (bool | str): Copy the record (``True``, default), not
+            (``False``) or where needed (``'auto'``); see
+            :class:`BaseRecorder`.
     """
 
     def _wrap(self, original):
@@ -87,11 +91,15 @@ class MethodInputRecorder(_MethodPatchRecorder):
             Defaults to 0.
         arg_name (str, optional): Name of a keyword argument to record
             instead; used when the caller passes it by keyword.
+        clone (bool | str): Copy the record (``True``, default), not
+            (``False``) or where needed (``'auto'``); see
+            :class:`BaseRecorder`.
     """
 
     def __init__(self, source: str, call_index: int = 0, arg_index: int = 0,
-                 arg_name: Optional[str] = None) -> None:
-        super().__init__(source, call_index)
+                 arg_name: Optional[str] = None,
+                 clone: Union[bool, str] = True) -> None:
+        super().__init__(source, call_index, clone)
         self.arg_index = arg_index
         self.arg_name = arg_name
 

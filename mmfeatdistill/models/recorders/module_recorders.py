@@ -1,5 +1,5 @@
 """Recorders of a submodule's output or input (forward hooks)."""
-from typing import Optional
+from typing import Optional, Union
 
 from torch import nn
 from torch.utils.hooks import RemovableHandle
@@ -11,8 +11,9 @@ from .base_recorder import BaseRecorder, get_submodule_or_explain
 class _ModuleHookRecorder(BaseRecorder):
     """Shared resolution and hook bookkeeping of the module recorders."""
 
-    def __init__(self, source: str, call_index: int = 0) -> None:
-        super().__init__(source, call_index)
+    def __init__(self, source: str, call_index: int = 0,
+                 clone: Union[bool, str] = True) -> None:
+        super().__init__(source, call_index, clone)
         self._module: Optional[nn.Module] = None
         self._handle: Optional[RemovableHandle] = None
 
@@ -33,6 +34,9 @@ class ModuleOutputRecorder(_ModuleHookRecorder):
         source (str): Dotted path of the submodule, e.g. ``'backbone.layer3'``.
         call_index (int): Which call to record when the module runs more than
             once per forward. Defaults to 0.
+        clone (bool | str): Copy the record (``True``, default), not
+            (``False``) or where needed (``'auto'``); see
+            :class:`BaseRecorder`.
     """
 
     def start(self) -> None:
@@ -54,11 +58,14 @@ class ModuleInputRecorder(_ModuleHookRecorder):
         source (str): Dotted path of the submodule.
         call_index (int): Which call to record. Defaults to 0.
         arg_index (int): Which positional argument to record. Defaults to 0.
+        clone (bool | str): Copy the record (``True``, default: needed
+            before an in-place ReLU), not (``False``) or where needed
+            (``'auto'``); see :class:`BaseRecorder`.
     """
 
-    def __init__(self, source: str, call_index: int = 0,
-                 arg_index: int = 0) -> None:
-        super().__init__(source, call_index)
+    def __init__(self, source: str, call_index: int = 0, arg_index: int = 0,
+                 clone: Union[bool, str] = True) -> None:
+        super().__init__(source, call_index, clone)
         self.arg_index = arg_index
 
     def start(self) -> None:

@@ -33,5 +33,88 @@ def test_ofd_loss_independent_loop():
     total = 0.0
     for a, b in zip(s.flatten().tolist(), t.flatten().tolist()):
         if a > b or b > 0:
-            total += (a - b) ** 2
+            total += (a - b)**2
     assert torch.allclose(OFDLoss()(s, t), torch.tensor(total / 2))
+
+
+def _plain_ofd(s, t, loss_weight=1.0):
+    """OFDLoss's formula before PartialL2 (what autograd differentiated)."""
+    s = s.float()
+    t = t.detach().float()
+    mask = (s > t) | (t > 0)
+    return loss_weight * (((s - t).pow(2) * mask).sum() / s.size(0))
+
+
+def _inputs_with_ties(seed, shape=(4, 8, 6, 6)):
+    g = torch.Generator().manual_seed(seed)
+    s = torch.randn(shape, generator=g)
+    t = torch.randn(shape, generator=g)
+    # ties of every kind the mask can meet: s == t (teacher negative and
+    # positive), t == 0 (student above, below and equal), large values
+    flat_s, flat_t = s.view(-1), t.view(-1)
+    idx = torch.randperm(flat_s.numel(), generator=g)[:60]
+    flat_s[idx[:10]] = flat_t[idx[:10]]
+    flat_t[idx[10:20]] = 0.0
+    flat_t[idx[20:25]] = 0.0
+    flat_s[idx[20:25]] = 0.0
+    flat_t[idx[25:30]] = -0.0
+    flat_s[idx[30:35]] = -flat_t[idx[30:35]]
+    flat_s[idx[35:40]] *= 1e4
+    t = torch.max(t, torch.full((1, shape[1], 1, 1), -0.7))  # margin ReLU
+    return s, t
+
+
+def test_ofd_loss_equals_plain_formula_bitwise():
+    """PartialL2 keeps one tensor for backward; value and gradient are the
+    plain formula's, bit for bit, on random inputs with ties."""
+    for seed in range(5):
+        s, t = _inputs_with_ties(seed)
+        s1 = s.clone().requires_grad_()
+        s2 = s.clone().requires_grad_()
+        t1 = t.clone().requires_grad_()  # gets no gradient either way
+        new = OFDLoss(loss_weight=0.37)(s1, t1)
+        old = _plain_ofd(s2, t, loss_weight=0.37)
+        assert torch.equal(new, old), (seed, new.item(), old.item())
+        grad_out = torch.rand(
+            (), generator=torch.Generator().manual_seed(seed)) + 0.5
+        new.backward(grad_out)
+        old.backward(grad_out)
+        assert torch.equal(s1.grad, s2.grad), seed
+        assert t1.grad is None
+
+
+def test_ofd_loss_half_input_matches_plain_formula():
+    s, t = _inputs_with_ties(7)
+    s = s.to(torch.bfloat16)
+    s1 = s.clone().requires_grad_()
+    s2 = s.clone().requires_grad_()
+    new = OFDLoss()(s1, t)
+    old = _plain_ofd(s2, t)
+    assert new.dtype == old.dtype == torch.float32
+    assert torch.equal(new, old)
+    new.backward()
+    old.backward()
+    assert s1.grad.dtype == torch.bfloat16
+    assert torch.equal(s1.grad, s2.grad)
+
+
+def test_partial_l2_keeps_one_tensor_for_backward():
+    """What autograd keeps for backward: one float tensor of the feature's
+    size (the plain formula keeps the difference and the mask)."""
+    s, t = _inputs_with_ties(3)
+    saved = []
+
+    def pack(x):
+        saved.append(x)
+        return x
+
+    s = s.requires_grad_()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        OFDLoss()(s, t)
+    assert len(saved) == 1 and saved[0].shape == s.shape
+    assert saved[0].dtype == torch.float32
+    saved.clear()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        _plain_ofd(s, t)
+    assert sum(x.numel() * x.element_size() for x in saved) > \
+        s.numel() * 4

@@ -1,0 +1,63 @@
+"""benchmarks/overhead.py finds its rows in the configs and builds and
+measures one (tiny) row."""
+import json
+import tempfile
+from dataclasses import asdict
+
+from benchmarks.overhead import (DEFAULT_CONFIGS, build, discover, make_steps,
+                                 memory_ratios, memory_worker, row_of)
+
+
+def test_default_rows_come_from_the_configs():
+    rows = {row.name: row for row in discover(DEFAULT_CONFIGS, 'cpu')}
+    methods = {
+        name.split('_')[0].split('-')[0]
+        for name in rows if name.endswith('_cifar100')
+    }
+    assert {'ofd', 'tofd', 'pefd', 'nd'} <= methods
+    # a teacher-heads step matches the glob but is no distiller
+    assert not any('teacher-heads' in name for name in rows)
+    ssd = rows['ofd_ssd300_ssd300-r18_voc0712']
+    seg = rows['ofd_deeplabv3plus-r101_r18_voc12aug']
+    cifar = rows['ofd_resnet50_resnet18_cifar100']
+    assert (ssd.task, ssd.num_classes, ssd.batch, ssd.size) == \
+        ('det', 20, 2, 300)
+    assert (seg.task, seg.num_classes, seg.batch, seg.size) == \
+        ('seg', 21, 2, 128)
+    assert (cifar.task, cifar.num_classes, cifar.channels, cifar.batch,
+            cifar.size) == ('cls', 100, 3, 32, 32)
+    gpu = discover(['configs/ofd/ofd_resnet50_resnet18_cifar100.py'],
+                   'cuda')[0]
+    assert (gpu.batch, gpu.size) == (128, 32)
+
+
+def test_one_row_builds_and_measures(capsys):
+    row = row_of('configs/fitnet/fitnet_resnet18-w32_resnet18-w8_fmnist.py',
+                 batch=2)
+    assert (row.task, row.num_classes, row.channels) == ('cls', 10, 1)
+    with tempfile.TemporaryDirectory() as workdir:
+        built = build(row, workdir, record_clone='auto')
+    steps, before = make_steps(*built)
+    for key, step in steps.items():
+        before.get(key, lambda: None)()
+        step()
+    mem = {}
+    for mode in ('distill', 'base', 'modules'):
+        memory_worker(asdict(row), mode, 1, memory='tensors')
+        mem[mode] = json.loads(
+            capsys.readouterr().out.strip().splitlines()[-1])
+    assert mem['modules']['increment'] > 0
+    assert mem['distill']['peak'] > mem['distill']['built'] > 0
+    ratio, plumbing = memory_ratios(mem)
+    assert 1.0 < ratio < 2.0 and 0.8 < plumbing < ratio
+
+
+def test_peer_pairs_are_our_distiller_configs():
+    """benchmarks/peers.py imports without the peers' packages, and our
+    side of each pair is a distiller config of the right task."""
+    from benchmarks.peers import PAIRS
+    for name, spec in PAIRS.items():
+        row = row_of(spec['ours'], batch=spec['batch'], size=spec['size'])
+        assert row is not None, name
+        assert (row.task, row.num_classes) == ('cls', spec['num_classes'])
+        assert 'ours' in spec['frameworks']
