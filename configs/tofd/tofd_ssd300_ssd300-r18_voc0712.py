@@ -8,8 +8,10 @@
 # pooled features through the links, orthogonal loss on the links; alpha
 # 0.05, beta 0.03 and T 1 -> 4 as TOFD.
 # Step 1 (teacher heads): tofd-teacher-heads_ssd300_voc0712.py.
-_base_ = ['mmdet::pascal_voc/ssd300_voc0712.py',
-          '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py']
+_base_ = [
+    'mmdet::pascal_voc/ssd300_voc0712.py',
+    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
+]
 from mmfeatdistill.presets import tofd
 
 default_scope = 'mmfeatdistill'
@@ -20,13 +22,10 @@ extra = [f'neck.extra_layers.{i}' for i in range(4)]
 
 # T = 1 + 3 (epoch + 1) / max_epochs on every head's soft targets
 model, custom_hooks = tofd(
-    teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
-    student=_base_.student,
+    teacher=_base_.teacher, teacher_ckpt=teacher_ckpt, student=_base_.student,
     student_stages=['backbone.layer2', 'backbone.layer3'] + extra,
     teacher_stages=['backbone.features.22', 'backbone.features.34'] + extra,
-    num_classes=20,
-    labels=dict(type='GTMultiHotConnector', num_classes=20),
-    samples_source='bbox_head.loss',
-    kd_loss=dict(multi_label=True),
+    num_classes=20, labels=dict(type='GTMultiHotConnector', num_classes=20),
+    samples_source='bbox_head.loss', kd_loss=dict(multi_label=True),
     hooks=_base_.task_hooks, replace_base=True)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

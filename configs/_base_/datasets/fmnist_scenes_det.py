@@ -10,11 +10,11 @@ dataset_type = 'CocoDataset'
 data_root = 'data/fmnist_scenes/'
 # == mmfeatdistill.tools.prepare_fmnist_scenes.DET_METAINFO
 metainfo = dict(
-    classes=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-             'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'),
+    classes=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal',
+             'Shirt', 'Sneaker', 'Bag', 'Ankle boot'),
     palette=[(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
-             (245, 130, 48), (145, 30, 180), (70, 240, 240),
-             (240, 50, 230), (210, 245, 60), (250, 190, 212)])
+             (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230),
+             (210, 245, 60), (250, 190, 212)])
 num_classes = 10
 img_scale = (64, 64)
 backend_args = None
@@ -23,12 +23,9 @@ backend_args = None
 # 32.8M pixels, 0-255 scale; the same in the 3 channels), as
 # prepare_fmnist_scenes writes them into meta.json (`train_pixel_mean`,
 # `train_pixel_std`). For the model's DetDataPreProcessor.
-data_preprocessor = dict(
-    type='mmdet.DetDataPreProcessor',
-    mean=[81.14, 81.14, 81.14],
-    std=[42.90, 42.90, 42.90],
-    bgr_to_rgb=False,
-    pad_size_divisor=1)
+data_preprocessor = dict(type='mmdet.DetDataPreProcessor',
+                         mean=[81.14, 81.14, 81.14], std=[42.90, 42.90, 42.90],
+                         bgr_to_rgb=False, pad_size_divisor=1)
 
 # The images already have the model's size; the Resize to the same size
 # changes nothing but sets `scale_factor` (1.0, 1.0), which mmdet's heads
@@ -45,9 +42,8 @@ test_pipeline = [
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor')),
+        type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
+                                         'img_shape', 'scale_factor')),
 ]
 
 train_dataloader = dict(
@@ -57,59 +53,33 @@ train_dataloader = dict(
     # all images are square: no AspectRatioBatchSampler (an mmdet name that
     # the default scope of a distillation config would not find)
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        _scope_='mmdet',
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='img_dir/train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=1),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+    dataset=dict(_scope_='mmdet', type=dataset_type, data_root=data_root,
+                 metainfo=metainfo,
+                 ann_file='annotations/instances_train.json',
+                 data_prefix=dict(img='img_dir/train/'),
+                 filter_cfg=dict(filter_empty_gt=True, min_size=1),
+                 pipeline=train_pipeline, backend_args=backend_args))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
+    batch_size=32, num_workers=2, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        _scope_='mmdet',
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_val.json',
-        data_prefix=dict(img='img_dir/val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    dataset=dict(_scope_='mmdet', type=dataset_type, data_root=data_root,
+                 metainfo=metainfo, ann_file='annotations/instances_val.json',
+                 data_prefix=dict(img='img_dir/val/'), test_mode=True,
+                 pipeline=test_pipeline, backend_args=backend_args))
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
+    batch_size=32, num_workers=2, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        _scope_='mmdet',
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_test.json',
-        data_prefix=dict(img='img_dir/test/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    dataset=dict(_scope_='mmdet', type=dataset_type, data_root=data_root,
+                 metainfo=metainfo, ann_file='annotations/instances_test.json',
+                 data_prefix=dict(img='img_dir/test/'), test_mode=True,
+                 pipeline=test_pipeline, backend_args=backend_args))
 # CocoMetric reads its own copy of the ground truth: its ann_file is a
 # path from the working directory and does not follow a changed data_root.
-val_evaluator = dict(
-    type='mmdet.CocoMetric',
-    ann_file=data_root + 'annotations/instances_val.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
-test_evaluator = dict(
-    type='mmdet.CocoMetric',
-    ann_file=data_root + 'annotations/instances_test.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(type='mmdet.CocoMetric',
+                     ann_file=data_root + 'annotations/instances_val.json',
+                     metric='bbox', format_only=False,
+                     backend_args=backend_args)
+test_evaluator = dict(type='mmdet.CocoMetric',
+                      ann_file=data_root + 'annotations/instances_test.json',
+                      metric='bbox', format_only=False,
+                      backend_args=backend_args)

@@ -13,17 +13,15 @@ teacher = dict(cfg_path='mmdet::ssd/ssd300_coco.py')
 teacher_ckpt = ('https://download.openmmlab.com/mmdetection/v2.0/ssd/'
                 'ssd300_coco/ssd300_coco_20210803_015428-d231a06e.pth')
 student = dict(
-    cfg_path='mmdet::pascal_voc/ssd300_voc0712.py',
-    backbone=dict(
+    cfg_path='mmdet::pascal_voc/ssd300_voc0712.py', backbone=dict(
         _delete_=True, type='ResNet', depth=18, num_stages=3,
-        strides=(1, 2, 2), dilations=(1, 1, 1),
-        out_indices=(1, 2), frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False,
-        style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
+        strides=(1, 2, 2), dilations=(1, 1, 1), out_indices=(1, 2),
+        frozen_stages=-1, norm_cfg=dict(type='BN',
+                                        requires_grad=True), norm_eval=False,
+        style='pytorch', init_cfg=dict(type='Pretrained',
+                                       checkpoint='torchvision://resnet18')),
     neck=dict(in_channels=(128, 256),
-              out_channels=(128, 256, 512, 256, 256, 256),
-              l2_norm_scale=None),
+              out_channels=(128, 256, 512, 256, 256, 256), l2_norm_scale=None),
     bbox_head=dict(in_channels=(128, 256, 512, 256, 256, 256)))
 # widths of the 6 maps the neck hands to the head
 student_channels = [128, 256, 512, 256, 256, 256]

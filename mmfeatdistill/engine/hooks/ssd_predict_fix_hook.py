@@ -25,8 +25,7 @@ class SSDPredictFixHook(Hook):
         from mmdet.models.dense_heads import SSDHead
         from mmdet.registry import MODELS as MMDET_MODELS
         for module in runner.model.modules():
-            if isinstance(module, SSDHead) and not hasattr(
-                    module, 'loss_cls'):
+            if isinstance(module, SSDHead) and not hasattr(module, 'loss_cls'):
                 module.loss_cls = MMDET_MODELS.build(
                     dict(type='CrossEntropyLoss', use_sigmoid=False,
                          _scope_='mmdet'))

@@ -1,0 +1,29 @@
+# TOFD step 1 on the Fashion-MNIST scenes detection demo (the VOC0712
+# design, configs/tofd/tofd-teacher-heads_ssd300_voc0712.py): image-level
+# multi-label auxiliary classifiers (binary cross-entropy with the scene's
+# garment classes) on the 4 feature positions of the frozen SSD teacher
+# (layer2, layer3 and the 2 extra layers), trained with the students'
+# schedule (the demo sets the epochs), SGD lr 0.05, cosine. Our documented
+# step (TOFD's authors did not run detection):
+#   python tools/train_tofd_teacher_heads.py THIS_CONFIG
+# -> work_dirs/tofd-teacher-heads_ssd-r18w32_fmnist-scenes/
+#    teacher_with_heads.pth
+_base_ = [
+    '../_base_/datasets/fmnist_scenes_det.py',
+    '../_base_/schedules/fmnist_scenes_det.py',
+    '../_base_/models/fmnist_scenes_ssd_teacher.py',
+    '../_base_/distill_runtime.py',
+]
+data_preprocessor = dict(type='mmdet.DetDataPreprocessor')
+teacher = {{_base_.teacher_model}}
+teacher_ckpt = 'work_dirs/demo_det/teacher/teacher.pth'
+teacher_stages = ['backbone.layer2', 'backbone.layer3'
+                  ] + [f'neck.extra_layers.{i}' for i in range(2)]
+num_classes = 10
+custom_hooks = [dict(type='SSDPredictFixHook')]
+
+model = dict(type='AuxHeadTrainer', model=teacher, model_ckpt=teacher_ckpt,
+             stages=teacher_stages, num_classes=num_classes,
+             labels=dict(type='GTMultiHotConnector', num_classes=num_classes),
+             head_loss=dict(type='LabelCrossEntropyLoss'))
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
