@@ -74,6 +74,7 @@ from typing import List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from benchmarks._common import load_average, write_section  # noqa: E402
 
 #: The rows by default (``--configs``): every distiller config of the
 #: CIFAR-100 pair (one per method; configs that are not a FeatureDistiller,
@@ -545,30 +546,6 @@ def machine(device: str) -> str:
             f'{platform.platform()}, torch {torch.__version__}, CPU only')
 
 
-def load_average() -> str:
-    """``uptime``'s load averages (1, 5, 15 min)."""
-    return ' / '.join(f'{x:.2f}' for x in os.getloadavg())
-
-
-def write_section(path: str, key: str, text: str) -> None:
-    """Put ``text`` between the ``key`` table's markers in ``path``
-    (appended if absent), keeping the rest of the file (the notes)."""
-    begin = f'<!-- {key} table: written by benchmarks/overhead.py -->'
-    end = f'<!-- end of {key} table -->'
-    content = '# Overhead of distillation per training step\n'
-    if osp.exists(path):
-        with open(path) as f:
-            content = f.read()
-    block = f'{begin}\n{text}\n{end}'
-    if begin in content and end in content:
-        head, rest = content.split(begin, 1)
-        content = head + block + rest.split(end, 1)[1]
-    else:
-        content = content.rstrip('\n') + '\n\n' + block + '\n'
-    with open(path, 'w') as f:
-        f.write(content)
-
-
 def _clone_arg(value: str):
     return {'true': True, 'false': False, 'auto': 'auto'}[value.lower()]
 
@@ -694,7 +671,8 @@ def main(argv=None) -> str:
         [args.device] + ([args.memory] if args.memory != 'device' else []) +
         ([f'clone-{str(args.record_clone).lower()}'] if args.
          record_clone is not None else []))
-    write_section(args.out, section, text)
+    write_section(args.out, f'{section} table', text, 'benchmarks/overhead.py',
+                  heading='# Overhead of distillation per training step\n')
     print(f'written {args.out}')
     return text
 

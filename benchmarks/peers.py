@@ -180,17 +180,26 @@ def build_ours(pair):
     return steps, before, info
 
 
+def _mmrazor_algorithm(algorithm, bgr_to_rgb, norm, student, teacher,
+                       distiller):
+    """MMRazor's ``algorithm`` on the mmcls configs ``student`` and
+    ``teacher`` (no pretrained weights) with ``distiller``."""
+    return dict(
+        _scope_='mmrazor', type=algorithm,
+        data_preprocessor=dict(type='ImgDataPreprocessor',
+                               bgr_to_rgb=bgr_to_rgb, **norm),
+        architecture=dict(cfg_path=f'mmcls::resnet/{student}',
+                          pretrained=False),
+        teacher=dict(cfg_path=f'mmcls::resnet/{teacher}',
+                     pretrained=False), distiller=distiller)
+
+
 def _mmrazor_model(pair, num_classes):
     if pair == 'kd':
-        return dict(
-            _scope_='mmrazor', type='SingleTeacherDistill',
-            data_preprocessor=dict(type='ImgDataPreprocessor', bgr_to_rgb=True,
-                                   **IMAGENET_NORM),
-            architecture=dict(cfg_path='mmcls::resnet/resnet18_8xb32_in1k.py',
-                              pretrained=False),
-            teacher=dict(cfg_path='mmcls::resnet/resnet34_8xb32_in1k.py',
-                         pretrained=False),
-            distiller=dict(
+        return _mmrazor_algorithm(
+            'SingleTeacherDistill', True, IMAGENET_NORM,
+            'resnet18_8xb32_in1k.py', 'resnet34_8xb32_in1k.py',
+            dict(
                 type='ConfigurableDistiller', student_recorders=dict(
                     fc=dict(type='ModuleOutputs', source='head.fc')),
                 teacher_recorders=dict(
@@ -216,15 +225,10 @@ def _mmrazor_model(pair, num_classes):
     names = [f'{k + 1}' for k in range(4)]
     s_connector = dict(type='ConvModuleConnector', norm_cfg=dict(type='BN'),
                        act_cfg=None)
-    return dict(
-        _scope_='mmrazor', type='OverhaulFeatureDistillation',
-        data_preprocessor=dict(type='ImgDataPreprocessor', bgr_to_rgb=False,
-                               **CIFAR100_NORM),
-        architecture=dict(cfg_path='mmcls::resnet/resnet18_8xb16_cifar10.py',
-                          pretrained=False),
-        teacher=dict(cfg_path='mmcls::resnet/resnet50_8xb16_cifar100.py',
-                     pretrained=False),
-        distiller=dict(
+    return _mmrazor_algorithm(
+        'OverhaulFeatureDistillation', False, CIFAR100_NORM,
+        'resnet18_8xb16_cifar10.py', 'resnet50_8xb16_cifar100.py',
+        dict(
             type='OFDDistiller', student_recorders={
                 f'bb_{n}': dict(type='ModuleOutputs', source=s)
                 for n, s in zip(names, student_bns)
@@ -599,23 +603,6 @@ def table_line(pair, r):
             f'{r["mem_distill"] / r["mem_base"]:.3f} |')
 
 
-def write_section(path, text):
-    begin = '<!-- peers table: written by benchmarks/peers.py -->'
-    end = '<!-- end of peers table -->'
-    content = '# Our distiller and its peers, side by side\n'
-    if osp.exists(path):
-        with open(path) as f:
-            content = f.read()
-    block = f'{begin}\n{text}\n{end}'
-    if begin in content and end in content:
-        head, rest = content.split(begin, 1)
-        content = head + block + rest.split(end, 1)[1]
-    else:
-        content = content.rstrip('\n') + '\n\n' + block + '\n'
-    with open(path, 'w') as f:
-        f.write(content)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -640,6 +627,9 @@ def main(argv=None):
     if args.worker:
         worker(*args.worker, args.repeats, args.block)
         return
+    # here in our environment only (the workers run in the peers')
+    sys.path.insert(0, REPO)
+    from benchmarks._common import load_average, write_section
     header = ('| pair | framework | batch x input | distill (ms) | student '
               '(ms) | teacher fwd (ms) | modules (ms) | total ratio | '
               'overhead ratio | peak MiB RSS: distill / student step with '
@@ -650,7 +640,7 @@ def main(argv=None):
         for framework in PAIRS[pair]['frameworks']:
             if framework not in args.frameworks:
                 continue
-            loads.append(' / '.join(f'{x:.2f}' for x in os.getloadavg()))
+            loads.append(load_average())
             try:
                 r = measure(framework, pair, args.repeats, args.block,
                             args.log)
@@ -667,7 +657,7 @@ def main(argv=None):
                              f'{json.dumps(r["records_changed_in_place"])}')
             lines.append(table_line(pair, r))
             print(lines[-1], flush=True)
-    loads.append(' / '.join(f'{x:.2f}' for x in os.getloadavg()))
+    loads.append(load_average())
     command = 'python benchmarks/peers.py'
     if args.repeats != 7:
         command += f' --repeats {args.repeats}'
@@ -684,7 +674,8 @@ def main(argv=None):
         f'row and at the end: {"; ".join(loads)}.', '', *lines
     ] + ([''] + notes if notes else []) +
                      (['', 'Failures:'] + failures if failures else []))
-    write_section(args.out, text)
+    write_section(args.out, 'peers table', text, 'benchmarks/peers.py',
+                  heading='# Our distiller and its peers, side by side\n')
     print(f'written {args.out}')
 
 

@@ -22,6 +22,7 @@ from typing import Dict, List
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from benchmarks._common import write_section  # noqa: E402
 
 #: task -> results file (under benchmarks/results)
 RESULT_FILES = {
@@ -151,28 +152,9 @@ def main(argv=None) -> str:
     key = f'{args.task}-{args.schedule}'
     if args.label:
         key += f'-{args.label}'
-    write_section(out, key, text)
+    write_section(out, key, text, 'benchmarks/quality.py')
     print(text)
     return text
-
-
-def write_section(path: str, key: str, text: str) -> None:
-    """Put ``text`` between this key's markers in ``path`` (appended if
-    absent), keeping the rest of the file (the analysis)."""
-    begin = f'<!-- {key}: written by benchmarks/quality.py -->'
-    end = f'<!-- end of {key} -->'
-    content = ''
-    if osp.exists(path):
-        with open(path) as f:
-            content = f.read()
-    block = f'{begin}\n{text}\n{end}'
-    if begin in content and end in content:
-        head, rest = content.split(begin, 1)
-        content = head + block + rest.split(end, 1)[1]
-    else:
-        content = content.rstrip('\n') + '\n\n' + block + '\n'
-    with open(path, 'w') as f:
-        f.write(content.lstrip('\n'))
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import mmcv
 import numpy as np
 from mmengine.config import Config, ConfigDict
 
-from tests.helpers import make_fake_fashion_mnist, own_visualizer
+from tests.helpers import make_fake_fashion_mnist, short_run
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -162,12 +162,6 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
             loss.class_means = osp.join(work_dir, f'class_means_{name}.pth')
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=max_iters,
                                val_interval=max_iters)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=max_iters, by_epoch=False)
-    cfg.log_processor = dict(by_epoch=False, window_size=1)
-    cfg.work_dir = work_dir
-    own_visualizer(cfg, work_dir)
+    short_run(cfg, work_dir, max_iters)
     cfg.pop('load_from', None)
     return cfg

@@ -1,9 +1,12 @@
 """Shared helpers of the tests: generated data, small real models, local
-checkpoints. Nothing here downloads anything."""
+checkpoints, short runs (the scenes demo). Nothing here downloads
+anything."""
+import dataclasses
+import json
 import os
 import os.path as osp
 import struct
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -12,6 +15,8 @@ from mmengine.config import Config
 from mmfeatdistill.testing import (  # noqa: F401 (re-exported for tests)
     cls_batch, det_batch, save_model_checkpoint, save_teacher_with_heads,
     save_trained_like_teacher, seg_batch)
+from mmfeatdistill.tools import demo
+from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
@@ -54,6 +59,81 @@ def make_fake_fashion_mnist(root: str, num_train: int = 64, num_test: int = 32,
     return root
 
 
+def fake_data_and_teacher(root, config: str, num_test: int = 8,
+                          model: str = 'teacher') -> Tuple[str, str]:
+    """Fake Fashion-MNIST (16 training images, ``num_test`` test images)
+    in ``root/data`` and a randomly initialised checkpoint
+    ``root/teacher.pth`` of ``config``'s ``model.<model>``; returns both
+    paths."""
+    data_root = make_fake_fashion_mnist(osp.join(str(root), 'data'), 16,
+                                        num_test)
+    ckpt = osp.join(str(root), 'teacher.pth')
+    save_model_checkpoint(Config.fromfile(config).model[model], ckpt)
+    return data_root, ckpt
+
+
+def save_distill_teacher(path: str, cfg: Config, out_dir) -> str:
+    """Save a trained-looking teacher of the distillation config ``path``
+    (``cfg``, as loaded) as ``out_dir/teacher.pth`` and, for a config with
+    a ``teacher_heads_config`` (TOFD), that teacher with untrained heads as
+    ``out_dir/teacher_heads.pth``; returns the checkpoint that serves as
+    ``model.teacher_ckpt``."""
+    ckpt = osp.join(str(out_dir), 'teacher.pth')
+    save_trained_like_teacher(cfg.model.teacher, ckpt)
+    if 'teacher_heads_config' in cfg:
+        ckpt = save_teacher_with_heads(
+            osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
+            osp.join(str(out_dir), 'teacher_heads.pth'))
+    return ckpt
+
+
+def run_scenes_demo(tmp_path, task: str,
+                    scenes: Dict[str, int]) -> Tuple[object, list, str, str]:
+    """``tools/demo.py --task TASK`` on a handful of scenes: the table's own
+    data step writes ``scenes`` (split -> number of scenes) from fake
+    Fashion-MNIST files (60 training images: train scenes draw from 0-39,
+    val scenes from the held-out 40-59; 20 test images), then every stage
+    of the ``TASK`` experiment trains one epoch with batch 4. Checks that
+    the data step wrote ``scenes`` and that there is a result per stage;
+    returns the table's experiment, the demo's results, its work dir and
+    the scenes' data root."""
+    fmnist = make_fake_fashion_mnist(str(tmp_path / 'fmnist'), 60, 20)
+    data_root = str(tmp_path / 'scenes')
+    work = str(tmp_path / f'demo_{task}')
+    table = EXPERIMENTS[task]
+    small = [f'--num-{split}={n}' for split, n in scenes.items()]
+    experiment = dataclasses.replace(
+        table, prepare=table.prepare +
+        (f'--fmnist-root={fmnist}', '--val-start=40', '--no-progress', *small))
+    results = demo.main([
+        '--task', task, '--work-dir', work, '--data-root', data_root,
+        '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
+        '--teacher-train-subset', '0', '--batch-size', '4', '--workers', '0',
+        '--log-interval', '1', '--quiet'
+    ], experiment=experiment)
+    with open(osp.join(data_root, 'meta.json')) as f:
+        counts = json.load(f)['counts']
+    written = {s: counts[s]['scenes'] for s in scenes}
+    assert written == scenes, written
+    names = [r['name'] for r in results]
+    assert names == [s.name for s in table.stages], names
+    return table, results, work, data_root
+
+
+def assert_losses_logged(table, results, task_losses) -> None:
+    """Each stage of ``table`` logged its training losses: the model's own
+    ``task_losses`` and, for the distilled students, every loss of its
+    config."""
+    for stage, result in zip(table.stages, results):
+        logged = {k for x in result['records'] for k in x}
+        assert set(task_losses) <= logged, (stage.name, sorted(logged))
+        if stage.kind in ('teacher', 'baseline'):
+            continue
+        losses = Config.fromfile(osp.join(demo.REPO,
+                                          stage.config)).model.distill_losses
+        assert losses and set(losses) <= logged, (stage.name, sorted(logged))
+
+
 def fast_runner_cfg(cfg: Config, work_dir: str, data_root: str,
                     max_iters: int = 2, batch_size: int = 8) -> Config:
     """Shrink a Fashion-MNIST config for a test: generated data, no worker
@@ -66,6 +146,14 @@ def fast_runner_cfg(cfg: Config, work_dir: str, data_root: str,
         loader.batch_size = batch_size
     cfg.train_cfg = dict(by_epoch=False, max_iters=max_iters,
                          val_interval=max_iters)
+    short_run(cfg, work_dir, max_iters)
+    return cfg
+
+
+def short_run(cfg: Config, work_dir: str, max_iters: int) -> None:
+    """What a test run of ``max_iters`` iterations changes besides its data
+    and loop: no scheduler, a log line per iteration, one checkpoint at the
+    end, ``work_dir`` and a visualizer of its own."""
     cfg.param_scheduler = []
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
@@ -73,7 +161,6 @@ def fast_runner_cfg(cfg: Config, work_dir: str, data_root: str,
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.work_dir = work_dir
     own_visualizer(cfg, work_dir)
-    return cfg
 
 
 def own_visualizer(cfg: Config, work_dir: str) -> None:

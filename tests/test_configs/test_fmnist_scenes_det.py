@@ -5,63 +5,30 @@ every stage of the ``'det'`` experiment (SSD teacher, plain student,
 feature MSE, OFD, TOFD with its teacher-heads step, PEFD, ND) trains its
 config in ``configs/fmnist_scenes`` for one short epoch and is evaluated
 (COCO box mAP and mAP@0.5, mmdet's CocoMetric) on the test split."""
-import dataclasses
 import glob
-import json
 import os.path as osp
 
 from mmengine.config import Config
 
 from mmfeatdistill.tools import demo
-from mmfeatdistill.tools.experiments import EXPERIMENTS
-from tests.helpers import make_fake_fashion_mnist
+from tests.helpers import assert_losses_logged, run_scenes_demo
 
-# Fake Fashion-MNIST: 60 training images (train scenes draw from 0-39, val
-# scenes from the held-out 40-59) and 20 test images.
-NUM_TRAIN, NUM_TEST, VAL_START = 60, 20, 40
 SCENES = dict(train=8, val=4, test=4)
 METRICS = ('coco/bbox_mAP', 'coco/bbox_mAP_50')
 
 
 def test_det_demo_every_stage_one_epoch(tmp_path):
-    fmnist = make_fake_fashion_mnist(str(tmp_path / 'fmnist'), NUM_TRAIN,
-                                     NUM_TEST)
-    data_root = str(tmp_path / 'scenes')
-    work = str(tmp_path / 'demo_det')
-    table = EXPERIMENTS['det']
-    # the table's own data step, on the fake files and with a few scenes
-    small = [f'--num-{split}={n}' for split, n in SCENES.items()]
-    experiment = dataclasses.replace(
-        table, prepare=table.prepare +
-        (f'--fmnist-root={fmnist}', f'--val-start={VAL_START}',
-         '--no-progress', *small))
-    # 8 training scenes, batch 4: 2 iterations per stage
-    results = demo.main([
-        '--task', 'det', '--work-dir', work, '--data-root', data_root,
-        '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
-        '--teacher-train-subset', '0', '--batch-size', '4', '--workers', '0',
-        '--log-interval', '1', '--quiet'
-    ], experiment=experiment)
+    # 8 training scenes, batch 4: 2 iterations per stage; the
+    # helper checks the scenes written and that each stage has a result
+    table, results, work, data_root = run_scenes_demo(tmp_path, 'det', SCENES)
 
-    with open(osp.join(data_root, 'meta.json')) as f:
-        counts = json.load(f)['counts']
-    assert {s: counts[s]['scenes'] for s in SCENES} == SCENES
-    assert [r['name'] for r in results] == [s.name for s in table.stages]
     assert [m.key for m in table.metrics] == list(METRICS)
     for result in results:
         for key in METRICS:  # percent
             assert 0 <= result['metrics'][key] <= 100, (result['name'], key)
     # each stage logged its training losses: SSD's and, for the distilled
     # students, every loss of its config
-    for stage, result in zip(table.stages, results):
-        logged = {k for x in result['records'] for k in x}
-        assert {'loss_cls',
-                'loss_bbox'} <= logged, (stage.name, sorted(logged))
-        if stage.kind in ('teacher', 'baseline'):
-            continue
-        losses = Config.fromfile(osp.join(demo.REPO,
-                                          stage.config)).model.distill_losses
-        assert losses and set(losses) <= logged, (stage.name, sorted(logged))
+    assert_losses_logged(table, results, {'loss_cls', 'loss_bbox'})
     # the evaluators read the generated ground truth (the table's
     # data_options), not the default data/fmnist_scenes
     stage = table.stages[1]

@@ -1,6 +1,6 @@
 """Every full-scale method config (those of no experiment of the table:
-the table's are run by the demo tests) builds and runs two training
-iterations and one validation step on generated data of its configured
+the table's are run by the demo tests) builds and runs one training
+iteration and one validation step on generated data of its configured
 input size, with the teacher's model-zoo URL replaced by a locally saved
 checkpoint."""
 import glob
@@ -49,7 +49,8 @@ def test_config_trains_and_validates(path, tmp_path):
             osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
             str(tmp_path / 'teacher_with_heads.pth'))
     teacher_bytes = open(ckpt, 'rb').read()
-    runner = Runner.from_cfg(smoke_cfg(cfg, str(tmp_path / 'work'), ckpt))
+    runner = Runner.from_cfg(
+        smoke_cfg(cfg, str(tmp_path / 'work'), ckpt, max_iters=1))
     frozen = runner.model.get_submodule('model' if cfg.model.type ==
                                         'AuxHeadTrainer' else 'teacher')
     teacher_before = state_dict_copy(frozen)

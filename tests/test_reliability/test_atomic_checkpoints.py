@@ -23,8 +23,8 @@ from mmfeatdistill.tools.train import main as train_main
 from mmfeatdistill.tools.train import use_atomic_checkpoint_hook
 from mmfeatdistill.utils import (ResumeFallbackWarning, atomic_save,
                                  find_resumable_checkpoint)
-from tests.helpers import (REPO, config_path, fast_runner_cfg,
-                           make_fake_fashion_mnist, save_model_checkpoint)
+from tests.helpers import (REPO, config_path, fake_data_and_teacher,
+                           fast_runner_cfg)
 
 KD_CFG = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
 
@@ -34,9 +34,7 @@ def kd_config(tmp_path_factory):
     """A KD config on fake data that saves every iteration and keeps one
     checkpoint; no validation (fast)."""
     root = tmp_path_factory.mktemp('atomic')
-    data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
-    teacher = str(root / 'teacher.pth')
-    save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
+    data_root, teacher = fake_data_and_teacher(root, KD_CFG)
     cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
                           data_root, max_iters=4, batch_size=4)
     cfg.model.teacher_ckpt = teacher

@@ -1,6 +1,5 @@
 """Every method's losses under torch.autocast (bf16 on CPU) are finite and
 close to float32."""
-import os.path as osp
 
 import pytest
 import torch
@@ -8,8 +7,7 @@ from mmengine.config import Config
 
 from mmfeatdistill.models import losses as L
 from mmfeatdistill.registry import MODELS
-from tests.helpers import (cls_batch, config_path, save_teacher_with_heads,
-                           save_trained_like_teacher)
+from tests.helpers import cls_batch, config_path, save_distill_teacher
 
 g = torch.Generator().manual_seed(0)
 S, T = torch.randn(4, 8, 3, 3,
@@ -50,13 +48,7 @@ def test_loss_under_bf16_autocast(name):
 def test_distiller_losses_under_bf16_autocast(rel, tmp_path):
     path = config_path(rel)
     cfg = Config.fromfile(path)
-    ckpt = str(tmp_path / 'teacher.pth')
-    save_trained_like_teacher(cfg.model.teacher, ckpt)
-    if 'teacher_heads_config' in cfg:
-        ckpt = save_teacher_with_heads(
-            osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
-            str(tmp_path / 'heads.pth'))
-    cfg.model.teacher_ckpt = ckpt
+    cfg.model.teacher_ckpt = save_distill_teacher(path, cfg, tmp_path)
     if 'loss_nd' in cfg.model.distill_losses:
         cfg.model.distill_losses.loss_nd.class_means = torch.randn(10, 256)
     torch.manual_seed(0)

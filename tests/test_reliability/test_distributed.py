@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmfeatdistill.tools.train import main as train_main
 from tests.first_step_hook import json_path
 from tests.helpers import (REPO, config_path, make_fake_fashion_mnist,
-                           save_teacher_with_heads, save_trained_like_teacher)
+                           save_distill_teacher)
 
 METHODS = {
     'ofd': ('ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py', 29611),
@@ -95,13 +95,8 @@ def test_dist_train_two_cpu_processes(method, tmp_path):
     path = config_path(rel)
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 32, 8,
                                         mirror_symmetric=True)
-    ckpt = str(tmp_path / 'teacher.pth')
     cfg = Config.fromfile(path)
-    save_trained_like_teacher(cfg.model.teacher, ckpt)
-    if 'teacher_heads_config' in cfg:
-        ckpt = save_teacher_with_heads(
-            osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
-            str(tmp_path / 'teacher_heads.pth'))
+    ckpt = save_distill_teacher(path, cfg, tmp_path)
     run_cfg = first_step_config(path, tmp_path)
     work = str(tmp_path / 'work')
     opts = [

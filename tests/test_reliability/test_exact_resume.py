@@ -1,6 +1,5 @@
 """Train N iterations, stop, resume to 2N: the student, connectors, margins,
 class means and schedules end exactly as in an uninterrupted 2N run."""
-import os.path as osp
 
 import pytest
 import torch
@@ -10,8 +9,7 @@ from mmengine.runner import Runner
 from mmfeatdistill.tools.train import (add_rng_state_hook,
                                        use_atomic_checkpoint_hook)
 from tests.helpers import (config_path, fast_runner_cfg,
-                           make_fake_fashion_mnist, save_teacher_with_heads,
-                           save_trained_like_teacher)
+                           make_fake_fashion_mnist, save_distill_teacher)
 
 METHODS = {
     'ofd': 'ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py',
@@ -25,13 +23,7 @@ METHODS = {
 def test_resume_equals_uninterrupted_run(method, tmp_path):
     path = config_path(METHODS[method])
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 40, 8)
-    ckpt = str(tmp_path / 'teacher.pth')
-    cfg0 = Config.fromfile(path)
-    save_trained_like_teacher(cfg0.model.teacher, ckpt)
-    if 'teacher_heads_config' in cfg0:
-        ckpt = save_teacher_with_heads(
-            osp.join(osp.dirname(path), cfg0.teacher_heads_config), ckpt,
-            str(tmp_path / 'teacher_heads.pth'))
+    ckpt = save_distill_teacher(path, Config.fromfile(path), tmp_path)
 
     def run(name, max_iters, resume_from=None):
         cfg = fast_runner_cfg(Config.fromfile(path), str(tmp_path / name),

@@ -20,8 +20,7 @@ from mmfeatdistill.tools.train import main as train_main
 from mmfeatdistill.utils import (UnreadableCheckpointError,
                                  UntrustedCheckpointError, read_checkpoint,
                                  trust_checkpoints)
-from tests.helpers import (config_path, fast_runner_cfg,
-                           make_fake_fashion_mnist, save_model_checkpoint)
+from tests.helpers import config_path, fake_data_and_teacher, fast_runner_cfg
 
 KD_CFG = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
 OPT_IN = ('trust_checkpoints = True', '--trust-checkpoint')
@@ -68,9 +67,7 @@ def _assert_refused(info, names, marker=None) -> None:
 def env(tmp_path_factory):
     """Fake data, a teacher checkpoint and a 2-iteration config file."""
     root = tmp_path_factory.mktemp('safe')
-    data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
-    teacher = str(root / 'teacher.pth')
-    save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, teacher)
+    data_root, teacher = fake_data_and_teacher(root, KD_CFG)
     cfg = fast_runner_cfg(Config.fromfile(KD_CFG), str(root / 'unused'),
                           data_root, max_iters=2, batch_size=4)
     cfg.model.teacher_ckpt = teacher

@@ -192,20 +192,33 @@ def test_cli_reuses_same_manifest(scenes, tmp_path, capsys):
     assert os.listdir(tmp_path) == ['scenes']
 
 
-def test_seg_base_config_loads_with_mmseg(scenes):
-    from mmseg.registry import DATASETS, MODELS
-    _, out, _ = scenes
-    cfg = Config.fromfile(SEG_CFG)
-    assert tuple(cfg.metainfo['classes']) == SEG_CLASSES
-    assert [list(c)
-            for c in cfg.metainfo['palette']] == SEG_METAINFO['palette']
+def _base_config(path, classes, metainfo):
+    """The base config at ``path``, checked for the data set's classes and
+    palette."""
+    cfg = Config.fromfile(path)
+    assert tuple(cfg.metainfo['classes']) == classes
+    assert [list(c) for c in cfg.metainfo['palette']] == metainfo['palette']
+    return cfg
+
+
+def _split_datasets(cfg, registry, data_root, type_name):
+    """Yield each split and its dataset, built from ``cfg``'s dataloader on
+    ``data_root``, checked for its type and for the scenes written."""
     for key, split in (('train_dataloader', 'train'),
                        ('val_dataloader', 'val'), ('test_dataloader', 'test')):
         ds_cfg = cfg[key].dataset
-        ds_cfg.data_root = out
-        dataset = DATASETS.build(ds_cfg)
-        assert type(dataset).__name__ == 'BaseSegDataset'
+        ds_cfg.data_root = data_root
+        dataset = registry.build(ds_cfg)
+        assert type(dataset).__name__ == type_name
         assert len(dataset) == COUNTS[split]
+        yield split, dataset
+
+
+def test_seg_base_config_loads_with_mmseg(scenes):
+    from mmseg.registry import DATASETS, MODELS
+    _, out, _ = scenes
+    cfg = _base_config(SEG_CFG, SEG_CLASSES, SEG_METAINFO)
+    for _, dataset in _split_datasets(cfg, DATASETS, out, 'BaseSegDataset'):
         samples = [dataset[i] for i in range(len(dataset))]
         for sample in samples:
             assert sample['inputs'].shape == (3, 64, 64)
@@ -221,17 +234,9 @@ def test_seg_base_config_loads_with_mmseg(scenes):
 def test_det_base_config_loads_with_mmdet(scenes):
     from mmdet.registry import DATASETS, METRICS
     _, out, _ = scenes
-    cfg = Config.fromfile(DET_CFG)
-    assert tuple(cfg.metainfo['classes']) == FMNIST_CLASSES
-    assert [list(c)
-            for c in cfg.metainfo['palette']] == DET_METAINFO['palette']
-    for key, split in (('train_dataloader', 'train'),
-                       ('val_dataloader', 'val'), ('test_dataloader', 'test')):
-        ds_cfg = cfg[key].dataset
-        ds_cfg.data_root = out + '/'
-        dataset = DATASETS.build(ds_cfg)
-        assert type(dataset).__name__ == 'CocoDataset'
-        assert len(dataset) == COUNTS[split]
+    cfg = _base_config(DET_CFG, FMNIST_CLASSES, DET_METAINFO)
+    for split, dataset in _split_datasets(cfg, DATASETS, out + '/',
+                                          'CocoDataset'):
         coco = _coco(out, split)
         for i in range(len(dataset)):
             sample = dataset[i]

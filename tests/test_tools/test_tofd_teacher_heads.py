@@ -11,8 +11,7 @@ from mmfeatdistill.models.connectors import TOFDAuxHead
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.tools import export_student
 from mmfeatdistill.tools.train_tofd_teacher_heads import main
-from tests.helpers import (config_path, fast_runner_cfg,
-                           make_fake_fashion_mnist, save_model_checkpoint)
+from tests.helpers import config_path, fake_data_and_teacher, fast_runner_cfg
 
 HEADS_CFG = config_path('tofd/tofd-teacher-heads_resnet18-w32_fmnist.py')
 TOFD_CFG = config_path('tofd/tofd_resnet18-w32_resnet18-w8_fmnist.py')
@@ -35,9 +34,7 @@ def _opts(data_root, ckpt, work):
 @pytest.fixture(scope='module')
 def heads_ckpt(tmp_path_factory):
     root = tmp_path_factory.mktemp('tofd')
-    data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 8)
-    ckpt = str(root / 'teacher.pth')
-    save_model_checkpoint(Config.fromfile(HEADS_CFG).model.model, ckpt)
+    data_root, ckpt = fake_data_and_teacher(root, HEADS_CFG, model='model')
     work = str(root / 'heads')
     out = main([HEADS_CFG, '--cfg-options', *_opts(data_root, ckpt, work)])
     return root, data_root, ckpt, out

@@ -6,10 +6,8 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
-from tests.helpers import (REPO, config_path, make_fake_fashion_mnist,
-                           save_model_checkpoint)
+from tests.helpers import REPO, config_path, fake_data_and_teacher
 
 KD_CFG = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
 
@@ -43,9 +41,7 @@ def _run(cmd, cwd=REPO, env=None, **kwargs):
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('cli')
     # 16 training images, batch 8: one "epoch" is 2 iterations
-    data_root = make_fake_fashion_mnist(str(root / 'data'), 16, 10)
-    ckpt = str(root / 'teacher.pth')
-    save_model_checkpoint(Config.fromfile(KD_CFG).model.teacher, ckpt)
+    data_root, ckpt = fake_data_and_teacher(root, KD_CFG, num_test=10)
     return root, data_root, ckpt
 
 

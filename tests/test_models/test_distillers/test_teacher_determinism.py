@@ -14,8 +14,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfeatdistill.models.losses import NDLoss
 from mmfeatdistill.registry import MODELS
-from tests.helpers import (CONFIGS, cls_batch, save_teacher_with_heads,
-                           save_trained_like_teacher, state_dict_copy)
+from tests.helpers import (CONFIGS, cls_batch, save_distill_teacher,
+                           state_dict_copy)
 
 #: every distillation config of the demo pair: one per method (and KD)
 FMNIST_CONFIGS = sorted(
@@ -25,15 +25,8 @@ FMNIST_CONFIGS = sorted(
 
 def _stochastic_teacher_distiller(path, tmp_path):
     cfg = Config.fromfile(path)
-    teacher = cfg.model.teacher
-    teacher.backbone.drop_path_rate = 0.3  # DropPath in every block
-    ckpt = str(tmp_path / 'teacher.pth')
-    save_trained_like_teacher(teacher, ckpt)
-    if 'teacher_heads_config' in cfg:
-        ckpt = save_teacher_with_heads(
-            osp.join(osp.dirname(path), cfg.teacher_heads_config), ckpt,
-            str(tmp_path / 'with_heads.pth'))
-    cfg.model.teacher_ckpt = ckpt
+    cfg.model.teacher.backbone.drop_path_rate = 0.3  # DropPath in every block
+    cfg.model.teacher_ckpt = save_distill_teacher(path, cfg, tmp_path)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     for stage in (model.teacher.backbone.layer2,

@@ -44,6 +44,16 @@ def _run(rec, model, x):
     return out
 
 
+def _record(rec):
+    """A ``Net`` with ``rec`` prepared on it, after one recorded forward of
+    a random batch; returns the net and the batch."""
+    net = Net()
+    rec.prepare(net)
+    x = torch.randn(2, 2, 3, 3)
+    _run(rec, net, x)
+    return net, x
+
+
 def test_method_output_recorder_is_per_instance():
     a, b = Net(), Net()
     rec = MethodOutputRecorder('head.pre_logits')
@@ -61,11 +71,8 @@ def test_method_output_recorder_is_per_instance():
 
 
 def test_method_input_recorder():
-    net = Net()
     rec = MethodInputRecorder('head.pre_logits', arg_index=0)
-    rec.prepare(net)
-    x = torch.randn(2, 2, 3, 3)
-    _run(rec, net, x)
+    net, x = _record(rec)
     torch.testing.assert_close(rec.data,
                                F.relu(F.relu(net.conv(x)) - 0.5).mean((2, 3)))
 
@@ -78,12 +85,9 @@ def test_unknown_method_is_explained():
 
 
 def test_function_input_recorder_gets_pre_relu_despite_inplace():
-    net = Net()
     rec = FunctionInputRecorder('torch.nn.functional.relu', within='',
                                 call_index=0)
-    rec.prepare(net)
-    x = torch.randn(2, 2, 3, 3)
-    _run(rec, net, x)
+    net, x = _record(rec)
     expected = net.conv(x)
     torch.testing.assert_close(rec.data, expected)
     assert (rec.data < 0).any()
@@ -91,12 +95,9 @@ def test_function_input_recorder_gets_pre_relu_despite_inplace():
 
 
 def test_function_output_recorder_counts_calls_within_scope():
-    net = Net()
     rec = FunctionOutputRecorder('torch.nn.functional.relu', within='',
                                  call_index=1)
-    rec.prepare(net)
-    x = torch.randn(2, 2, 3, 3)
-    _run(rec, net, x)
+    net, x = _record(rec)
     torch.testing.assert_close(rec.data, F.relu(F.relu(net.conv(x)) - 0.5))
     # calls outside `within` are not counted
     rec_head = FunctionOutputRecorder('torch.nn.functional.relu',

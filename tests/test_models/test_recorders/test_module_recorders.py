@@ -27,11 +27,25 @@ def _randomise_bn(module):
             m.bias.data = torch.randn(m.num_features, generator=g)
 
 
-def test_basic_block_pre_relu_equals_hand_computation():
+def _eval_model(block_type, channels):
+    """``block_type(channels, channels)`` built after ``manual_seed(0)``,
+    with random BN affine parameters, wrapped in eval mode."""
     torch.manual_seed(0)
-    block = BasicBlock(8, 8)
+    block = block_type(channels, channels)
     _randomise_bn(block)
-    model = Wrapper(block).eval()
+    return block, Wrapper(block).eval()
+
+
+def _record(rec, model, x, role='model'):
+    """Prepare ``rec`` on ``model`` and record one forward of ``x``."""
+    rec.prepare(model, role)
+    rec.start()
+    model(x)
+    rec.stop()
+
+
+def test_basic_block_pre_relu_equals_hand_computation():
+    block, model = _eval_model(BasicBlock, 8)
     manager = RecorderManager(
         dict(pre=dict(type='ModuleInputRecorder', source='block.relu',
                       call_index=1)))
@@ -49,17 +63,11 @@ def test_basic_block_pre_relu_equals_hand_computation():
 
 
 def test_bottleneck_pre_relu_equals_hand_computation():
-    torch.manual_seed(0)
-    block = Bottleneck(16, 16)
-    _randomise_bn(block)
-    model = Wrapper(block).eval()
+    block, model = _eval_model(Bottleneck, 16)
     # Bottleneck's relu runs 3 times: after norm1, after norm2, after the sum
     rec = ModuleInputRecorder('block.relu', call_index=2)
-    rec.prepare(model)
     x = torch.randn(2, 16, 5, 5)
-    rec.start()
-    model(x)
-    rec.stop()
+    _record(rec, model, x)
     with torch.no_grad():
         h = torch.relu(block.norm1(block.conv1(x)))
         h = torch.relu(block.norm2(block.conv2(h)))
@@ -71,16 +79,10 @@ def test_bottleneck_pre_relu_equals_hand_computation():
 def test_output_record_is_safe_from_later_inplace_ops():
     """BasicBlock adds the identity in place to norm2's output (through
     drop_path, an Identity); the record must keep the value at that moment."""
-    torch.manual_seed(0)
-    block = BasicBlock(4, 4)
-    _randomise_bn(block)
-    model = Wrapper(block).eval()
+    block, model = _eval_model(BasicBlock, 4)
     rec = ModuleOutputRecorder('block.bn2')
-    rec.prepare(model)
     x = torch.randn(1, 4, 5, 5)
-    rec.start()
-    model(x)
-    rec.stop()
+    _record(rec, model, x)
     with torch.no_grad():
         expected = block.norm2(
             block.conv2(torch.relu(block.norm1(block.conv1(x)))))
@@ -91,10 +93,7 @@ def test_gradient_flows_through_record():
     block = BasicBlock(4, 4)
     model = Wrapper(block).train()
     rec = ModuleInputRecorder('block.relu', call_index=1)
-    rec.prepare(model)
-    rec.start()
-    model(torch.randn(2, 4, 5, 5))
-    rec.stop()
+    _record(rec, model, torch.randn(2, 4, 5, 5))
     rec.data.pow(2).sum().backward()
     assert block.conv2.weight.grad is not None
     assert block.conv2.weight.grad.abs().sum() > 0
@@ -103,10 +102,7 @@ def test_gradient_flows_through_record():
 def test_call_index_out_of_range_is_explained():
     model = Wrapper(BasicBlock(4, 4))
     rec = ModuleInputRecorder('block.relu', call_index=5)
-    rec.prepare(model, 'teacher')
-    rec.start()
-    model(torch.randn(1, 4, 5, 5))
-    rec.stop()
+    _record(rec, model, torch.randn(1, 4, 5, 5), 'teacher')
     with pytest.raises(RuntimeError, match=r'ran 2 time\(s\).*call index 5'):
         rec.data
 

@@ -1,0 +1,32 @@
+"""What the benchmark scripts share. Standard library only; ``peers.py``
+imports it in its main process, never in a worker (the peers' environments
+do not have this repository on their path)."""
+import os
+import os.path as osp
+
+
+def load_average() -> str:
+    """``uptime``'s load averages (1, 5, 15 min)."""
+    return ' / '.join(f'{x:.2f}' for x in os.getloadavg())
+
+
+def write_section(path: str, name: str, text: str, writer: str,
+                  heading: str = '') -> None:
+    """Put ``text`` between the markers of section ``name`` in ``path``
+    (``<!-- NAME: written by WRITER -->`` and ``<!-- end of NAME -->``),
+    keeping the rest of the file (the notes); a section not there yet is
+    appended, a file not there yet starts with ``heading``."""
+    begin = f'<!-- {name}: written by {writer} -->'
+    end = f'<!-- end of {name} -->'
+    content = heading
+    if osp.exists(path):
+        with open(path) as f:
+            content = f.read()
+    block = f'{begin}\n{text}\n{end}'
+    if begin in content and end in content:
+        head, rest = content.split(begin, 1)
+        content = head + block + rest.split(end, 1)[1]
+    else:
+        content = content.rstrip('\n') + '\n\n' + block + '\n'
+    with open(path, 'w') as f:
+        f.write(content.lstrip('\n'))

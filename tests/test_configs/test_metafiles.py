@@ -1,0 +1,165 @@
+"""The model index that mim reads (OpenMMLab's layout): the root
+``model-index.yml`` imports one ``configs/<method>/metafile.yml`` per method
+folder, each with one collection (the paper) and one model per config.
+
+Checked: every file parses; every imported path exists, in the checkout and
+under the installed package's ``.mim/`` (where MMEngine's
+``mmfeatdistill::`` lookup and ``mim search`` resolve them: a missing one
+breaks every lookup); model names are unique, every ``In Collection`` names
+a defined collection, every ``Config`` (and TOFD's ``Teacher Heads
+Config``) exists; no model claims results or weights (none are released);
+and every distillation config is listed. A distillation config is any
+``configs/<folder>/*.py`` outside ``configs/_base_`` (fragments, no model)
+whose parsed config (``mmengine.config.Config.fromfile``, all of them in
+about 10 s on 2 busy cores) has ``model.type == 'FeatureDistiller'``, or
+``'AuxHeadTrainer'``: TOFD's step 1 (``tofd-teacher-heads_*``), which the
+TOFD metafile lists too, marked by a ``Step`` in its Metadata.
+"""
+import glob
+import os.path as osp
+
+import pytest
+import yaml
+from mmengine.config import Config
+
+import mmfeatdistill  # registers the `mmfeatdistill::` config prefix
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+INDEX = osp.join(REPO, 'model-index.yml')
+TASKS = ('Image Classification', 'Object Detection', 'Semantic Segmentation')
+#: model types of our trained models: distillers, TOFD's head trainer
+TRAINED = ('FeatureDistiller', 'AuxHeadTrainer')
+
+
+def _load(path: str) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def _task_of(name: str) -> str:
+    """The task a config's name says (its base's model family)."""
+    if 'ssd' in name:
+        return 'Object Detection'
+    if 'deeplabv3plus' in name:
+        return 'Semantic Segmentation'
+    return 'Image Classification'
+
+
+def _imports() -> list:
+    return _load(INDEX)['Import']
+
+
+def _models() -> list:
+    return [
+        model for path in _imports()
+        for model in _load(osp.join(REPO, path))['Models']
+    ]
+
+
+@pytest.fixture(scope='module')
+def trained_configs() -> dict:
+    """Repo-relative path -> parsed config of every config of ours that
+    trains a model of ours (a distiller or TOFD's teacher-head trainer)."""
+    found = {}
+    for path in sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py'))):
+        if osp.basename(osp.dirname(path)) == '_base_':
+            continue
+        cfg = Config.fromfile(path)
+        if cfg.get('model', {}).get('type') in TRAINED:
+            found[osp.relpath(path, REPO)] = cfg
+    return found
+
+
+def test_index_imports_every_method_metafile():
+    imports = _imports()
+    assert imports and len(set(imports)) == len(imports)
+    for path in imports:
+        assert not osp.isabs(path), path
+        assert osp.isfile(osp.join(REPO, path)), path
+    # every metafile of the tree is imported
+    found = glob.glob(osp.join(REPO, 'configs', '*', 'metafile.yml'))
+    assert sorted(osp.relpath(p, REPO) for p in found) == sorted(imports)
+
+
+def test_installed_index_resolves():
+    """MMEngine reads ``<package>/.mim/model-index.yml`` on every
+    ``mmfeatdistill::`` lookup and joins the imports to ``.mim/``."""
+    mim_root = osp.join(osp.dirname(mmfeatdistill.__file__), '.mim')
+    index = osp.join(mim_root, 'model-index.yml')
+    if not osp.isfile(index):
+        pytest.skip('no .mim/model-index.yml (setup.py not run)')
+    for path in _load(index)['Import']:
+        assert osp.isfile(osp.join(mim_root, path)), path
+
+
+@pytest.mark.parametrize('path', _imports())
+def test_metafile(path):
+    meta = _load(osp.join(REPO, path))
+    assert set(meta) == {'Collections', 'Models'}, sorted(meta)
+    (collection, ) = meta['Collections']
+    assert collection['Metadata']['Training Techniques'] == [
+        'Knowledge Distillation'
+    ]
+    assert collection['Paper']['URL'].startswith('https://')
+    assert collection['Paper']['Title']
+    assert osp.isfile(osp.join(REPO, collection['README']))
+    folder = osp.dirname(path)
+    for model in meta['Models']:
+        name, config = model['Name'], model['Config']
+        assert model['In Collection'] == collection['Name'], name
+        assert osp.isfile(osp.join(REPO, config)), config
+        assert osp.splitext(osp.basename(config))[0] == name
+        # the method's folder, or its configs on the Fashion-MNIST scenes
+        assert osp.dirname(config) in (folder, 'configs/fmnist_scenes'), name
+        # nothing measured at full scale, nothing released
+        assert model.get('Results') is None, name
+        assert 'Weights' not in model, name
+        data = model['Metadata']
+        assert data['Task'] in TASKS, name
+        assert data['Task'] == _task_of(name), name
+        assert data['Dataset'] and data['Teacher'], name
+        assert ('Step' in data) == ('teacher-heads' in name), name
+        if 'Step' not in data:
+            assert data['Student'], name
+        if 'Teacher Heads Config' in data:
+            assert osp.isfile(osp.join(REPO, data['Teacher Heads Config']))
+
+
+def test_names_unique_and_collections_defined():
+    collections = [
+        c['Name'] for path in _imports()
+        for c in _load(osp.join(REPO, path))['Collections']
+    ]
+    assert len(set(collections)) == len(collections), collections
+    models = _models()
+    names = [m['Name'] for m in models]
+    assert len(set(names)) == len(names)
+    assert {m['In Collection'] for m in models} <= set(collections)
+
+
+def test_every_distillation_config_is_listed(trained_configs):
+    listed = {m['Config']: m for m in _models()}
+    assert trained_configs
+    missing = sorted(set(trained_configs) - set(listed))
+    assert not missing, f'not in any metafile: {missing}'
+    for path, cfg in trained_configs.items():
+        data = listed[path]['Metadata']
+        assert ('Step' in data) == (cfg.model.type == 'AuxHeadTrainer'), path
+        heads = cfg.get('teacher_heads_config')
+        if heads:  # TOFD: the model names its step-1 config
+            assert data['Teacher Heads Config'] == osp.normpath(
+                osp.join(osp.dirname(path), heads)), path
+        else:
+            assert 'Teacher Heads Config' not in data, path
+
+
+def test_mim_loads_the_index():
+    """``mim search`` loads the index with ``modelindex``; its only
+    complaint may be the README paths, which OpenMMLab writes from the
+    repository root (as the ``Config`` paths) and modelindex resolves from
+    the metafile's folder (mmpretrain's index gets the same)."""
+    load = pytest.importorskip('modelindex.load_model_index').load
+    index = load(INDEX)
+    assert len(index.models) == len(_models())
+    errors = [e for e in index.check(silent=True) if 'README' not in e]
+    assert not errors, errors
