@@ -5,7 +5,7 @@
 _base_ = [
     './datasets/fashion_mnist.py',
     './schedules/fmnist_short.py',
-    './models/fmnist_resnet_teacher.py',
+    # brings the teacher's model base too
     './models/fmnist_resnet_student.py',
     './distill_runtime.py',
 ]

@@ -5,15 +5,10 @@
 # distillation runtime. Children use `_base_.teacher`,
 # `_base_.teacher_ckpt`, `_base_.student`, the widths and `task_hooks`.
 _base_ = [
-    './datasets/fmnist_scenes_det.py',
-    './schedules/fmnist_scenes_det.py',
-    './models/fmnist_scenes_ssd_teacher.py',
+    './fmnist_scenes_det_runtime.py',
+    # brings the teacher's model base too
     './models/fmnist_scenes_ssd_student.py',
-    './distill_runtime.py',
 ]
-# mmdet registers `DetDataPreprocessor` (the dataset base spells it
-# `DetDataPreProcessor`); the mean/std stay the base's
-data_preprocessor = dict(type='mmdet.DetDataPreprocessor')
 teacher = {{_base_.teacher_model}}
 # written by the detection demo's teacher run; override with
 # --cfg-options model.teacher_ckpt=...
@@ -23,9 +18,5 @@ student = {{_base_.student_model}}
 # 2 extra layers
 teacher_channels = [64, 128, 256, 256]
 student_channels = [16, 32, 64, 64]
-# SSDPredictFixHook makes mmdet 3.3.0's SSD predict (validation, testing)
-# work; mmdet's CheckInvalidLossHook stops a run whose loss is not finite
-task_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-]
+# the detector's hooks (fmnist_scenes_det_runtime.py), for the presets
+task_hooks = {{_base_.custom_hooks}}

@@ -13,7 +13,7 @@
 _base_ = [
     './datasets/fmnist_scenes_seg.py',
     './schedules/fmnist_scenes_seg.py',
-    './models/fmnist_scenes_deeplabv3plus_teacher.py',
+    # brings the teacher's model base too
     './models/fmnist_scenes_deeplabv3plus_student.py',
     './distill_runtime.py',
 ]

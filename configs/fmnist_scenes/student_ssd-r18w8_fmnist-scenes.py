@@ -10,14 +10,7 @@
 # step is not 9x cheaper than the teacher's); a distillation step (teacher
 # forward included) 0.39-0.50 s there.
 _base_ = [
-    '../_base_/datasets/fmnist_scenes_det.py',
-    '../_base_/schedules/fmnist_scenes_det.py',
+    '../_base_/fmnist_scenes_det_runtime.py',
     '../_base_/models/fmnist_scenes_ssd_student.py',
-    '../_base_/distill_runtime.py',
 ]
-data_preprocessor = dict(type='mmdet.DetDataPreprocessor')
 model = {{_base_.student_model}}
-custom_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-]

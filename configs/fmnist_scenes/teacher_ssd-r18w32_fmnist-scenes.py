@@ -11,14 +11,7 @@
 # each other). The demo's 4 epochs of 8000 scenes (1000 steps): 475 s with
 # training and test on shared cores; test mAP 40.8, mAP@0.5 65.5.
 _base_ = [
-    '../_base_/datasets/fmnist_scenes_det.py',
-    '../_base_/schedules/fmnist_scenes_det.py',
+    '../_base_/fmnist_scenes_det_runtime.py',
     '../_base_/models/fmnist_scenes_ssd_teacher.py',
-    '../_base_/distill_runtime.py',
 ]
-data_preprocessor = dict(type='mmdet.DetDataPreprocessor')
 model = {{_base_.teacher_model}}
-custom_hooks = [
-    dict(type='SSDPredictFixHook'),
-    dict(type='mmdet.CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
-]

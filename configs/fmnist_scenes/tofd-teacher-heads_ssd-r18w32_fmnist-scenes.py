@@ -9,18 +9,14 @@
 # -> work_dirs/tofd-teacher-heads_ssd-r18w32_fmnist-scenes/
 #    teacher_with_heads.pth
 _base_ = [
-    '../_base_/datasets/fmnist_scenes_det.py',
-    '../_base_/schedules/fmnist_scenes_det.py',
+    '../_base_/fmnist_scenes_det_runtime.py',
     '../_base_/models/fmnist_scenes_ssd_teacher.py',
-    '../_base_/distill_runtime.py',
 ]
-data_preprocessor = dict(type='mmdet.DetDataPreprocessor')
 teacher = {{_base_.teacher_model}}
 teacher_ckpt = 'work_dirs/demo_det/teacher/teacher.pth'
 teacher_stages = ['backbone.layer2', 'backbone.layer3'
                   ] + [f'neck.extra_layers.{i}' for i in range(2)]
 num_classes = 10
-custom_hooks = [dict(type='SSDPredictFixHook')]
 
 model = dict(type='AuxHeadTrainer', model=teacher, model_ckpt=teacher_ckpt,
              stages=teacher_stages, num_classes=num_classes,

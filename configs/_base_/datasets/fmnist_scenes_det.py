@@ -22,8 +22,9 @@ backend_args = None
 # Pixel mean/std of the generated training split (8000 scenes, seed 0, all
 # 32.8M pixels, 0-255 scale; the same in the 3 channels), as
 # prepare_fmnist_scenes writes them into meta.json (`train_pixel_mean`,
-# `train_pixel_std`). For the model's DetDataPreProcessor.
-data_preprocessor = dict(type='mmdet.DetDataPreProcessor',
+# `train_pixel_std`). For the model's data preprocessor (mmdet registers
+# it as `DetDataPreprocessor`).
+data_preprocessor = dict(type='mmdet.DetDataPreprocessor',
                          mean=[81.14, 81.14, 81.14], std=[42.90, 42.90, 42.90],
                          bgr_to_rgb=False, pad_size_divisor=1)
 
@@ -66,20 +67,16 @@ val_dataloader = dict(
                  metainfo=metainfo, ann_file='annotations/instances_val.json',
                  data_prefix=dict(img='img_dir/val/'), test_mode=True,
                  pipeline=test_pipeline, backend_args=backend_args))
+# the val loader on the test split
 test_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(_scope_='mmdet', type=dataset_type, data_root=data_root,
-                 metainfo=metainfo, ann_file='annotations/instances_test.json',
-                 data_prefix=dict(img='img_dir/test/'), test_mode=True,
-                 pipeline=test_pipeline, backend_args=backend_args))
+    val_dataloader, dataset=dict(val_dataloader['dataset'],
+                                 ann_file='annotations/instances_test.json',
+                                 data_prefix=dict(img='img_dir/test/')))
 # CocoMetric reads its own copy of the ground truth: its ann_file is a
 # path from the working directory and does not follow a changed data_root.
 val_evaluator = dict(type='mmdet.CocoMetric',
                      ann_file=data_root + 'annotations/instances_val.json',
                      metric='bbox', format_only=False,
                      backend_args=backend_args)
-test_evaluator = dict(type='mmdet.CocoMetric',
-                      ann_file=data_root + 'annotations/instances_test.json',
-                      metric='bbox', format_only=False,
-                      backend_args=backend_args)
+test_evaluator = dict(val_evaluator,
+                      ann_file=data_root + 'annotations/instances_test.json')

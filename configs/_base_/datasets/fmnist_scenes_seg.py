@@ -60,13 +60,11 @@ val_dataloader = dict(
                                             seg_map_path='ann_dir/val'),
         img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
         test_mode=True, pipeline=test_pipeline))
+# the val loader on the test split
 test_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False), dataset=dict(
-        _scope_='mmseg', type=dataset_type, data_root=data_root,
-        metainfo=metainfo, data_prefix=dict(img_path='img_dir/test',
-                                            seg_map_path='ann_dir/test'),
-        img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
-        test_mode=True, pipeline=test_pipeline))
+    val_dataloader, dataset=dict(
+        val_dataloader['dataset'],
+        data_prefix=dict(img_path='img_dir/test',
+                         seg_map_path='ann_dir/test')))
 val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
