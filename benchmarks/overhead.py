@@ -168,11 +168,14 @@ def discover(patterns: Sequence[str] = DEFAULT_CONFIGS, device: str = 'cpu',
     return rows
 
 
-def build(row: Row, workdir: str, device: str = 'cpu', record_clone=None):
+def build(row: Row, workdir: str, device: str = 'cpu',
+          options: Optional[dict] = None):
     """The distiller of a row (local random teacher weights) on ``device``,
     a batch, and the optimizers of the distiller, the student and the
-    method's own trainable parameters (same settings). ``record_clone``
-    sets every recorder's ``clone`` option (default: the config's)."""
+    method's own trainable parameters (same settings). ``options``:
+    ``record_clone`` sets every recorder's ``clone`` option (default: the
+    config's); ``recompute=True`` sets ``recompute`` on every connector
+    that has the option (OFD's student connectors)."""
     import torch
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
@@ -201,10 +204,15 @@ def build(row: Row, workdir: str, device: str = 'cpu', record_clone=None):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    if record_clone is not None:
+    options = options or {}
+    if options.get('record_clone') is not None:
         for manager in (model.student_recorders, model.teacher_recorders):
             for recorder in manager.recorders.values():
-                recorder.set_clone(record_clone)
+                recorder.set_clone(options['record_clone'])
+    if options.get('recompute'):
+        for connector in model.connectors.values():
+            if hasattr(connector, 'recompute'):
+                connector.recompute = True
     if row.task == 'cls':
         data = cls_batch(row.batch, (row.channels, row.size, row.size),
                          num_classes=row.num_classes)
@@ -305,11 +313,11 @@ def make_steps(model, data, distill_optim, student_optim, method_optim):
 
 
 def timings(row: Row, repeats: int, device: str = 'cpu', block: int = 2,
-            record_clone=None) -> dict:
+            options: Optional[dict] = None) -> dict:
     """Per-step medians (s) and the per-round median ratios of a row."""
     import torch
     with tempfile.TemporaryDirectory() as workdir:
-        built = build(row, workdir, device, record_clone)
+        built = build(row, workdir, device, options)
     steps, before = make_steps(*built)
     steps = {k: steps[k] for k in ('distill', 'student', 'teacher', 'modules')}
 
@@ -416,7 +424,8 @@ def _trim() -> None:
 
 
 def memory_worker(row: dict, mode: str, repeats: int, device: str = 'cpu',
-                  memory: str = 'device', record_clone=None) -> None:
+                  memory: str = 'device',
+                  options: Optional[dict] = None) -> None:
     """Print (JSON, MiB) the memory after the build and the peak over
     ``repeats`` steps of ``mode`` after a warm-up step: ``'distill'``, the
     distiller's step; ``'base'``, the student's training step with the
@@ -433,7 +442,7 @@ def memory_worker(row: dict, mode: str, repeats: int, device: str = 'cpu',
     row = Row(**row)
     with tempfile.TemporaryDirectory() as workdir:
         model, data, distill_optim, student_optim, method_optim = build(
-            row, workdir, device, record_clone)
+            row, workdir, device, options)
     steps, before = make_steps(model, data, distill_optim, student_optim,
                                method_optim)
     step, prepare = steps[mode], before.get(mode, lambda: None)
@@ -511,7 +520,8 @@ def memory_worker(row: dict, mode: str, repeats: int, device: str = 'cpu',
 
 def peak_memory(
     row: Row, repeats: int, device: str = 'cpu', memory: str = 'device',
-    record_clone=None, modes: Sequence[str] = ('distill', 'base', 'modules')
+    options: Optional[dict] = None,
+    modes: Sequence[str] = ('distill', 'base', 'modules')
 ) -> dict:
     """:func:`memory_worker` of each mode, each in a fresh process (run
     one after another, so that each has the machine to itself)."""
@@ -520,7 +530,7 @@ def peak_memory(
         code = (f'import sys; sys.path.insert(0, {REPO!r}); '
                 'from benchmarks.overhead import memory_worker; '
                 f'memory_worker({asdict(row)!r}, {mode!r}, {repeats}, '
-                f'{device!r}, {memory!r}, {record_clone!r})')
+                f'{device!r}, {memory!r}, {options!r})')
         proc = subprocess.run([sys.executable, '-c', code],
                               capture_output=True, text=True, cwd=REPO)
         if proc.returncode != 0:
@@ -586,15 +596,21 @@ def main(argv=None) -> str:
         help='every recorder\'s clone option (true, false, '
         'auto); default: the configs\'')
     parser.add_argument(
+        '--connector-recompute', action='store_true',
+        help='connectors that offer it recompute their '
+        'activations in backward (OFD: recompute_connectors)')
+    parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results',
                                   'overhead.md'))
     parser.add_argument(
         '--section', default=None,
         help='table markers in --out (default: the device'
         ', -tensors with --memory tensors, -clone-MODE with '
-        '--record-clone)')
+        '--record-clone, -recompute with --connector-recompute)')
     args = parser.parse_args(argv)
     import torch
+    options = dict(record_clone=args.record_clone,
+                   recompute=args.connector_recompute)
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
     rows = discover(args.configs, args.sizes_of or args.device, args.only,
                     args.batch, args.size)
@@ -618,15 +634,14 @@ def main(argv=None) -> str:
     for row in rows:
         cells = [f'`{row.config}`', f'{row.batch} x {row.size}']
         if not args.memory_only:
-            t = timings(row, args.repeats, args.device, args.block,
-                        args.record_clone)
+            t = timings(row, args.repeats, args.device, args.block, options)
             cells += [
                 f'{1e3 * t["distill"]:.1f}', f'{1e3 * t["student"]:.1f}',
                 f'{1e3 * t["teacher"]:.1f}', f'{1e3 * t["modules"]:.1f}',
                 f'{t["total_ratio"]:.3f}', f'{t["overhead_ratio"]:.3f}'
             ]
         mem = peak_memory(row, 3 if args.memory == 'device' else 1,
-                          args.device, args.memory, args.record_clone)
+                          args.device, args.memory, options)
         d, b, m = mem['distill'], mem['base'], mem['modules']
         ratio, plumbing = memory_ratios(mem)
         cells += [
@@ -656,6 +671,8 @@ def main(argv=None) -> str:
         command += ' --memory-only'
     if args.record_clone is not None:
         command += f' --record-clone {str(args.record_clone).lower()}'
+    if args.connector_recompute:
+        command += ' --connector-recompute'
     if list(args.configs) != list(DEFAULT_CONFIGS):
         command += ' --configs ' + ' '.join(args.configs)
     if args.only:
@@ -670,7 +687,8 @@ def main(argv=None) -> str:
     section = args.section or '-'.join(
         [args.device] + ([args.memory] if args.memory != 'device' else []) +
         ([f'clone-{str(args.record_clone).lower()}'] if args.
-         record_clone is not None else []))
+         record_clone is not None else []) +
+        (['recompute'] if args.connector_recompute else []))
     write_section(args.out, f'{section} table', text, 'benchmarks/overhead.py',
                   heading='# Overhead of distillation per training step\n')
     print(f'written {args.out}')

@@ -11,6 +11,7 @@ def ofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
         layer_weights: Optional[Sequence[float]] = None,
         position_names: Optional[List[str]] = None,
         connector_warmup: Optional[dict] = None, hooks: Sequence[dict] = (),
+        recompute_connectors: bool = False,
         replace_base: bool = False) -> Method:
     """OFD at N pre-ReLU positions.
 
@@ -42,6 +43,10 @@ def ofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             first (OFD on detection and segmentation): the arguments of
             ``ConnectorWarmupHook``, e.g. ``dict(warmup_iters=500)``.
         hooks (Sequence[dict]): More hooks for ``custom_hooks`` (the task's).
+        recompute_connectors (bool): The student connectors recompute their
+            1x1 conv's output in backward instead of keeping it (less memory
+            on large maps, same values and gradients; see
+            ``OFDStudentConnector``). Defaults to False.
         replace_base (bool): See :func:`distiller`.
 
     Returns:
@@ -72,7 +77,7 @@ def ofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
         teacher_recorders=t_recorders,
         connectors=dict(
             **{
-                f's_{n}': student_connector(cs, ct)
+                f's_{n}': student_connector(cs, ct, recompute_connectors)
                 for n, cs, ct in zip(names, student_channels, teacher_channels)
             }, **{
                 f't_{n}': teacher_connector(ct, bn)
@@ -95,10 +100,12 @@ def ofd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
     return Method(model, list(hooks) + method_hooks)
 
 
-def student_connector(in_channels: int, out_channels: int) -> dict:
+def student_connector(in_channels: int, out_channels: int,
+                      recompute: bool = False) -> dict:
     """OFD's student transform: 1x1 conv + BN to the teacher's width."""
     return dict(type='OFDStudentConnector', in_channels=in_channels,
-                out_channels=out_channels)
+                out_channels=out_channels,
+                **(dict(recompute=True) if recompute else {}))
 
 
 def teacher_connector(channels: int, bn: Optional[str]) -> dict:

@@ -36,7 +36,7 @@ def test_one_row_builds_and_measures(capsys):
                  batch=2)
     assert (row.task, row.num_classes, row.channels) == ('cls', 10, 1)
     with tempfile.TemporaryDirectory() as workdir:
-        built = build(row, workdir, record_clone='auto')
+        built = build(row, workdir, options=dict(record_clone='auto'))
     steps, before = make_steps(*built)
     for key, step in steps.items():
         before.get(key, lambda: None)()
@@ -50,6 +50,20 @@ def test_one_row_builds_and_measures(capsys):
     assert mem['distill']['peak'] > mem['distill']['built'] > 0
     ratio, plumbing = memory_ratios(mem)
     assert 1.0 < ratio < 2.0 and 0.8 < plumbing < ratio
+
+
+def test_connector_recompute_lowers_ofd_peak(capsys):
+    """--connector-recompute reaches OFD's student connectors, and the
+    distillation step then keeps less (live tensor bytes, any machine)."""
+    row = row_of('configs/ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py', batch=8)
+    peaks = []
+    for options in (None, dict(recompute=True)):
+        memory_worker(asdict(row), 'distill', 1, memory='tensors',
+                      options=options)
+        peaks.append(
+            json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert peaks[1]['built'] == peaks[0]['built']
+    assert peaks[1]['peak'] < peaks[0]['peak']
 
 
 def test_peer_pairs_are_our_distiller_configs():

@@ -137,6 +137,14 @@ def test_ofd_custom_weights_and_names():
         from_student=True, recorder='a', connector='s_a')
 
 
+def test_ofd_recompute_connectors_opt_in():
+    model, _ = _ofd(recompute_connectors=True)
+    student = [v for k, v in model['connectors'].items() if k[:2] == 's_']
+    assert len(student) == 3 and all(c['recompute'] is True for c in student)
+    assert all('recompute' not in v for k, v in model['connectors'].items()
+               if k[:2] == 't_')
+
+
 def test_ofd_length_mismatch_names_the_lists():
     with pytest.raises(ValueError) as err:
         _ofd(teacher_channels=[16, 32])

@@ -7,7 +7,9 @@ import numpy as np
 import torch
 from scipy.stats import norm
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.checkpoint import checkpoint
 
 from mmfeatdistill.registry import MODELS
 from ..recorders import get_submodule_or_explain
@@ -141,17 +143,30 @@ class OFDStudentConnector(BaseConnector):
     Init as in OFD's code: conv weight ~ N(0, sqrt(2 / (k * k * C_out))),
     BN weight 1, bias 0. Trained with the student, left out of the export.
 
+    With ``recompute=True`` a training forward keeps only its input for
+    backward (the student's record, alive anyway) and computes the 1x1
+    conv's output again in backward, instead of keeping it for the BN
+    (a map of the teacher's width: OFD's largest own tensor on big maps).
+    Values, gradients and the BN's running statistics (updated once per
+    forward) are those of the plain forward; the price is the 1x1 conv and
+    the normalisation run once more in backward.
+
     Args:
         in_channels (int): Student channels.
         out_channels (int): Teacher channels.
+        recompute (bool): Recompute the conv output in backward instead of
+            keeping it (see above). Defaults to False.
         init_cfg (dict, optional): Unused (the spec's init is applied).
     """
 
     def __init__(self, in_channels: int, out_channels: int,
+                 recompute: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.bn = nn.BatchNorm2d(out_channels)
+        self.recompute = recompute
+        self._update_statistics = False
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -163,4 +178,19 @@ class OFDStudentConnector(BaseConnector):
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
         check_channels(self, feature, self.conv.in_channels)
-        return self.bn(self.conv(feature))
+        if not (self.recompute and self.training and torch.is_grad_enabled()):
+            return self.bn(self.conv(feature))
+        # the running statistics are updated in this first call only, not
+        # again when backward recomputes it
+        self._update_statistics = True
+        return checkpoint(self._transform, feature, use_reentrant=False)
+
+    def _transform(self, feature: torch.Tensor) -> torch.Tensor:
+        """conv + BN with batch statistics (the training forward)."""
+        out = self.conv(feature)
+        if self._update_statistics:
+            self._update_statistics = False
+            with torch.no_grad():
+                self.bn(out)
+        return F.batch_norm(out, None, None, self.bn.weight, self.bn.bias,
+                            True, 0.0, self.bn.eps)

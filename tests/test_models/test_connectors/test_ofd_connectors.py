@@ -90,3 +90,56 @@ def test_student_connector_init_and_shape():
     assert w.std().item() == pytest.approx(math.sqrt(2 / 256), rel=0.05)
     assert torch.all(conn.bn.weight == 1) and torch.all(conn.bn.bias == 0)
     assert conn(torch.randn(2, 64, 3, 3)).shape == (2, 256, 3, 3)
+
+
+def _saved_bytes(fn):
+    """Bytes of the tensors autograd keeps for backward while ``fn`` runs
+    (each storage counted once)."""
+    storages = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    return out, sum(storages.values())
+
+
+def test_student_connector_recompute_same_values_gradients_statistics():
+    torch.manual_seed(0)
+    plain = OFDStudentConnector(6, 24)
+    with torch.no_grad():
+        plain.bn.weight.uniform_(0.5, 1.5)
+        plain.bn.bias.uniform_(-0.5, 0.5)
+    again = OFDStudentConnector(6, 24, recompute=True)
+    again.load_state_dict(plain.state_dict())
+    for step in range(2):  # running statistics over two steps
+        feature = torch.randn(4, 6, 5, 7)
+        upstream = torch.randn(4, 24, 5, 7)
+        results = []
+        for connector in (plain, again):
+            x = feature.clone().requires_grad_()
+            connector.zero_grad()
+            out, saved = _saved_bytes(lambda: connector(x))
+            (out * upstream).sum().backward()
+            results.append(
+                (out.detach(), x.grad, connector.conv.weight.grad,
+                 connector.bn.weight.grad, connector.bn.bias.grad, saved))
+        for a, b in zip(results[0][:5], results[1][:5]):
+            torch.testing.assert_close(b, a, rtol=0, atol=1e-6)
+        # the plain forward keeps the conv's output (24 channels) for the
+        # BN; the recomputing one keeps its 6-channel input only
+        conv_out = 4 * 24 * 5 * 7 * 4
+        assert results[1][5] < conv_out <= results[0][5]
+        for name in ('running_mean', 'running_var', 'num_batches_tracked'):
+            torch.testing.assert_close(getattr(again.bn, name),
+                                       getattr(plain.bn, name), rtol=0,
+                                       atol=1e-6)
+        assert int(again.bn.num_batches_tracked) == step + 1
+    # eval and no-grad forwards take the plain path (running statistics)
+    plain.eval()
+    again.eval()
+    feature = torch.randn(2, 6, 3, 3)
+    torch.testing.assert_close(again(feature), plain(feature), rtol=0, atol=0)
