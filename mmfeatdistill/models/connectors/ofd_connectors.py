@@ -148,8 +148,11 @@ class OFDStudentConnector(BaseConnector):
     conv's output again in backward, instead of keeping it for the BN
     (a map of the teacher's width: OFD's largest own tensor on big maps).
     Values, gradients and the BN's running statistics (updated once per
-    forward) are those of the plain forward; the price is the 1x1 conv and
-    the normalisation run once more in backward.
+    forward) are those of the plain forward; the price is the BN run twice
+    in the forward (once without autograd, for its running statistics) and
+    the 1x1 conv and the normalisation once more in backward. Applies to a
+    plain ``BatchNorm2d`` in training mode; a ``SyncBatchNorm`` (MMEngine's
+    ``sync_bn``) or a BN in eval mode takes the plain forward.
 
     Args:
         in_channels (int): Student channels.
@@ -178,12 +181,16 @@ class OFDStudentConnector(BaseConnector):
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
         check_channels(self, feature, self.conv.in_channels)
-        if not (self.recompute and self.training and torch.is_grad_enabled()):
+        # only a plain BatchNorm2d normalising with batch statistics is
+        # recomputed exactly (not a SyncBatchNorm, not a BN in eval mode)
+        if not (self.recompute and self.training and self.bn.training and type(
+                self.bn) is nn.BatchNorm2d and torch.is_grad_enabled()):
             return self.bn(self.conv(feature))
         # the running statistics are updated in this first call only, not
         # again when backward recomputes it
         self._update_statistics = True
-        return checkpoint(self._transform, feature, use_reentrant=False)
+        return checkpoint(self._transform, feature, use_reentrant=False,
+                          preserve_rng_state=False)
 
     def _transform(self, feature: torch.Tensor) -> torch.Tensor:
         """conv + BN with batch statistics (the training forward)."""

@@ -143,3 +143,20 @@ def test_student_connector_recompute_same_values_gradients_statistics():
     again.eval()
     feature = torch.randn(2, 6, 3, 3)
     torch.testing.assert_close(again(feature), plain(feature), rtol=0, atol=0)
+
+
+def test_student_connector_recompute_falls_back_where_not_exact():
+    """A BN in eval mode (running statistics) or not a plain BatchNorm2d
+    takes the plain forward: the conv output is kept as without
+    recompute."""
+    torch.manual_seed(0)
+    connector = OFDStudentConnector(6, 24, recompute=True)
+    connector.bn.eval()
+    feature = torch.randn(2, 6, 4, 4, requires_grad=True)
+    _, saved = _saved_bytes(lambda: connector(feature))
+    assert saved >= 2 * 24 * 4 * 4 * 4
+    plain = OFDStudentConnector(6, 24)
+    plain.load_state_dict(connector.state_dict())
+    plain.bn.eval()
+    torch.testing.assert_close(connector(feature), plain(feature), rtol=0,
+                               atol=0)
