@@ -143,6 +143,26 @@ def time_steps(steps, before, repeats, block=2):
     return result
 
 
+def profile_step(step, repeats=3, top=12):
+    """The ops of ``step`` that take the most self CPU time, under
+    ``torch.profiler`` (after 2 warm-up runs): ``[name, ms per step,
+    calls per step]``, and the step's total self CPU ms."""
+    import torch
+    for _ in range(2):
+        step()
+    with torch.profiler.profile(
+            activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(repeats):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    ops = sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]
+    return dict(
+        total_ms=total / 1e3 / repeats,
+        ops=[[e.key, e.self_cpu_time_total / 1e3 / repeats, e.count / repeats]
+             for e in ops])
+
+
 def _status(field):
     with open('/proc/self/status') as f:
         for line in f:
@@ -533,7 +553,7 @@ BUILDERS = dict(ours=build_ours, mmrazor=build_mmrazor,
 
 def worker(framework, pair, job, repeats, block):
     """One framework, one pair, one job (``time``, ``memory-distill``,
-    ``memory-base``): print a JSON line."""
+    ``memory-base``, ``profile-<step>``): print a JSON line."""
     import logging
 
     import torch
@@ -543,6 +563,8 @@ def worker(framework, pair, job, repeats, block):
     info.update(torch=torch.__version__, python=platform.python_version())
     if job == 'time':
         result = time_steps(steps, before, repeats, block)
+    elif job.startswith('profile-'):
+        result = profile_step(steps[job.split('-', 1)[1]])
     else:
         result = peak_rss(steps[job.split('-', 1)[1]])
     result.update(info)
@@ -603,6 +625,43 @@ def table_line(pair, r):
             f'{r["mem_distill"] / r["mem_base"]:.3f} |')
 
 
+def profile(args) -> None:
+    """``--profile``: per pair and framework, the self CPU time of the
+    distill, student and teacher steps and the distill step's top ops,
+    written to the ``peers profile`` section of ``--out``."""
+    from benchmarks._common import write_section
+    lines = [
+        '| pair | framework | distill / student / teacher self CPU (ms) '
+        '| distill - student - teacher (ms) | distill step\'s top ops: '
+        'ms per step (calls) |', '|---|---|---|---|---|'
+    ]
+    for pair in args.pairs:
+        for framework in PAIRS[pair]['frameworks']:
+            if framework not in args.frameworks:
+                continue
+            r = {
+                step:
+                run_worker(framework, pair, f'profile-{step}', 1, 1, args.log)
+                for step in ('distill', 'student', 'teacher')
+            }
+            d, st, t = (r[k]['total_ms']
+                        for k in ('distill', 'student', 'teacher'))
+            ops = '; '.join(f'`{name}` {ms:.0f} ({calls:.0f})'
+                            for name, ms, calls in r['distill']['ops'][:8])
+            lines.append(f'| {pair} | {r["distill"]["framework"]} (torch '
+                         f'{r["distill"]["torch"]}) | {d:.0f} / {st:.0f} / '
+                         f'{t:.0f} | {d - st - t:+.0f} | {ops} |')
+            print(lines[-1], flush=True)
+    text = '\n'.join([
+        f'Command: `python benchmarks/peers.py --profile --pairs '
+        f'{" ".join(args.pairs)}` (OMP_NUM_THREADS='
+        f'{os.environ.get("OMP_NUM_THREADS", 2)}; 3 profiled steps after 2 '
+        f'warm-up runs, per step).', '', *lines
+    ])
+    write_section(args.out, 'peers profile', text, 'benchmarks/peers.py',
+                  heading='# Our distiller and its peers, side by side\n')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -611,6 +670,10 @@ def main(argv=None):
     parser.add_argument('--pairs', nargs='*', default=list(PAIRS))
     parser.add_argument('--frameworks', nargs='*', default=list(BUILDERS))
     parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument(
+        '--profile', action='store_true',
+        help='instead of the table: torch.profiler of the distill, student '
+        'and teacher steps (top ops by self CPU time) per framework')
     parser.add_argument('--block', type=int, default=2)
     parser.add_argument('--batch', type=int, default=None,
                         help='batch size of every pair (default: PAIRS)')
@@ -630,6 +693,9 @@ def main(argv=None):
     # here in our environment only (the workers run in the peers')
     sys.path.insert(0, REPO)
     from benchmarks._common import load_average, write_section
+    if args.profile:
+        profile(args)
+        return
     header = ('| pair | framework | batch x input | distill (ms) | student '
               '(ms) | teacher fwd (ms) | modules (ms) | total ratio | '
               'overhead ratio | peak MiB RSS: distill / student step with '

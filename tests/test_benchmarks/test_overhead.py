@@ -75,3 +75,22 @@ def test_peer_pairs_are_our_distiller_configs():
         assert row is not None, name
         assert (row.task, row.num_classes) == ('cls', spec['num_classes'])
         assert 'ours' in spec['frameworks']
+
+
+def test_peers_profile_step_ranks_ops_by_self_time():
+    """peers.py --profile's worker job: the heaviest op of a step leads,
+    with its calls per step."""
+    import torch
+
+    from benchmarks.peers import profile_step
+    a = torch.randn(64, 64)
+
+    def step():
+        for _ in range(3):
+            a.mm(a)
+        a.add(1)
+
+    result = profile_step(step, repeats=2, top=3)
+    assert result['ops'][0][0] == 'aten::mm'
+    assert result['ops'][0][2] == 3
+    assert 0 < result['ops'][0][1] <= result['total_ms']
