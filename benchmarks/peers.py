@@ -563,10 +563,9 @@ def worker(framework, pair, job, repeats, block):
     info.update(torch=torch.__version__, python=platform.python_version())
     if job == 'time':
         result = time_steps(steps, before, repeats, block)
-    elif job.startswith('profile-'):
-        result = profile_step(steps[job.split('-', 1)[1]])
     else:
-        result = peak_rss(steps[job.split('-', 1)[1]])
+        kind, step = job.split('-', 1)
+        result = (profile_step if kind == 'profile' else peak_rss)(steps[step])
     result.update(info)
     print('RESULT ' + json.dumps(result), flush=True)
 
@@ -625,6 +624,15 @@ def table_line(pair, r):
             f'{r["mem_distill"] / r["mem_base"]:.3f} |')
 
 
+def selected_runs(args):
+    """``(pair, framework)`` of every run that ``--pairs`` and
+    ``--frameworks`` select, in the table's order."""
+    for pair in args.pairs:
+        for framework in PAIRS[pair]['frameworks']:
+            if framework in args.frameworks:
+                yield pair, framework
+
+
 def profile(args) -> None:
     """``--profile``: per pair and framework, the self CPU time of the
     distill, student and teacher steps and the distill step's top ops,
@@ -635,23 +643,19 @@ def profile(args) -> None:
         '| distill - student - teacher (ms) | distill step\'s top ops: '
         'ms per step (calls) |', '|---|---|---|---|---|'
     ]
-    for pair in args.pairs:
-        for framework in PAIRS[pair]['frameworks']:
-            if framework not in args.frameworks:
-                continue
-            r = {
-                step:
-                run_worker(framework, pair, f'profile-{step}', 1, 1, args.log)
-                for step in ('distill', 'student', 'teacher')
-            }
-            d, st, t = (r[k]['total_ms']
-                        for k in ('distill', 'student', 'teacher'))
-            ops = '; '.join(f'`{name}` {ms:.0f} ({calls:.0f})'
-                            for name, ms, calls in r['distill']['ops'][:8])
-            lines.append(f'| {pair} | {r["distill"]["framework"]} (torch '
-                         f'{r["distill"]["torch"]}) | {d:.0f} / {st:.0f} / '
-                         f'{t:.0f} | {d - st - t:+.0f} | {ops} |')
-            print(lines[-1], flush=True)
+    for pair, framework in selected_runs(args):
+        r = {
+            step: run_worker(framework, pair, f'profile-{step}', 1, 1,
+                             args.log)
+            for step in ('distill', 'student', 'teacher')
+        }
+        d, st, t = (run['total_ms'] for run in r.values())
+        ops = '; '.join(f'`{name}` {ms:.0f} ({calls:.0f})'
+                        for name, ms, calls in r['distill']['ops'][:8])
+        lines.append(f'| {pair} | {r["distill"]["framework"]} (torch '
+                     f'{r["distill"]["torch"]}) | {d:.0f} / {st:.0f} / '
+                     f'{t:.0f} | {d - st - t:+.0f} | {ops} |')
+        print(lines[-1], flush=True)
     text = '\n'.join([
         f'Command: `python benchmarks/peers.py --profile --pairs '
         f'{" ".join(args.pairs)}` (OMP_NUM_THREADS='
@@ -702,27 +706,23 @@ def main(argv=None):
               'teacher fwd | memory ratio |')
     lines = [header, '|' + '---|' * 11]
     loads, failures, notes = [], [], []
-    for pair in args.pairs:
-        for framework in PAIRS[pair]['frameworks']:
-            if framework not in args.frameworks:
-                continue
-            loads.append(load_average())
-            try:
-                r = measure(framework, pair, args.repeats, args.block,
-                            args.log)
-            except RuntimeError as err:
-                failures.append(f'- {pair} / {framework}: '
-                                f'{str(err).strip().splitlines()[-1]}')
-                print(failures[-1], flush=True)
-                continue
-            if 'records_changed_in_place' in r:
-                notes.append(f'- {pair} / {r["framework"]}: the student '
-                             f'records its losses read (version counter: '
-                             f'in-place changes since the BN made them; '
-                             f'fraction of negative values): '
-                             f'{json.dumps(r["records_changed_in_place"])}')
-            lines.append(table_line(pair, r))
-            print(lines[-1], flush=True)
+    for pair, framework in selected_runs(args):
+        loads.append(load_average())
+        try:
+            r = measure(framework, pair, args.repeats, args.block, args.log)
+        except RuntimeError as err:
+            failures.append(f'- {pair} / {framework}: '
+                            f'{str(err).strip().splitlines()[-1]}')
+            print(failures[-1], flush=True)
+            continue
+        if 'records_changed_in_place' in r:
+            notes.append(f'- {pair} / {r["framework"]}: the student '
+                         f'records its losses read (version counter: '
+                         f'in-place changes since the BN made them; '
+                         f'fraction of negative values): '
+                         f'{json.dumps(r["records_changed_in_place"])}')
+        lines.append(table_line(pair, r))
+        print(lines[-1], flush=True)
     loads.append(load_average())
     command = 'python benchmarks/peers.py'
     if args.repeats != 7:

@@ -12,10 +12,13 @@
 _base_ = ['../_base_/fmnist_scenes_det_pair.py']
 from mmfeatdistill.presets import pefd, position
 
-model, custom_hooks = pefd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=[position('neck', k) for k in range(4)],
-    student_channels=_base_.student_channels,
-    teacher_channels=_base_.teacher_channels, alpha=25.0 * 4, num_projectors=3,
-    dense=True, hooks=_base_.task_hooks)
+# the maps the neck hands to the head; alpha 25 on each
+positions = [position('neck', k) for k in range(4)]
+model, custom_hooks = pefd(teacher=_base_.teacher,
+                           teacher_ckpt=_base_.teacher_ckpt,
+                           student=_base_.student, positions=positions,
+                           student_channels=_base_.student_channels,
+                           teacher_channels=_base_.teacher_channels,
+                           alpha=25.0 * len(positions), num_projectors=3,
+                           dense=True, hooks=_base_.task_hooks)
 optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
