@@ -175,7 +175,9 @@ def build(row: Row, workdir: str, device: str = 'cpu',
     method's own trainable parameters (same settings). ``options``:
     ``record_clone`` sets every recorder's ``clone`` option (default: the
     config's); ``recompute=True`` sets ``recompute`` on every connector
-    that has the option (OFD's student connectors)."""
+    that has the option (OFD's student connectors); ``teacher_norm_eval``
+    overrides the config's (the teacher's BNs on running statistics when
+    True)."""
     import torch
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
@@ -198,13 +200,15 @@ def build(row: Row, workdir: str, device: str = 'cpu',
             ckpt, osp.join(workdir, 'teacher_heads.pth'))
     cfg.model.teacher_ckpt = ckpt
     cfg.model.student = dict(cfg.model.student, load_pretrained=False)
+    options = options or {}
+    if options.get('teacher_norm_eval') is not None:
+        cfg.model.teacher_norm_eval = options['teacher_norm_eval']
     if row.task == 'seg':
         cfg.model.student['data_preprocessor'] = dict(size=(row.size,
                                                             row.size))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    options = options or {}
     if options.get('record_clone') is not None:
         for manager in (model.student_recorders, model.teacher_recorders):
             for recorder in manager.recorders.values():

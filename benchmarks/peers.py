@@ -86,6 +86,13 @@ PAIRS = {
         ours='configs/ofd/ofd_resnet50_resnet18_cifar100.py'),
 }
 STEPS = ('distill', 'student', 'teacher', 'modules')
+#: ``--teacher-bn``: how the teacher's BN layers normalise in every step
+#: (the distillation step and the teacher's forward alike): ``own``, each
+#: framework's default for the pair (ours: the config's
+#: ``teacher_norm_eval``; MMRazor: running statistics,
+#: ``teacher_norm_eval=True``; torchdistill: the teacher in eval mode);
+#: ``running`` or ``batch`` (batch statistics), the same in every framework
+TEACHER_BN = ('own', 'running', 'batch')
 
 
 # ---------------------------------------------------------------------------
@@ -146,7 +153,8 @@ def time_steps(steps, before, repeats, block=2):
 def profile_step(step, repeats=3, top=12):
     """The ops of ``step`` that take the most self CPU time, under
     ``torch.profiler`` (after 2 warm-up runs): ``[name, ms per step,
-    calls per step]``, and the step's total self CPU ms."""
+    calls per step]`` (the ``top`` first; every op when None), and the
+    step's total self CPU ms."""
     import torch
     for _ in range(2):
         step()
@@ -185,14 +193,17 @@ def peak_rss(step, repeats=3):
 
 # ---------------------------------------------------------------------------
 # the frameworks (each imports only its own environment's packages)
-def build_ours(pair):
-    """Our config of the pair through ``benchmarks/overhead.py``."""
+def build_ours(pair, teacher_bn='own'):
+    """Our config of the pair through ``benchmarks/overhead.py``
+    (``teacher_bn``: see :data:`TEACHER_BN`)."""
     sys.path.insert(0, REPO)
     from benchmarks.overhead import build, make_steps, row_of
     spec = PAIRS[pair]
     row = row_of(spec['ours'], batch=spec['batch'], size=spec['size'])
+    options = {} if teacher_bn == 'own' else dict(
+        teacher_norm_eval=teacher_bn == 'running')
     with tempfile.TemporaryDirectory() as workdir:
-        built = build(row, workdir)
+        built = build(row, workdir, options=options)
     steps, before = make_steps(*built)
     import mmfeatdistill
     info = dict(framework=f'mmfeatdistill {mmfeatdistill.__version__}',
@@ -214,7 +225,10 @@ def _mmrazor_algorithm(algorithm, bgr_to_rgb, norm, student, teacher,
                      pretrained=False), distiller=distiller)
 
 
-def _mmrazor_model(pair, num_classes):
+def _mmrazor_model(pair, num_classes, teacher_bn='own'):
+    if teacher_bn != 'own':  # its default: running statistics
+        model = _mmrazor_model(pair, num_classes)
+        return dict(model, teacher_norm_eval=teacher_bn == 'running')
     if pair == 'kd':
         return _mmrazor_algorithm(
             'SingleTeacherDistill', True, IMAGENET_NORM,
@@ -279,10 +293,11 @@ def _mmrazor_model(pair, num_classes):
             }))
 
 
-def build_mmrazor(pair):
+def build_mmrazor(pair, teacher_bn='own'):
     """MMRazor 1.0.0's algorithm for the pair (model dicts written after
     its configs ``kd_logits_resnet34_resnet18_8xb32_in1k.py`` and
-    ``ofd_backbone_resnet50_resnet18_8xb16_cifar10.py``)."""
+    ``ofd_backbone_resnet50_resnet18_8xb16_cifar10.py``; ``teacher_bn``:
+    see :data:`TEACHER_BN`)."""
     import mmcls
     import mmrazor
     import torch
@@ -297,7 +312,7 @@ def build_mmrazor(pair):
     init_default_scope('mmrazor')
     spec = PAIRS[pair]
     torch.manual_seed(0)
-    model = MODELS.build(_mmrazor_model(pair, spec['num_classes']))
+    model = MODELS.build(_mmrazor_model(pair, spec['num_classes'], teacher_bn))
     randomize_bn(model.teacher)
     if pair == 'ofd':  # margins from the teacher's (now non-zero) BNs
         model.distiller.init_ofd_connectors(model.teacher)
@@ -445,8 +460,9 @@ def _torchdistill_config(pair, num_classes):
                        kwargs=dict(sub_terms=sub_terms)))
 
 
-def build_torchdistill(pair):
-    """torchdistill's DistillationBox for the pair, torchvision's ResNets."""
+def build_torchdistill(pair, teacher_bn='own'):
+    """torchdistill's DistillationBox for the pair, torchvision's ResNets
+    (``teacher_bn``: see :data:`TEACHER_BN`)."""
     import torch
     import torchdistill
     import torchvision
@@ -465,6 +481,10 @@ def build_torchdistill(pair):
         lr_factor=1)
     box.teacher_model.eval()  # as its training loop: teacher eval, student
     box.student_model.train()  # train
+    if teacher_bn == 'batch':
+        for m in box.teacher_model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.train()
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 255,
                            (spec['batch'], 3, spec['size'], spec['size']),
@@ -551,7 +571,7 @@ BUILDERS = dict(ours=build_ours, mmrazor=build_mmrazor,
                 torchdistill=build_torchdistill)
 
 
-def worker(framework, pair, job, repeats, block):
+def worker(framework, pair, job, repeats, block, teacher_bn='own'):
     """One framework, one pair, one job (``time``, ``memory-distill``,
     ``memory-base``, ``profile-<step>``): print a JSON line."""
     import logging
@@ -559,20 +579,21 @@ def worker(framework, pair, job, repeats, block):
     import torch
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
     logging.disable(logging.WARNING)  # the frameworks' init logs
-    steps, before, info = BUILDERS[framework](pair)
+    steps, before, info = BUILDERS[framework](pair, teacher_bn)
     info.update(torch=torch.__version__, python=platform.python_version())
     if job == 'time':
         result = time_steps(steps, before, repeats, block)
     else:
         kind, step = job.split('-', 1)
-        result = (profile_step if kind == 'profile' else peak_rss)(steps[step])
+        result = profile_step(steps[step], top=None) \
+            if kind == 'profile' else peak_rss(steps[step])
     result.update(info)
     print('RESULT ' + json.dumps(result), flush=True)
 
 
 # ---------------------------------------------------------------------------
 # the driver (our environment)
-def run_worker(framework, pair, job, repeats, block, log):
+def run_worker(framework, pair, job, repeats, block, log, teacher_bn='own'):
     python = PYTHONS[framework]
     if not osp.exists(python):
         raise RuntimeError(f'no {framework} environment at {python}: run '
@@ -584,7 +605,7 @@ def run_worker(framework, pair, job, repeats, block, log):
         str(repeats), '--block',
         str(block), '--batch',
         str(spec['batch']), '--size',
-        str(spec['size'])
+        str(spec['size']), '--teacher-bn', teacher_bn
     ]
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
@@ -600,12 +621,13 @@ def run_worker(framework, pair, job, repeats, block, log):
     return json.loads(lines[-1][len('RESULT '):])
 
 
-def measure(framework, pair, repeats, block, log):
+def measure(framework, pair, repeats, block, log, teacher_bn='own'):
     """Timings and both memory peaks of one framework on one pair."""
-    result = run_worker(framework, pair, 'time', repeats, block, log)
+    result = run_worker(framework, pair, 'time', repeats, block, log,
+                        teacher_bn)
     for mode in ('distill', 'base'):
         mem = run_worker(framework, pair, f'memory-{mode}', repeats, block,
-                         log)
+                         log, teacher_bn)
         result[f'mem_{mode}'] = mem['peak']
         result[f'built_{mode}'] = mem['built']
     return result
@@ -633,36 +655,65 @@ def selected_runs(args):
                 yield pair, framework
 
 
+def op_differences(distill, student, teacher, top=8):
+    """Per op, self CPU ms of the distill step minus those of the student
+    step and the teacher's forward (``profile_step`` results with every
+    op): the ``top`` largest differences either way, largest first, as
+    ``[name, ms, calls]`` differences."""
+    diff = {}
+    for sign, run in ((1, distill), (-1, student), (-1, teacher)):
+        for name, ms, calls in run['ops']:
+            total = diff.setdefault(name, [0.0, 0.0])
+            total[0] += sign * ms
+            total[1] += sign * calls
+    ranked = sorted(diff.items(), key=lambda item: -abs(item[1][0]))
+    return [[name, ms, calls] for name, (ms, calls) in ranked[:top]]
+
+
+def _section(kind, teacher_bn):
+    """Name of the results section (``kind``: table or profile)."""
+    return f'peers {kind}' if teacher_bn == 'own' else \
+        f'peers teacher-bn-{teacher_bn} {kind}'
+
+
 def profile(args) -> None:
     """``--profile``: per pair and framework, the self CPU time of the
-    distill, student and teacher steps and the distill step's top ops,
-    written to the ``peers profile`` section of ``--out``."""
+    distill, student and teacher steps, the distill step's top ops and the
+    ops whose time differs most between the distill step and the other two
+    together, written to the ``peers profile`` section of ``--out``."""
     from benchmarks._common import write_section
     lines = [
         '| pair | framework | distill / student / teacher self CPU (ms) '
         '| distill - student - teacher (ms) | distill step\'s top ops: '
-        'ms per step (calls) |', '|---|---|---|---|---|'
+        'ms per step (calls) | largest per-op differences distill - '
+        'student - teacher: ms per step (calls) |', '|---|---|---|---|---|---|'
     ]
     for pair, framework in selected_runs(args):
         r = {
-            step: run_worker(framework, pair, f'profile-{step}', 1, 1,
-                             args.log)
+            step:
+            run_worker(framework, pair, f'profile-{step}', 1, 1, args.log,
+                       args.teacher_bn)
             for step in ('distill', 'student', 'teacher')
         }
         d, st, t = (run['total_ms'] for run in r.values())
         ops = '; '.join(f'`{name}` {ms:.0f} ({calls:.0f})'
                         for name, ms, calls in r['distill']['ops'][:8])
+        diffs = '; '.join(f'`{name}` {ms:+.0f} ({calls:+.0f})'
+                          for name, ms, calls in op_differences(*r.values()))
         lines.append(f'| {pair} | {r["distill"]["framework"]} (torch '
                      f'{r["distill"]["torch"]}) | {d:.0f} / {st:.0f} / '
-                     f'{t:.0f} | {d - st - t:+.0f} | {ops} |')
+                     f'{t:.0f} | {d - st - t:+.0f} | {ops} | {diffs} |')
         print(lines[-1], flush=True)
+    teacher_bn = '' if args.teacher_bn == 'own' else \
+        f' --teacher-bn {args.teacher_bn}'
     text = '\n'.join([
         f'Command: `python benchmarks/peers.py --profile --pairs '
-        f'{" ".join(args.pairs)}` (OMP_NUM_THREADS='
+        f'{" ".join(args.pairs)}{teacher_bn}` (OMP_NUM_THREADS='
         f'{os.environ.get("OMP_NUM_THREADS", 2)}; 3 profiled steps after 2 '
         f'warm-up runs, per step).', '', *lines
     ])
-    write_section(args.out, 'peers profile', text, 'benchmarks/peers.py',
+    write_section(args.out, _section('profile', args.teacher_bn), text,
+                  'benchmarks/peers.py',
                   heading='# Our distiller and its peers, side by side\n')
 
 
@@ -679,6 +730,10 @@ def main(argv=None):
         help='instead of the table: torch.profiler of the distill, student '
         'and teacher steps (top ops by self CPU time) per framework')
     parser.add_argument('--block', type=int, default=2)
+    parser.add_argument(
+        '--teacher-bn', choices=TEACHER_BN, default='own',
+        help="the teachers' BN layers: each framework's default (own), or "
+        'running or batch statistics in every framework')
     parser.add_argument('--batch', type=int, default=None,
                         help='batch size of every pair (default: PAIRS)')
     parser.add_argument('--size', type=int, default=None,
@@ -692,7 +747,7 @@ def main(argv=None):
         spec['batch'] = args.batch or spec['batch']
         spec['size'] = args.size or spec['size']
     if args.worker:
-        worker(*args.worker, args.repeats, args.block)
+        worker(*args.worker, args.repeats, args.block, args.teacher_bn)
         return
     # here in our environment only (the workers run in the peers')
     sys.path.insert(0, REPO)
@@ -709,7 +764,8 @@ def main(argv=None):
     for pair, framework in selected_runs(args):
         loads.append(load_average())
         try:
-            r = measure(framework, pair, args.repeats, args.block, args.log)
+            r = measure(framework, pair, args.repeats, args.block, args.log,
+                        args.teacher_bn)
         except RuntimeError as err:
             failures.append(f'- {pair} / {framework}: '
                             f'{str(err).strip().splitlines()[-1]}')
@@ -732,6 +788,10 @@ def main(argv=None):
             command += f' --{flag} {getattr(args, flag)}'
     if args.pairs != list(PAIRS):
         command += ' --pairs ' + ' '.join(args.pairs)
+    if args.frameworks != list(BUILDERS):
+        command += ' --frameworks ' + ' '.join(args.frameworks)
+    if args.teacher_bn != 'own':
+        command += f' --teacher-bn {args.teacher_bn}'
     text = '\n'.join([
         f'Command: `{command}` (OMP_NUM_THREADS='
         f'{os.environ.get("OMP_NUM_THREADS", 2)}). Machine: '
@@ -740,7 +800,8 @@ def main(argv=None):
         f'row and at the end: {"; ".join(loads)}.', '', *lines
     ] + ([''] + notes if notes else []) +
                      (['', 'Failures:'] + failures if failures else []))
-    write_section(args.out, 'peers table', text, 'benchmarks/peers.py',
+    write_section(args.out, _section('table', args.teacher_bn), text,
+                  'benchmarks/peers.py',
                   heading='# Our distiller and its peers, side by side\n')
     print(f'written {args.out}')
 

@@ -94,3 +94,25 @@ def test_peers_profile_step_ranks_ops_by_self_time():
     assert result['ops'][0][0] == 'aten::mm'
     assert result['ops'][0][2] == 3
     assert 0 < result['ops'][0][1] <= result['total_ms']
+
+
+def test_peers_op_differences_and_teacher_bn():
+    """peers.py --profile's per-op split: distill minus student minus
+    teacher, largest either way first; --teacher-bn reaches MMRazor's
+    algorithm (its default: running statistics) and our build."""
+    from benchmarks.peers import _mmrazor_model, op_differences
+    distill = dict(ops=[['aten::conv', 10.0, 4], ['aten::bn', 6.0, 3],
+                        ['aten::copy_', 2.0, 5]])
+    student = dict(ops=[['aten::conv', 4.0, 2], ['aten::bn', 1.0, 1]])
+    teacher = dict(ops=[['aten::conv', 5.0, 2], ['aten::bn', 1.0, 2],
+                        ['aten::clamp', 3.0, 1]])
+    assert op_differences(distill, student,
+                          teacher) == [['aten::bn', 4.0, 0.0],
+                                       ['aten::clamp', -3.0, -1.0],
+                                       ['aten::copy_', 2.0, 5.0],
+                                       ['aten::conv', 1.0, 0.0]]
+    own = _mmrazor_model('ofd', 100)
+    assert 'teacher_norm_eval' not in own
+    assert _mmrazor_model('ofd', 100, 'batch') == dict(own,
+                                                       teacher_norm_eval=False)
+    assert _mmrazor_model('kd', 1000, 'running')['teacher_norm_eval'] is True

@@ -20,6 +20,7 @@ def _distiller(tmp_path, config):
     ckpt = str(tmp_path / 'teacher.pth')
     save_trained_like_teacher(cfg.model.teacher, ckpt)
     cfg.model.teacher_ckpt = ckpt
+    cfg.model.release_records = False  # records are inspected after loss()
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -127,6 +127,14 @@ class FeatureDistiller(BaseModel):
             to ``'tensor'`` (backbone, neck and head, no post-processing).
         check_finite (bool): Raise ``FloatingPointError`` naming the loss
             and the iteration when a loss is NaN or inf. Defaults to True.
+        release_records (bool): In a training step (:meth:`loss`, and
+            :meth:`compute_distill_losses`), drop each record from its
+            recorder as soon as the last loss that reads it has been
+            computed: what backward needs stays alive through the losses'
+            graphs, the rest (e.g. OFD's teacher features, which its loss
+            does not keep) is freed before backward. Losses and gradients
+            are the same either way. False keeps every record until the
+            next forward (to read them after ``loss()``). Defaults to True.
         data_preprocessor (dict, optional): Used for the student if its own
             config has none (the Runner passes the config's top-level one).
         init_cfg (dict, optional): Unused; kept for the MMEngine signature.
@@ -143,13 +151,15 @@ class FeatureDistiller(BaseModel):
                  loss_forward_mappings: Optional[dict] = None,
                  schedules: Optional[dict] = None,
                  teacher_forward_mode: str = 'tensor',
-                 check_finite: bool = True,
+                 check_finite: bool = True, release_records: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('untrained_teacher', untrained_teacher),
-                            ('teacher_norm_eval', teacher_norm_eval),
-                            ('check_finite', check_finite)):
+        flags = dict(untrained_teacher=untrained_teacher,
+                     teacher_norm_eval=teacher_norm_eval,
+                     check_finite=check_finite,
+                     release_records=release_records)
+        for name, value in flags.items():
             check_bool(value, f'FeatureDistiller({name}=...)')
         if teacher_ckpt is None and not untrained_teacher:
             raise ValueError(
@@ -172,6 +182,7 @@ class FeatureDistiller(BaseModel):
         self.teacher_norm_eval = teacher_norm_eval
         self.teacher_forward_mode = teacher_forward_mode
         self.check_finite = check_finite
+        self.release_records = release_records
         self._fingerprint: Optional[str] = None
 
         checkpoint = None
@@ -335,9 +346,12 @@ class FeatureDistiller(BaseModel):
                           release: bool = False):
         """Yield ``(loss name, {argument -> value})`` in order. With
         ``release``, values no later loss reads are dropped from the shared
-        cache as soon as the loss that needed them has been yielded (the
-        caller evaluates it in between): a training step then does not hold
-        every loss's connector outputs at once."""
+        cache, and (``release_records``) records no later loss reads from
+        their recorders, before the loss that reads them is yielded (its
+        arguments hold what it needs; the caller evaluates it before the
+        next loss's inputs are computed): a training step then does not hold
+        every loss's connector outputs at once, nor a record a connector has
+        already mapped."""
         names = list(
             self.distill_losses) if loss_names is None else list(loss_names)
         unknown = [n for n in names if n not in self.loss_arguments]
@@ -363,18 +377,33 @@ class FeatureDistiller(BaseModel):
                                                   self.teacher_recorders,
                                                   self.connectors, cache)
                 values[arg] = cache[key]
-            yield name, values
-            values = None  # the caller's loss holds what backward needs
-            if release:
+            if release:  # ``values`` holds what this loss reads
+                later_args = [
+                    self.loss_arguments[n][a] for n in names[position + 1:]
+                    for a in wanted[n]
+                ]
                 later = {
                     k
-                    for n in names[position + 1:]
-                    for a in wanted[n]
-                    for k in (self.loss_arguments[n][a].key(),
-                              self.loss_arguments[n][a].connector_key())
+                    for a in later_args
+                    for k in (a.key(), a.connector_key())
                 }
                 for key in [k for k in cache if k not in later]:
                     del cache[key]
+                if self.release_records:
+                    self._release_records([arguments[a] for a in wanted[name]],
+                                          later_args)
+            yield name, values
+            values = None  # the caller's loss holds what backward needs
+
+    def _release_records(self, read: Sequence[LossArgument],
+                         later: Sequence[LossArgument]) -> None:
+        """Release the records ``read`` that no ``later`` argument reads."""
+        kept = {a.record_key() for a in later}
+        for record in {a.record_key() for a in read} - kept - {None}:
+            from_student, name = record
+            manager = self.student_recorders if from_student \
+                else self.teacher_recorders
+            manager.release(name)
 
     def compute_loss_inputs(
         self, inputs: torch.Tensor, data_samples: Optional[list],
@@ -422,7 +451,7 @@ class FeatureDistiller(BaseModel):
             losses['loss_student'] = losses.pop('loss')
         losses.update(self.compute_distill_losses(losses))
         if self.check_finite:
-            self._check_finite(losses)
+            self._check_finite(losses, inputs, data_samples)
         return losses
 
     def _apply_schedules(self) -> None:
@@ -439,9 +468,13 @@ class FeatureDistiller(BaseModel):
                 continue
             setattr(loss, attribute, schedule.value(step, total, configured))
 
-    def _check_finite(self, losses: Dict[str, torch.Tensor]) -> None:
+    def _check_finite(self, losses: Dict[str, torch.Tensor],
+                      inputs: Optional[torch.Tensor] = None,
+                      data_samples: Optional[list] = None) -> None:
         """Stop on a NaN/inf loss, naming it and the iteration, before the
-        backward pass trains on garbage (one device sync for all losses)."""
+        backward pass trains on garbage (one device sync for all losses).
+        To tell a broken teacher apart, the teacher's records are read (run
+        again on ``inputs`` when ``release_records`` dropped them)."""
         checks = [
             (name, v) for name, value in losses.items() if 'loss' in name
             for v in (value if isinstance(value, (list, tuple)) else [value])
@@ -454,6 +487,9 @@ class FeatureDistiller(BaseModel):
             return
         hub = MessageHub.get_current_instance()
         where = f'at iteration {hub.get_info("iter", "?")}'
+        if self.release_records and inputs is not None:
+            with torch.no_grad():  # the records were released: again
+                self.record(inputs, data_samples, student=False)
         broken = self._non_finite_teacher_records()
         for (name, v), ok in zip(checks, finite):
             if ok:

@@ -1,7 +1,7 @@
 """Config mapping from recorded values (through connectors) to loss
 arguments."""
 import inspect
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -109,6 +109,13 @@ class LossArgument:
     def reads_teacher(self) -> bool:
         """Whether the value comes from a teacher recorder."""
         return self.attribute is None and not self.from_student
+
+    def record_key(self) -> Optional[Tuple[bool, str]]:
+        """``(from_student, recorder)`` of the record this value is
+        computed from; None for a connector attribute."""
+        if self.attribute is not None:
+            return None
+        return (self.from_student, self.recorder)
 
     def describe(self) -> str:
         """e.g. ``student recorder 'stage3' -> connector 's3'``."""

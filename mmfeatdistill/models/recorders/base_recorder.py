@@ -163,6 +163,7 @@ class BaseRecorder(metaclass=ABCMeta):
         self._watch: Optional[List[Tuple[torch.Tensor, int]]] = None
         self._shared = False  # the record is the model's own tensors
         self._safe: Optional[bool] = None  # 'auto': copies needed?
+        self._released = False  # dropped after the step's losses read it
         self.set_clone(clone)
 
     def set_clone(self, clone: Union[bool, str]) -> None:
@@ -214,6 +215,17 @@ class BaseRecorder(metaclass=ABCMeta):
         self._recorded = False
         self._watch = None
         self._shared = False
+        self._released = False
+
+    def release(self) -> None:
+        """Drop the last record once nothing will read it again: its
+        tensors are freed unless something else (e.g. the autograd graph of
+        a loss that saved them for backward) still holds them. Reading it
+        afterwards raises until the next forward records again."""
+        if self._recorded:
+            self._value, self._watch, self._shared = None, None, False
+            self._recorded = False
+            self._released = True
 
     def _on_call(self, value_fn) -> None:
         """Count a call of the source; record ``value_fn()`` on the right one.
@@ -275,6 +287,14 @@ class BaseRecorder(metaclass=ABCMeta):
         Raises:
             RuntimeError: when the source did not run often enough.
         """
+        if self._released:
+            raise RuntimeError(
+                f'{self.describe()} on the {self.role}: its record was '
+                f'released once the last loss reading it was computed '
+                f'(FeatureDistiller frees records during a training step, '
+                f'release_records=True). Read records after '
+                f'`model.record(...)`, or build the distiller with '
+                f'release_records=False to keep them after `loss()`.')
         if not self._recorded:
             raise RuntimeError(
                 f'{self.describe()} on the {self.role} recorded nothing: its '

@@ -87,6 +87,11 @@ class RecorderManager:
         for recorder in self.recorders.values():
             recorder.reset()
 
+    def release(self, name: str) -> None:
+        """Drop the last record of ``name`` (see
+        :meth:`BaseRecorder.release`)."""
+        self.recorders[name].release()
+
     def get(self, name: str) -> Any:
         """The value recorded by ``name`` in the last forward."""
         return self.recorders[name].data

@@ -3,6 +3,8 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from mmfeatdistill.models.connectors import (OFDStudentConnector,
                                              OFDTeacherConnector)
@@ -80,6 +82,36 @@ def test_teacher_connector_running_estimate_without_bn():
     conn.eval()
     conn(torch.full((1, 2, 1, 1), -100.0))
     assert torch.allclose(conn.margin.flatten(), torch.tensor([-2.0, -3.0]))
+
+
+def test_teacher_connector_running_estimate_float64_without_copy():
+    """The running estimate equals the float64 formula bit for bit (sum of
+    the negative parts and count of negatives per channel) over several
+    batches, and makes no float64 tensor of the feature's size."""
+    g = torch.Generator().manual_seed(0)
+    conn = OFDTeacherConnector(6).train()
+    neg_sum = torch.zeros(6, dtype=torch.float64)
+    neg_count = torch.zeros(6, dtype=torch.float64)
+    made = []
+
+    class Mode(TorchDispatchMode):
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            made.extend((x.dtype, x.numel()) for x in tree_flatten(out)[0]
+                        if isinstance(x, torch.Tensor))
+            return out
+
+    for _ in range(3):
+        feature = torch.randn(4, 6, 5, 7, generator=g) * 3
+        with Mode():
+            conn(feature)
+        neg_sum += feature.double().clamp(max=0).sum((0, 2, 3))
+        neg_count += (feature < 0).double().sum((0, 2, 3))
+        expected = (neg_sum / neg_count.clamp(min=1)).float()
+        assert torch.equal(conn.margin.flatten(), expected)
+    assert made and max(n for dtype, n in made
+                        if dtype == torch.float64) <= 6
 
 
 def test_student_connector_init_and_shape():

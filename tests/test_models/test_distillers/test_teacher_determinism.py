@@ -27,6 +27,7 @@ def _stochastic_teacher_distiller(path, tmp_path):
     cfg = Config.fromfile(path)
     cfg.model.teacher.backbone.drop_path_rate = 0.3  # DropPath in every block
     cfg.model.teacher_ckpt = save_distill_teacher(path, cfg, tmp_path)
+    cfg.model.release_records = False  # the records are read after loss()
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     for stage in (model.teacher.backbone.layer2,

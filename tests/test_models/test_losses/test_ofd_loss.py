@@ -1,6 +1,10 @@
+import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from mmfeatdistill.models.losses import OFDLoss
+from mmfeatdistill.models.losses.ofd_loss import partial_l2
 
 
 def test_ofd_loss_hand_computed():
@@ -118,3 +122,60 @@ def test_partial_l2_keeps_one_tensor_for_backward():
         _plain_ofd(s, t)
     assert sum(x.numel() * x.element_size() for x in saved) > \
         s.numel() * 4
+
+
+@pytest.mark.parametrize('layout', ['contiguous', 'channels_last'])
+def test_partial_l2_in_chunks_matches_plain_formula(layout):
+    """Masked and squared ``chunk`` elements at a time: the gradient is the
+    plain formula's bit for bit, the value within 1e-6 (other summation
+    order), and bit for bit when one chunk holds everything."""
+    s, t = _inputs_with_ties(11, shape=(4, 8, 6, 6))  # 1152 elements
+    if layout == 'channels_last':  # the whole-tensor path
+        s = s.contiguous(memory_format=torch.channels_last)
+        t = t.contiguous(memory_format=torch.channels_last)
+    plain_s = s.clone().requires_grad_()
+    plain = ((plain_s - t).pow(2) * ((plain_s > t) | (t > 0))).sum()
+    plain.backward()
+    for chunk in (100, 1152, 1 << 22):
+        s1 = s.clone().requires_grad_()
+        value = partial_l2(s1, t, chunk)
+        value.backward()
+        assert torch.equal(s1.grad, plain_s.grad), chunk
+        if chunk >= s.numel():
+            assert torch.equal(value, plain), chunk
+        else:
+            torch.testing.assert_close(value, plain, rtol=1e-6, atol=0)
+
+
+def test_partial_l2_makes_no_feature_sized_mask_or_square():
+    """The forward's only feature-sized allocation is the residual it
+    keeps (the plain formula makes masks and squares of the feature's
+    size)."""
+    s, t = _inputs_with_ties(12, shape=(4, 8, 16, 16))  # 8192 elements
+
+    def largest_made(fn):
+        """Elements of the storages ``fn``'s ops make (views excluded),
+        largest first."""
+        storages = {}
+        inputs = {x.untyped_storage().data_ptr() for x in (s, t)}
+
+        class Mode(TorchDispatchMode):
+
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for x in tree_flatten(out)[0]:
+                    if isinstance(x, torch.Tensor):
+                        ptr = x.untyped_storage().data_ptr()
+                        if ptr not in inputs:
+                            storages[ptr] = x.untyped_storage().nbytes() \
+                                // x.element_size()
+                return out
+
+        with Mode():
+            fn()
+        return sorted(storages.values(), reverse=True)
+
+    made = largest_made(lambda: partial_l2(s.requires_grad_(), t, 1024))
+    assert made[0] == s.numel() and made[1] <= 1024
+    made = largest_made(lambda: _plain_ofd(s, t))
+    assert made[1] == s.numel()

@@ -1,3 +1,6 @@
+import gc
+import weakref
+
 import pytest
 import torch
 from mmpretrain.models.backbones.resnet import BasicBlock, Bottleneck
@@ -150,3 +153,21 @@ def test_recorder_follows_a_module_replaced_after_prepare():
     with manager:
         model(x)
     assert torch.allclose(manager.get('bn'), model[1](model[0](x)))
+
+
+def test_released_record_explains_itself_and_records_again():
+    """``release`` drops the record (the tensor is freed when nothing else
+    holds it); reading it names the cause and the fix; the next forward
+    records again."""
+    _, model = _eval_model(BasicBlock, 4)
+    rec = ModuleOutputRecorder('block.bn2')
+    x = torch.randn(1, 4, 5, 5)
+    _record(rec, model, x)
+    ref = weakref.ref(rec.data)
+    rec.release()
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(RuntimeError, match='released.*release_records=False'):
+        rec.data
+    _record(rec, model, x)
+    assert rec.data.shape == (1, 4, 5, 5)
