@@ -37,6 +37,8 @@ non-zero as for a trained teacher, which OFD's margins need).
     bash benchmarks/peer_envs/mmrazor.sh        # once, outside .venv
     bash benchmarks/peer_envs/torchdistill.sh   # once, outside .venv
     python benchmarks/peers.py [--repeats 7] [--pairs kd fitnet ofd]
+    python benchmarks/peers.py --pairs ofd --teacher-bn running
+    python benchmarks/peers.py --profile --pairs ofd [--teacher-bn running]
 
 Writes ``benchmarks/results/peers.md`` (the table between its markers).
 A worker (one framework, one pair, one job) runs in the framework's

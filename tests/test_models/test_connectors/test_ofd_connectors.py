@@ -110,8 +110,7 @@ def test_teacher_connector_running_estimate_float64_without_copy():
         neg_count += (feature < 0).double().sum((0, 2, 3))
         expected = (neg_sum / neg_count.clamp(min=1)).float()
         assert torch.equal(conn.margin.flatten(), expected)
-    assert made and max(n for dtype, n in made
-                        if dtype == torch.float64) <= 6
+    assert made and max(n for dtype, n in made if dtype == torch.float64) <= 6
 
 
 def test_student_connector_init_and_shape():
