@@ -564,6 +564,19 @@ def _clone_arg(value: str):
     return {'true': True, 'false': False, 'auto': 'auto'}[value.lower()]
 
 
+def results_section(args: argparse.Namespace) -> str:
+    """Name of the section of ``--out`` a run writes (``cpu``,
+    ``cpu-memory-clone-auto``, ``cpu-tensors-recompute``, ...): one per
+    kind of run, so that a memory-only run never replaces the timed table
+    of the same device."""
+    kind = [args.memory] if args.memory != 'device' else \
+        (['memory'] if args.memory_only else [])
+    clone = [] if args.record_clone is None else \
+        [f'clone-{str(args.record_clone).lower()}']
+    recompute = ['recompute'] if args.connector_recompute else []
+    return '-'.join([args.device, *kind, *clone, *recompute])
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -688,11 +701,7 @@ def main(argv=None) -> str:
         f'Load average (1 / 5 / 15 min) before the first row and after each:'
         f' {"; ".join(loads)}.', '', *lines
     ])
-    section = args.section or '-'.join(
-        [args.device] + ([args.memory] if args.memory != 'device' else []) +
-        ([f'clone-{str(args.record_clone).lower()}'] if args.
-         record_clone is not None else []) +
-        (['recompute'] if args.connector_recompute else []))
+    section = args.section or results_section(args)
     write_section(args.out, f'{section} table', text, 'benchmarks/overhead.py',
                   heading='# Overhead of distillation per training step\n')
     print(f'written {args.out}')

@@ -116,3 +116,24 @@ def test_peers_op_differences_and_teacher_bn():
     assert _mmrazor_model('ofd', 100, 'batch') == dict(own,
                                                        teacher_norm_eval=False)
     assert _mmrazor_model('kd', 1000, 'running')['teacher_norm_eval'] is True
+
+
+def test_overhead_results_sections_keep_runs_apart():
+    """Each kind of overhead.py run writes its own section: a memory-only
+    run never replaces the timed table of the same device."""
+    from argparse import Namespace
+
+    from benchmarks.overhead import results_section
+
+    def run(**kw):
+        args = dict(device='cpu', memory='device', memory_only=False,
+                    record_clone=None, connector_recompute=False)
+        return results_section(Namespace(**dict(args, **kw)))
+
+    assert run() == 'cpu'
+    assert run(memory_only=True) == 'cpu-memory'
+    assert run(memory_only=True, record_clone='auto') == \
+        'cpu-memory-clone-auto'
+    assert run(memory='tensors', memory_only=True,
+               connector_recompute=True) == 'cpu-tensors-recompute'
+    assert run(device='cuda') == 'cuda'
