@@ -116,13 +116,13 @@ class OFDTeacherConnector(BaseConnector):
 
     @torch.no_grad()
     def _update_running_margin(self, feature: torch.Tensor) -> None:
-        # per-channel sums accumulated in float64 without a float64 copy
-        # of the feature (clamping is exact in either precision; the counts
-        # are exact integers)
+        # per-channel sums in float64, one sample at a time: no float64
+        # copy of the whole feature (clamping is exact in either
+        # precision; the counts are exact integers)
         dims = [d for d in range(feature.dim()) if d != 1]
-        self.neg_sum += torch.sum(feature.detach().clamp(max=0), dims,
-                                  dtype=torch.float64)
-        self.neg_count += (feature < 0).sum(dims).double()
+        for sample in feature.detach().split(1):
+            self.neg_sum += sample.double().clamp_(max=0).sum(dims)
+            self.neg_count += (sample < 0).sum(dims).double()
         estimate = self.neg_sum / self.neg_count.clamp(min=1)
         self.margin.copy_(estimate.float().view(1, -1, 1, 1))
 

@@ -63,6 +63,17 @@ def state_fingerprint(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
+def _all_finite(value: Any) -> torch.Tensor:
+    """0-dim bool tensor: no NaN/inf in the floating-point tensors of
+    ``value`` (a tensor, or a list/tuple of them); no device sync."""
+    flags = [
+        torch.isfinite(t).all()
+        for t in (value if isinstance(value, (list, tuple)) else [value])
+        if isinstance(t, torch.Tensor) and t.is_floating_point()
+    ]
+    return torch.stack(flags).all() if flags else torch.tensor(True)
+
+
 @MODELS.register_module()
 class FeatureDistiller(BaseModel):
     """Distil a teacher into a student of any OpenMMLab 2.x package.
@@ -129,12 +140,14 @@ class FeatureDistiller(BaseModel):
             and the iteration when a loss is NaN or inf. Defaults to True.
         release_records (bool): In a training step (:meth:`loss`, and
             :meth:`compute_distill_losses`), drop each record from its
-            recorder as soon as the last loss that reads it has been
-            computed: what backward needs stays alive through the losses'
-            graphs, the rest (e.g. OFD's teacher features, which its loss
-            does not keep) is freed before backward. Losses and gradients
-            are the same either way. False keeps every record until the
-            next forward (to read them after ``loss()``). Defaults to True.
+            recorder once the last loss that reads it has taken its inputs
+            (its connectors have run; the loss itself runs next): what
+            backward needs stays alive through the losses' graphs, the rest
+            (e.g. OFD's teacher features, which its loss does not keep) is
+            freed before backward. Losses and gradients are the same either
+            way. False keeps every record until the next forward (to read
+            them after ``loss()``, e.g. with :meth:`loss_inputs`). Defaults
+            to True.
         data_preprocessor (dict, optional): Used for the student if its own
             config has none (the Runner passes the config's top-level one).
         init_cfg (dict, optional): Unused; kept for the MMEngine signature.
@@ -183,6 +196,9 @@ class FeatureDistiller(BaseModel):
         self.teacher_forward_mode = teacher_forward_mode
         self.check_finite = check_finite
         self.release_records = release_records
+        # teacher record name -> 0-dim "all finite" flag taken when the
+        # record was released (read only when a loss is not finite)
+        self._released_teacher_finite: Dict[str, torch.Tensor] = {}
         self._fingerprint: Optional[str] = None
 
         checkpoint = None
@@ -401,9 +417,13 @@ class FeatureDistiller(BaseModel):
         kept = {a.record_key() for a in later}
         for record in {a.record_key() for a in read} - kept - {None}:
             from_student, name = record
-            manager = self.student_recorders if from_student \
-                else self.teacher_recorders
-            manager.release(name)
+            if from_student:
+                self.student_recorders.release(name)
+                continue
+            if self.check_finite:  # a flag, no device sync
+                self._released_teacher_finite[name] = _all_finite(
+                    self.teacher_recorders.get(name))
+            self.teacher_recorders.release(name)
 
     def compute_loss_inputs(
         self, inputs: torch.Tensor, data_samples: Optional[list],
@@ -451,7 +471,7 @@ class FeatureDistiller(BaseModel):
             losses['loss_student'] = losses.pop('loss')
         losses.update(self.compute_distill_losses(losses))
         if self.check_finite:
-            self._check_finite(losses, inputs, data_samples)
+            self._check_finite(losses)
         return losses
 
     def _apply_schedules(self) -> None:
@@ -468,13 +488,11 @@ class FeatureDistiller(BaseModel):
                 continue
             setattr(loss, attribute, schedule.value(step, total, configured))
 
-    def _check_finite(self, losses: Dict[str, torch.Tensor],
-                      inputs: Optional[torch.Tensor] = None,
-                      data_samples: Optional[list] = None) -> None:
+    def _check_finite(self, losses: Dict[str, torch.Tensor]) -> None:
         """Stop on a NaN/inf loss, naming it and the iteration, before the
         backward pass trains on garbage (one device sync for all losses).
-        To tell a broken teacher apart, the teacher's records are read (run
-        again on ``inputs`` when ``release_records`` dropped them)."""
+        A broken teacher is told apart by its records (or, for records
+        ``release_records`` dropped, the flags taken when they were)."""
         checks = [
             (name, v) for name, value in losses.items() if 'loss' in name
             for v in (value if isinstance(value, (list, tuple)) else [value])
@@ -487,9 +505,6 @@ class FeatureDistiller(BaseModel):
             return
         hub = MessageHub.get_current_instance()
         where = f'at iteration {hub.get_info("iter", "?")}'
-        if self.release_records and inputs is not None:
-            with torch.no_grad():  # the records were released: again
-                self.record(inputs, data_samples, student=False)
         broken = self._non_finite_teacher_records()
         for (name, v), ok in zip(checks, finite):
             if ok:
@@ -510,22 +525,15 @@ class FeatureDistiller(BaseModel):
 
     def _non_finite_teacher_records(self) -> List[str]:
         """Names of the teacher recorders whose last value holds NaN/inf."""
-
-        def finite(value) -> bool:
-            if isinstance(value, torch.Tensor):
-                return not value.is_floating_point() or bool(
-                    torch.isfinite(value).all())
-            if isinstance(value, (list, tuple)):
-                return all(finite(v) for v in value)
-            return True
-
         broken = []
         for name in self.teacher_recorders.recorders:
             try:
-                value = self.teacher_recorders.get(name)
-            except RuntimeError:
-                continue
-            if not finite(value):
+                finite = _all_finite(self.teacher_recorders.get(name))
+            except RuntimeError:  # released (or not recorded)
+                finite = self._released_teacher_finite.get(name)
+                if finite is None:
+                    continue
+            if not bool(finite):
                 broken.append(name)
         return broken
 

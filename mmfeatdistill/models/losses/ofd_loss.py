@@ -22,9 +22,10 @@ def sum_of_squares(x: torch.Tensor, chunk: int = SQUARE_CHUNK) -> torch.Tensor:
         chunk (int): Elements squared at a time. Defaults to
             :data:`SQUARE_CHUNK`.
     """
+    if x.numel() <= chunk:
+        return x.pow(2).sum()
+    # (a non-contiguous ``x`` is copied here: its memory is not saved)
     flat = x.reshape(-1)
-    if flat.numel() <= chunk:
-        return flat.pow(2).sum()
     return torch.stack([part.pow(2).sum() for part in flat.split(chunk)]).sum()
 
 
@@ -58,8 +59,8 @@ class PartialL2(torch.autograd.Function):
     def forward(ctx, s: torch.Tensor, t: torch.Tensor,
                 chunk: int = SQUARE_CHUNK) -> torch.Tensor:
         residual = s - t
-        if residual.is_contiguous() and s.is_contiguous() \
-                and t.is_contiguous():
+        if s.shape == t.shape and residual.is_contiguous() \
+                and s.is_contiguous() and t.is_contiguous():
             # masked and squared a chunk at a time: no feature-sized mask
             # or square besides the residual itself
             parts = zip(*(x.view(-1).split(chunk) for x in (residual, s, t)))
@@ -68,7 +69,7 @@ class PartialL2(torch.autograd.Function):
                 r.mul_((s_part > t_part) | (t_part > 0))
                 sums.append(r.pow(2).sum())
             total = sums[0] if len(sums) == 1 else torch.stack(sums).sum()
-        else:  # e.g. channels_last: the same values on whole tensors
+        else:  # channels_last, broadcasting: the same on whole tensors
             residual.mul_((s > t) | (t > 0))
             total = sum_of_squares(residual, chunk)
         ctx.save_for_backward(residual)
@@ -84,9 +85,17 @@ class PartialL2(torch.autograd.Function):
 
 def partial_l2(s: torch.Tensor, t: torch.Tensor,
                chunk: int = SQUARE_CHUNK) -> torch.Tensor:
-    """OFD's partial L2 summed over all elements (see :class:`PartialL2`);
-    ``t`` gets no gradient; squares are summed ``chunk`` elements at a
-    time."""
+    """OFD's partial L2 summed over all elements (see :class:`PartialL2`).
+
+    Args:
+        s (Tensor): Student feature (float32; :class:`OFDLoss` casts).
+        t (Tensor): Teacher target, same shape; gets no gradient.
+        chunk (int): Elements masked and squared at a time (> 0).
+            Defaults to :data:`SQUARE_CHUNK`.
+    """
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk <= 0:
+        raise ValueError(f'partial_l2: chunk must be a positive int, got '
+                         f'{chunk!r}')
     return PartialL2.apply(s, t.detach(), chunk)
 
 

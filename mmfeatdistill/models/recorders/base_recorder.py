@@ -163,7 +163,7 @@ class BaseRecorder(metaclass=ABCMeta):
         self._watch: Optional[List[Tuple[torch.Tensor, int]]] = None
         self._shared = False  # the record is the model's own tensors
         self._safe: Optional[bool] = None  # 'auto': copies needed?
-        self._released = False  # dropped after the step's losses read it
+        self._released = False  # dropped once the step's losses read it
         self.set_clone(clone)
 
     def set_clone(self, clone: Union[bool, str]) -> None:
@@ -290,7 +290,7 @@ class BaseRecorder(metaclass=ABCMeta):
         if self._released:
             raise RuntimeError(
                 f'{self.describe()} on the {self.role}: its record was '
-                f'released once the last loss reading it was computed '
+                f'released once the last loss reading it took its inputs '
                 f'(FeatureDistiller frees records during a training step, '
                 f'release_records=True). Read records after '
                 f'`model.record(...)`, or build the distiller with '

@@ -179,3 +179,17 @@ def test_partial_l2_makes_no_feature_sized_mask_or_square():
     assert made[0] == s.numel() and made[1] <= 1024
     made = largest_made(lambda: _plain_ofd(s, t))
     assert made[1] == s.numel()
+
+
+def test_partial_l2_broadcast_and_bad_chunk():
+    """A teacher target that broadcasts takes the whole-tensor path (same
+    value as the plain formula); a chunk that is not a positive int is
+    refused."""
+    s, t = _inputs_with_ties(13)
+    t = t[:1]  # broadcasts over the batch
+    plain = ((s - t).pow(2) * ((s > t) | (t > 0))).sum()
+    assert torch.equal(partial_l2(s, t), plain)
+    torch.testing.assert_close(partial_l2(s, t, 100), plain, rtol=1e-6, atol=0)
+    for chunk in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match='chunk must be a positive int'):
+            partial_l2(s, t, chunk)
