@@ -17,6 +17,7 @@ from mmfeatdistill.testing import (  # noqa: F401 (re-exported for tests)
     save_trained_like_teacher, seg_batch)
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS
+from mmfeatdistill.tools.prepare_fashion_mnist import write_heldout
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
@@ -41,7 +42,10 @@ def make_fake_fashion_mnist(root: str, num_train: int = 64, num_test: int = 32,
     """Write a learnable Fashion-MNIST look-alike (same files and format).
 
     Class ``c`` images are noise plus a bright horizontal band at row
-    ``2 * c + 4``, so a model can tell the classes apart. With
+    ``2 * c + 4``, so a model can tell the classes apart. The second half
+    of the training images is written again as the validation split
+    (``heldout/``, as ``tools/prepare_fashion_mnist.py`` does with images
+    55000-59999). With
     ``mirror_symmetric`` the images equal their horizontal flip, so a
     ``RandomFlip`` in the pipeline does not change them.
     """
@@ -56,6 +60,8 @@ def make_fake_fashion_mnist(root: str, num_train: int = 64, num_test: int = 32,
             images[:, :, 14:] = images[:, :, :14][:, :, ::-1]
         _write_idx(osp.join(root, f'{prefix}-images-idx3-ubyte'), images)
         _write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte'), labels)
+    # the validation split's files (the configs' val loaders read them)
+    write_heldout(root, start=num_train // 2)
     return root
 
 

@@ -9,14 +9,16 @@ This script only chooses the schedule (``--epochs``, ``--train-subset``)
 and collects the results; what runs is the table's.
 """
 import argparse
-import hashlib
 import json
 import os
 import os.path as osp
+import shutil
+import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, List, Optional, Tuple
 
 from mmfeatdistill.tools.experiments import EXPERIMENTS, Experiment, Stage
 
@@ -32,14 +34,23 @@ def _repo_path(path: str) -> str:
 
 
 def read_scalars(work_dir: str) -> List[dict]:
-    """All records of the newest run's ``vis_data/scalars.json``."""
+    """The records of every run's ``vis_data/scalars.json`` in
+    ``work_dir``, oldest run first; a resumed run's records replace those of
+    the same step and kind (training or validation) of the run it resumed."""
     runs = sorted(
         d for d in os.listdir(work_dir)
         if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
     if not runs:
         raise FileNotFoundError(f'No scalars.json under {work_dir}')
-    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    merged: Dict[tuple, dict] = {}
+    for run in runs:
+        with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
+            for line in f:
+                if line.strip():
+                    record = json.loads(line)
+                    kind = any(k.startswith('loss') for k in record)
+                    merged[(record.get('step'), kind)] = record
+    return list(merged.values())
 
 
 def read_test_metrics(work_dir: str) -> Dict[str, float]:
@@ -59,7 +70,9 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
         f'train_cfg.max_epochs={epochs}',
         f'train_cfg.val_interval={epochs}',
         f'param_scheduler.0.T_max={epochs}',
-        f'default_hooks.checkpoint.interval={epochs}',
+        'default_hooks.checkpoint.by_epoch=False',
+        f'default_hooks.checkpoint.interval={args.checkpoint_interval}',
+        'default_hooks.checkpoint.max_keep_ckpts=1',
         f'default_hooks.logger.interval={args.log_interval}',
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -84,10 +97,21 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     return opts
 
 
+def _die_with_parent() -> None:
+    """In a stage's child process: end it when the demo process ends,
+    however it ends (Linux ``PR_SET_PDEATHSIG``), so that a killed demo
+    leaves no training running in its cache entry."""
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_script(script: str, config: str, work_dir: str, options: List[str],
                quiet: bool, extra: List[str] = ()) -> float:
-    """Run ``tools/<script> CONFIG [extra] --work-dir W --cfg-options ...``;
-    returns the wall time."""
+    """Run ``tools/<script> CONFIG [extra] --work-dir W --cfg-options ...``
+    (a child process that ends with this one); returns the wall time."""
     cmd = [
         sys.executable,
         osp.join(REPO, 'tools', script),
@@ -100,7 +124,7 @@ def run_script(script: str, config: str, work_dir: str, options: List[str],
     proc = subprocess.run(cmd, cwd=REPO, env=env,
                           stdout=subprocess.PIPE if quiet else None,
                           stderr=subprocess.STDOUT if quiet else None,
-                          text=True)
+                          text=True, preexec_fn=_die_with_parent)
     if proc.returncode != 0:
         if quiet:
             print(proc.stdout[-5000:])
@@ -114,46 +138,129 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def _device() -> str:
+    """What the stages train on, for the cache key."""
+    import torch
+    if torch.cuda.is_available():
+        return f'cuda:{torch.cuda.get_device_name(0)}'
+    return 'cpu'
+
+
+def cached_run(
+        script: str, config: str, options: List[str], args: argparse.Namespace,
+        link: Optional[str] = None, extra: List[str] = (),
+        outputs: Callable[[str], Dict[str,
+                                      object]] = None) -> Tuple[dict, bool]:
+    """Run ``tools/<script>`` on ``config`` in its entry of the stage cache
+    (:mod:`mmfeatdistill.tools.stage_cache`), unless the entry holds the
+    finished run already; an interrupted run is resumed with ``--resume``
+    (``args.resume``) or started over.
+
+    Args:
+        script (str): ``train.py`` or ``train_tofd_teacher_heads.py``.
+        config (str): The stage's config.
+        options (list[str]): Its ``--cfg-options``.
+        args (argparse.Namespace): The demo's arguments.
+        link (str, optional): A symbolic link to the entry's work dir to
+            make there (the demo's work dir per stage).
+        extra (list[str]): More arguments of the script.
+        outputs (callable): ``work_dir -> result`` of a finished run; its
+            ``'files'`` must exist for a cached result to count.
+
+    Returns:
+        tuple[dict, bool]: The result (with ``'time'``, the wall time of
+        the run that finished it) and whether it came from the cache.
+    """
+    from mmfeatdistill.tools.stage_cache import (StageCache, resolve_config,
+                                                 weight_key)
+    key, payload = weight_key(resolve_config(_repo_path(config), options),
+                              _device(), extra=[script, *extra])
+    cache = StageCache(args.cache_dir)
+    entry = cache.entry(key)
+    with entry.lock():
+        if link:
+            _link(entry.work_dir, link)
+        result = None if args.no_cache else entry.result()
+        if result is not None:
+            return result, True
+        cache.describe(key, payload, config, options)
+        resume = entry.resumable()
+        if resume and not args.resume:
+            print(
+                f'[demo] {entry.work_dir} holds an interrupted run of '
+                f'{config} ({resume}); starting it over (--resume '
+                f'continues it)', flush=True)
+        if not (resume and args.resume) and osp.isdir(entry.work_dir):
+            shutil.rmtree(entry.work_dir)
+        os.makedirs(entry.work_dir, exist_ok=True)
+        elapsed = run_script(
+            script, config, entry.work_dir, options, args.quiet,
+            [*extra, '--resume', resume] if resume and args.resume else extra)
+        result = dict(outputs(entry.work_dir), time=elapsed,
+                      resumed=bool(resume and args.resume))
+        entry.save_result(result)
+    return result, False
+
+
+def _link(target: str, link: str) -> None:
+    """Point ``link`` at ``target`` (a folder of the cache); a real folder
+    of an earlier demo at ``link`` is left alone."""
+    os.makedirs(target, exist_ok=True)
+    if osp.islink(link) or not osp.exists(link):
+        tmp = f'{link}.{os.getpid()}.link'
+        os.makedirs(osp.dirname(link), exist_ok=True)
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+
+
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
                    args: argparse.Namespace, experiment: Experiment) -> dict:
     """Train a stage (after its teacher-heads step) with ``tools/train.py
-    --test``: the final model is evaluated on the test split in the same
-    process. Returns name, metrics, time (training and evaluation),
-    records and the last checkpoint."""
+    --test`` in its entry of the stage cache (``work_dir`` links to it):
+    the final model is evaluated on the test split in the same process.
+    Returns name, metrics, time (training and evaluation), records and the
+    last checkpoint."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
     elapsed = 0.0
     if stage.teacher_heads:
-        heads_dir = osp.join(work_dir, 'teacher_heads')
         teacher = [o for o in options if o.startswith('model.teacher_ckpt=')]
-        elapsed += run_script(
-            'train_tofd_teacher_heads.py', stage.teacher_heads, heads_dir,
+        heads, cached = cached_run(
+            'train_tofd_teacher_heads.py', stage.teacher_heads,
             [o for o in options if o not in teacher] + [
                 o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
                 for o in teacher
-            ], args.quiet)
-        options = [o for o in options if o not in teacher] + [
-            'model.teacher_ckpt=' +
-            osp.join(heads_dir, 'teacher_with_heads.pth')
-        ]
-    start = time.time()
-    run_script('train.py', stage.config, work_dir, options, args.quiet,
-               extra=['--test'])
-    ckpt = last_checkpoint(work_dir)
-    metrics = read_test_metrics(work_dir)
-    elapsed += time.time() - start
-    missing = [m.key for m in experiment.metrics if m.key not in metrics]
-    if missing:
-        raise KeyError(f'{stage.name}: the test run logged no {missing} '
-                       f'(logged: {sorted(metrics)})')
-    print(
-        f'[demo] <== {stage.name} done in {elapsed:.0f} s: ' +
-        ', '.join(f'{m.label} {metrics[m.key] * m.scale:.2f}'
-                  for m in experiment.metrics), flush=True)
-    return dict(
-        name=stage.name, kind=stage.kind, time=elapsed,
-        metrics={m.key: metrics[m.key] * m.scale
-                 for m in experiment.metrics}, records=read_scalars(work_dir),
-        ckpt=ckpt)
+            ], args, link=osp.join(work_dir + '_teacher_heads'), outputs=lambda
+            w: dict(files=[osp.join(w, 'teacher_with_heads.pth')]))
+        elapsed += 0.0 if cached else heads['time']
+        options = [o for o in options if o not in teacher
+                   ] + ['model.teacher_ckpt=' + heads['files'][0]]
+
+    def outputs(work: str) -> dict:
+        metrics = read_test_metrics(work)
+        missing = [m.key for m in experiment.metrics if m.key not in metrics]
+        if missing:
+            raise KeyError(f'{stage.name}: the test run logged no {missing} '
+                           f'(logged: {sorted(metrics)})')
+        ckpt = last_checkpoint(work)
+        return dict(
+            metrics={
+                m.key: metrics[m.key] * m.scale
+                for m in experiment.metrics
+            }, records=read_scalars(work), ckpt=ckpt, files=[ckpt])
+
+    result, cached = cached_run('train.py', stage.config, options, args,
+                                link=work_dir, extra=['--test'],
+                                outputs=outputs)
+    metrics = ', '.join(f'{m.label} {result["metrics"][m.key]:.2f}'
+                        for m in experiment.metrics)
+    if cached:
+        print(f'[demo] <== {stage.name}: cached ({metrics})', flush=True)
+    else:
+        elapsed += result['time']
+        print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: {metrics}',
+              flush=True)
+    return dict(result, name=stage.name, kind=stage.kind,
+                time=result['time'] if cached else elapsed, cached=cached)
 
 
 def prepare_data(experiment: Experiment, data_root: str) -> None:
@@ -166,35 +273,12 @@ def prepare_data(experiment: Experiment, data_root: str) -> None:
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def teacher_key(config: str, options: List[str]) -> str:
-    """Identity of a teacher run: its parsed config (so comments and
-    formatting do not count) and the options."""
-    from mmengine.config import Config
-    content = json.dumps(
-        Config.fromfile(_repo_path(config)).to_dict(), sort_keys=True,
-        default=str)
-    return hashlib.sha256((content + '\n'.join(options)).encode()).hexdigest()
-
-
 def train_teacher(args, experiment: Experiment, options) -> dict:
-    """The teacher, trained once per config and options (cached)."""
-    stage = experiment.teacher
+    """The teacher, trained once per config and options (the stage cache
+    keeps it; ``--teacher-dir`` links to it)."""
     work_dir = args.teacher_dir or osp.join(args.work_dir, 'teacher')
-    cache = osp.join(work_dir, 'teacher.json')
-    key = teacher_key(stage.config, options)
-    if osp.exists(cache):
-        with open(cache) as f:
-            cached = json.load(f)
-        if cached.get('key') == key and osp.exists(cached['ckpt']):
-            print(f'[demo] ==> teacher: cached {cached["ckpt"]}', flush=True)
-            return dict(cached, cached=True)
-    result = train_and_test(stage, work_dir, options, args, experiment)
-    ckpt = osp.join(work_dir, 'teacher.pth')
-    os.replace(result['ckpt'], ckpt)
-    result.update(key=key, ckpt=ckpt)
-    with open(cache, 'w') as f:
-        json.dump(result, f)
-    return result
+    return train_and_test(experiment.teacher, work_dir, options, args,
+                          experiment)
 
 
 def format_table(results: List[dict], experiment: Experiment) -> str:
@@ -295,6 +379,26 @@ def parse_args(
         '(the baseline always runs)')
     parser.add_argument('--quiet', action='store_true',
                         help='hide the training logs (one line per stage)')
+    parser.add_argument(
+        '--cache-dir', default=None,
+        help='the stage cache: finished stages and the checkpoints of '
+        'interrupted ones, keyed by what determines their weights (default '
+        '$MMFD_STAGE_CACHE or ~/.cache/mmfeatdistill/stages)')
+    parser.add_argument(
+        '--no-cache', action='store_true',
+        help='train every stage again (its cache entry is overwritten)')
+    parser.add_argument(
+        '--resume', action='store_true',
+        help='continue interrupted stages from their latest checkpoint '
+        '(the result equals an uninterrupted run); without it they start '
+        'over')
+    parser.add_argument(
+        '--checkpoint-interval', type=int, default=200,
+        help='iterations between the checkpoints a stage resumes from')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='students trained at once, each in its own process (the '
+        'teacher first); give each OMP_NUM_THREADS=1 on 2 cores')
     args = parser.parse_args(argv)
     defaults = experiments[args.task].defaults
     for key, value in defaults.items():
@@ -327,19 +431,22 @@ def main(argv: Optional[List[str]] = None,
         args, experiment,
         common_options(args, experiment, args.teacher_epochs,
                        args.teacher_train_subset, teacher_seed))
-    results = [teacher]
     options = common_options(args, experiment, args.epochs, args.train_subset,
                              args.seed)
-    for stage in experiment.stages[1:]:
-        if args.only is not None and stage.name not in args.only and \
-                stage.kind != 'baseline':
-            continue
+
+    def student(stage: Stage) -> dict:
         stage_options = list(options)
         if stage.kind != 'baseline':
             stage_options.append(f'model.teacher_ckpt={teacher["ckpt"]}')
-        results.append(
-            train_and_test(stage, osp.join(args.work_dir, slug(stage.name)),
-                           stage_options, args, experiment))
+        return train_and_test(stage, osp.join(args.work_dir, slug(stage.name)),
+                              stage_options, args, experiment)
+
+    stages = [
+        s for s in experiment.stages[1:]
+        if args.only is None or s.name in args.only or s.kind == 'baseline'
+    ]
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = [teacher] + list(pool.map(student, stages))
     table = format_table(results, experiment)
     print('\n' + table + '\n')
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: ``default_hooks.checkpoint`` types that are MMEngine's plain hook.
 PLAIN_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
+#: ``train_cfg`` types that are MMEngine's epoch-based loop.
+EPOCH_LOOPS = ('EpochBasedTrainLoop', 'mmengine.EpochBasedTrainLoop')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -105,8 +107,26 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
 
 def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
-    """Apply --amp, --resume and --auto-scale-lr to the config."""
+    """Apply --amp, --resume and --auto-scale-lr to the config.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        args (argparse.Namespace): The parsed arguments of
+            :func:`parse_args`.
+
+    Raises:
+        RuntimeError: ``--amp`` without a GPU (MMEngine's
+            ``AmpOptimWrapper`` would stop on a bare assertion).
+    """
     if args.amp:
+        from mmengine.device import (is_cuda_available, is_mlu_available,
+                                     is_npu_available)
+        if not (is_cuda_available() or is_npu_available()
+                or is_mlu_available()):
+            raise RuntimeError(
+                '--amp needs a GPU: mixed precision (MMEngine\'s '
+                'AmpOptimWrapper) runs on CUDA (or NPU/MLU) devices only, '
+                'and this machine has none. Train without --amp on CPU.')
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'--amp needs OptimWrapper, got {optim_wrapper}')
@@ -136,6 +156,40 @@ def add_rng_state_hook(cfg: Config) -> None:
             for h in hooks):
         hooks.append(dict(type='mmfeatdistill.RNGStateHook'))
     cfg.custom_hooks = hooks
+
+
+def add_loss_balance_hook(cfg: Config) -> None:
+    """Log each distillation loss's share of the total loss over the first
+    iterations and warn about a weight too small or too large to matter
+    (:class:`~mmfeatdistill.engine.hooks.LossBalanceHook`), unless the
+    config has the hook already (with its own arguments)."""
+    names = ('LossBalanceHook', 'mmfeatdistill.LossBalanceHook')
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in names for h in hooks):
+        hooks.append(dict(type='mmfeatdistill.LossBalanceHook'))
+    cfg.custom_hooks = hooks
+
+
+def use_exact_resume_loop(cfg: Config) -> None:
+    """Train an epoch-based config with
+    :class:`~mmfeatdistill.engine.runner.ExactResumeEpochBasedTrainLoop`
+    (same arguments): a resume from a checkpoint saved mid-epoch continues
+    with the batches the epoch had not trained on, and every sample's
+    augmentation is seeded by (seed, epoch, sample). Iteration-based and
+    custom loops are left alone."""
+    train_cfg = cfg.get('train_cfg')
+    if not isinstance(train_cfg, dict):
+        return
+    train_cfg = dict(train_cfg)
+    if train_cfg.get('type') in EPOCH_LOOPS:
+        train_cfg['type'] = 'mmfeatdistill.ExactResumeEpochBasedTrainLoop'
+    elif 'type' not in train_cfg and train_cfg.get('by_epoch', True):
+        # MMEngine's default: by_epoch=True, EpochBasedTrainLoop
+        train_cfg.pop('by_epoch', None)
+        train_cfg['type'] = 'mmfeatdistill.ExactResumeEpochBasedTrainLoop'
+    else:
+        return
+    cfg.train_cfg = train_cfg
 
 
 def use_atomic_checkpoint_hook(cfg: Config) -> None:
@@ -177,6 +231,8 @@ def build_runner(cfg: Config, args: argparse.Namespace) -> 'Runner':
     from mmengine.runner import Runner
     apply_train_args(cfg, args)
     add_rng_state_hook(cfg)
+    add_loss_balance_hook(cfg)
+    use_exact_resume_loop(cfg)
     use_atomic_checkpoint_hook(cfg)
     return Runner.from_cfg(cfg)
 
@@ -203,14 +259,31 @@ def check_resume_fits(runner: 'Runner', path: str) -> None:
     or widths): MMEngine would load what fits, report the rest in the log
     and fail later in the optimizer, or train a half-loaded model.
 
+    Args:
+        runner (Runner): The built Runner (its model is the one resumed).
+        path (str): The checkpoint to resume from.
+
     Raises:
-        ValueError: the checkpoint's weights do not fit the model; the
-            message lists the differences and the two fixes.
+        ValueError: the checkpoint's weights do not fit the model (the
+            message lists the differences and the two fixes), or it is an
+            exported student, which holds no training state.
     """
     from mmfeatdistill.utils import extract_state_dict, unwrap_model
     from mmfeatdistill.utils.checkpoint import load_checkpoint_file
     state = extract_state_dict(load_checkpoint_file(path, 'cpu', mmap=True))
     own = unwrap_model(runner.model).state_dict()
+    student = {k[len('student.'):] for k in own if k.startswith('student.')}
+    as_student = set(state) & student
+    if as_student and 2 * len(as_student) >= len(state) and not any(
+            k.startswith('student.') for k in state):
+        raise ValueError(
+            f'--resume: {path} is an exported student (a plain model '
+            f'checkpoint: {len(as_student)} of its {len(state)} tensors are '
+            f'the student\'s weights without the "student." prefix). It '
+            f'holds no training state (optimizer, iteration, teacher, '
+            f'connectors) to resume from. To initialise the student from '
+            f'it, start a new run with load_from={path} (--cfg-options '
+            f'load_from={path}) and without --resume.')
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     # buffers that take their shape when loaded (ND's class means) are

@@ -1,7 +1,7 @@
 """MMEngine's CheckpointHook, without ever losing the last good checkpoint."""
 import os.path as osp
 from pathlib import Path
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
@@ -52,7 +52,9 @@ class AtomicCheckpointHook(CheckpointHook):
       :class:`AtomicLocalBackend`;
     * ``last_checkpoint`` is written atomically after the checkpoint is
       complete, so it only ever names a complete file;
-    * the checkpoint dropped by ``max_keep_ckpts`` is deleted only then.
+    * the checkpoint dropped by ``max_keep_ckpts`` is deleted only then;
+    * with ``save_best``, the previous best checkpoint is deleted only once
+      the new best one is complete (MMEngine deletes it first).
 
     Temporary files left by a killed run are deleted before training. With
     ``backend_args`` or ``file_client_args`` (remote storage) it behaves as
@@ -117,3 +119,49 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):
                 self.file_backend.rmtree(path)
+
+    def _best_paths(self) -> Dict[str, Optional[str]]:
+        """Key indicator -> path of its best checkpoint (None: none yet)."""
+        if len(self.key_indicators) == 1:
+            return {self.key_indicators[0]: self.best_ckpt_path}
+        return dict(self.best_ckpt_path_dict)
+
+    def _set_best_paths(self, paths: Dict[str, Optional[str]]) -> None:
+        if len(self.key_indicators) == 1:
+            self.best_ckpt_path = next(iter(paths.values()))
+        else:
+            self.best_ckpt_path_dict.update(paths)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self._atomic or not self.save_best:
+            return super()._save_best_checkpoint(runner, metrics)
+        # MMEngine removes the previous best before it writes the new one:
+        # hide it from MMEngine's hook and remove it once the new one is
+        # complete (a kill in between leaves the old one)
+        previous = self._best_paths()
+        self._set_best_paths(dict.fromkeys(previous))
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        except BaseException:
+            self._set_best_paths(previous)
+            raise
+        current = self._best_paths()
+        kept = {
+            k: p if current.get(k) is None else current[k]
+            for k, p in previous.items()
+        }
+        self._set_best_paths(kept)
+        if not is_main_process():
+            return
+        for key, old in previous.items():
+            if old is None or kept[key] == old or old in kept.values():
+                continue
+            if self.file_backend.isfile(old):
+                self.file_backend.remove(old)
+            elif self.file_backend.isdir(old):
+                self.file_backend.rmtree(old)
+            else:
+                continue
+            runner.logger.info(
+                f'The previous best checkpoint {old} is removed (the new '
+                f'best one is complete).')

@@ -34,6 +34,9 @@ class ClassMeansHook(Hook):
     """
 
     priority = 'VERY_HIGH'
+    #: It changes what training produces: in the key of cached stages
+    #: (:mod:`mmfeatdistill.tools.stage_cache`).
+    changes_weights = True
 
     def __init__(self, loss_names: Optional[Union[str, Sequence[str]]] = None,
                  progress: bool = True) -> None:

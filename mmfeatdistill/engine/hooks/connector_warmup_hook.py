@@ -36,6 +36,9 @@ class ConnectorWarmupHook(Hook):
     """
 
     priority = 'NORMAL'  # after_train_iter runs before ParamSchedulerHook
+    #: It changes what training produces: in the key of cached stages
+    #: (:mod:`mmfeatdistill.tools.stage_cache`).
+    changes_weights = True
 
     def __init__(
         self, warmup_iters: Optional[int] = None,

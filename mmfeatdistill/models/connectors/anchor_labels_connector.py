@@ -21,6 +21,8 @@ class AnchorLabelsConnector(BaseConnector):
         level (int): Feature level (0 = the first, largest map).
     """
 
+    produces_targets = True
+
     def __init__(self, level: int) -> None:
         super().__init__()
         self.level = level

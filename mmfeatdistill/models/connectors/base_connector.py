@@ -17,7 +17,16 @@ class BaseConnector(BaseModule):
     checkpoint is loaded, for connectors that derive something from the
     models or from the checkpoint (OFD's margins from the teacher's BN,
     TOFD's trained teacher heads from the checkpoint).
+
+    ``produces_targets`` is True on connectors that turn recorded data
+    samples (or an assigner's targets) into ground-truth targets (labels,
+    label maps): their output carries no gradient to any parameter, so a
+    distillation loss whose only student input is such a target trains
+    nothing (the distiller refuses it when it is built).
     """
+
+    #: The output is a ground-truth target, not a feature (see above).
+    produces_targets: bool = False
 
     def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:

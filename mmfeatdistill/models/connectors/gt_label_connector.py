@@ -24,6 +24,8 @@ class GTLabelConnector(BaseConnector):
             (mmpretrain's ``DataSample``).
     """
 
+    produces_targets = True
+
     def __init__(self, field: str = 'gt_label') -> None:
         super().__init__()
         self.field = field

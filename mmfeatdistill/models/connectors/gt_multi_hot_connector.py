@@ -20,6 +20,8 @@ class GTMultiHotConnector(BaseConnector):
         field (str): Defaults to ``'gt_instances'``.
     """
 
+    produces_targets = True
+
     def __init__(self, num_classes: int, field: str = 'gt_instances') -> None:
         super().__init__()
         self.num_classes = num_classes

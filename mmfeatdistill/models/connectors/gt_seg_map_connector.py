@@ -20,6 +20,8 @@ class GTSegMapConnector(BaseConnector):
         field (str): Defaults to ``'gt_sem_seg'`` (mmseg's ``SegDataSample``).
     """
 
+    produces_targets = True
+
     def __init__(self, field: str = 'gt_sem_seg') -> None:
         super().__init__()
         self.field = field

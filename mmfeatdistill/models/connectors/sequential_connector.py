@@ -25,6 +25,12 @@ class SequentialConnector(BaseConnector):
                              'connector')
         self.parts = nn.ModuleList(MODELS.build(cfg) for cfg in connectors)
 
+    @property
+    def produces_targets(self) -> bool:  # type: ignore[override]
+        """True when a part turns its input into ground-truth targets."""
+        return any(
+            getattr(part, 'produces_targets', False) for part in self.parts)
+
     def prepare(self, student: nn.Module, teacher: nn.Module,
                 teacher_checkpoint: Optional[dict] = None) -> None:
         for part in self.parts:

@@ -170,12 +170,17 @@ class TOFDAuxHead(BaseConnector):
         if self.widths is None:
             self._build(widths, link)
         elif self.widths != (widths, link):
+            of_link = '' if link is None else (
+                f' (the last of teacher_channels, {link}, is the link\'s)')
             raise ValueError(
                 f'TOFDAuxHead on {self.side} stage {self.head_key}: '
                 f'configured stage_channels {self.widths[0]} / '
                 f'link_channels {self.widths[1]}, but the model\'s stages '
-                f'have widths {widths} (link target {link}). Fix the '
-                f'channels given to the head (or to tofd_distiller).')
+                f'have widths {widths} (link target {link}). Give the '
+                f'tofd preset the models\' stage widths: '
+                f'{self.side}_channels={widths}{of_link}, or leave '
+                f'student_channels and teacher_channels out: the heads then '
+                f'read them from the models.')
         if self.frozen:
             if self.pretrained is not None:
                 from mmfeatdistill.utils import read_checkpoint

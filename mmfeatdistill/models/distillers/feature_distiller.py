@@ -565,17 +565,50 @@ class FeatureDistiller(BaseModel):
                               **kwargs) -> None:
         """``load_from`` with an exported (plain) student checkpoint loads it
         into the student; a distiller checkpoint whose teacher differs from
-        the configured one replaces it, with a warning."""
+        the configured one replaces it, with a warning.
+
+        A plain checkpoint whose names match the student's but whose shapes
+        mostly do not (under 90% of the name-matched tensors, e.g. the
+        wider teacher's checkpoint) is an error: MMEngine would skip every
+        mismatch and train the student from its initialisation.
+
+        Raises:
+            ValueError: a plain checkpoint of another width or
+                architecture; the message lists the first mismatches.
+        """
         own = [k for k in state_dict if k.startswith(prefix)]
         if own and not any(k[len(prefix):].startswith(_DISTILLER_PREFIXES)
                            for k in own):
-            student_keys = set(self.student.state_dict())
-            plain = [k for k in own if k[len(prefix):] in student_keys]
+            student = self.student.state_dict()
+            plain = [k for k in own if k[len(prefix):] in student]
+            other_shapes = [
+                f'{k[len(prefix):]}: checkpoint {tuple(state_dict[k].shape)}'
+                f', student {tuple(student[k[len(prefix):]].shape)}'
+                for k in plain if isinstance(state_dict[k], torch.Tensor)
+                and state_dict[k].shape != student[k[len(prefix):]].shape
+            ]
+            fit = len(plain) - len(other_shapes)
+            if plain and fit < 0.9 * len(plain):
+                raise ValueError(
+                    f'The checkpoint holds a plain model whose tensor names '
+                    f'match the student\'s but whose shapes do not: only '
+                    f'{fit} of the {len(plain)} name-matched tensors have '
+                    f'the student\'s shape (first mismatches: '
+                    f'{"; ".join(other_shapes[:5])}). It is a checkpoint of '
+                    f'another width or architecture (e.g. the teacher\'s); '
+                    f'loading it would leave the student at its '
+                    f'initialisation. Give load_from a checkpoint of the '
+                    f'student\'s own config (tools/export_student.py '
+                    f'writes one from a distillation run), or remove '
+                    f'load_from.')
             if plain:
+                skipped = (f'; the {len(other_shapes)} of other shapes are '
+                           f'skipped' if other_shapes else '')
                 print_log(
-                    f'The checkpoint holds a plain model ({len(plain)} of '
-                    f'{len(own)} tensors are student weights): loading it '
-                    f'into the student.', logger='current')
+                    f'The checkpoint holds a plain model ({fit} of its '
+                    f'{len(own)} tensors match the student\'s weights in '
+                    f'name and shape{skipped}): loading it into the '
+                    f'student.', logger='current')
                 for key in own:
                     state_dict[f'{prefix}student.{key[len(prefix):]}'] = \
                         state_dict.pop(key)
@@ -602,19 +635,98 @@ class FeatureDistiller(BaseModel):
                 self._fingerprint = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    @staticmethod
-    def _check_shapes(name: str, loss: nn.Module, arguments: dict,
+    def _check_shapes(self, name: str, loss: nn.Module, arguments: dict,
                       kwargs: dict) -> None:
+        """Stop when two paired arguments of a loss (``paired_args``)
+        differ in shape, naming the cause and the fix: logits of different
+        class counts (no connector fixes that), a connector that maps the
+        student to another width than the teacher's (a preset's
+        ``teacher_channels``), or a missing connector.
+
+        Args:
+            name (str): The loss's name in ``distill_losses``.
+            loss (nn.Module): The loss.
+            arguments (dict): Its configured arguments
+                (:class:`LossArgument`).
+            kwargs (dict): Its computed arguments.
+
+        Raises:
+            ValueError: paired arguments of different shapes.
+        """
+        # the presets that build each connector type, for the fix
+        presets = dict(ProjectorEnsembleConnector='pefd',
+                       EmbeddingTransformConnector='nd',
+                       OFDStudentConnector='ofd', ConvConnector='feature_mse')
+
+        def source(argument: LossArgument) -> str:
+            if argument.attribute is not None:
+                return ''
+            manager = self.student_recorders if argument.from_student else \
+                self.teacher_recorders
+            recorder = manager.recorders.get(argument.recorder)
+            return str(getattr(recorder, 'source', ''))
+
         for first, second in getattr(loss, 'paired_args', ()):
             if first not in kwargs or second not in kwargs:
                 continue
             a, b = kwargs[first], kwargs[second]
-            if isinstance(a, torch.Tensor) and isinstance(
-                    b, torch.Tensor) and a.shape != b.shape:
-                raise ValueError(
-                    f'Loss {name!r} ({type(loss).__name__}) needs '
-                    f'{first} and {second} of the same shape, got '
-                    f'{tuple(a.shape)} from {arguments[first].describe()} and '
-                    f'{tuple(b.shape)} from {arguments[second].describe()}. '
-                    f'Add or fix a connector that maps one onto the other '
-                    f'(e.g. ConvConnector for channels).')
+            if not isinstance(a, torch.Tensor) or not isinstance(
+                    b, torch.Tensor) or a.shape == b.shape:
+                continue
+            problem = (f'Loss {name!r} ({type(loss).__name__}) needs '
+                       f'{first} and {second} of the same shape, got '
+                       f'{tuple(a.shape)} from {arguments[first].describe()}'
+                       f' and {tuple(b.shape)} from '
+                       f'{arguments[second].describe()}. ')
+            s_arg, t_arg, s, t = arguments[first], arguments[second], a, b
+            if s_arg.reads_teacher and not t_arg.reads_teacher:
+                s_arg, t_arg, s, t = t_arg, s_arg, b, a
+            # only the channels (dim 1) differ
+            channels = (s.dim() >= 2 and s.dim() == t.dim()
+                        and s.shape[0] == t.shape[0]
+                        and s.shape[2:] == t.shape[2:])
+            read_fc = all(
+                source(x).split('.')[-1] == 'fc' for x in (s_arg, t_arg))
+            named = 'logits' in first and 'logits' in second
+            logits = named or (s.dim() == t.dim() == 2 and read_fc)
+            connector = self.connectors[s_arg.connector] if \
+                s_arg.reads_student and s_arg.connector is not None else None
+            if channels and logits:
+                fix = (
+                    f'These are logits of different class counts: the '
+                    f'teacher has {t.shape[1]} classes and the student '
+                    f'{s.shape[1]}, which no connector maps onto each other. '
+                    f'Teacher and student must be trained on the same '
+                    f'classes: num_classes must match (e.g. the student\'s '
+                    f'head num_classes={t.shape[1]}, or a teacher trained on '
+                    f'the student\'s {s.shape[1]} classes).')
+            elif channels and connector is not None:
+                preset = presets.get(type(connector).__name__)
+                give = (f'Give the preset the teacher\'s width: {preset}(..., '
+                        f'teacher_channels={t.shape[1]})' if preset else
+                        f'Give the teacher\'s width (in a preset: '
+                        f'teacher_channels={t.shape[1]})')
+                fix = (
+                    f'Connector {s_arg.connector!r} '
+                    f'({type(connector).__name__}) maps the student to '
+                    f'{s.shape[1]} channels but the teacher\'s feature has '
+                    f'{t.shape[1]}: the teacher width given to it is wrong. '
+                    f'{give} (by hand: its out_channels={t.shape[1]}); '
+                    f'`python tools/inspect_pair.py CONFIG` lists every '
+                    f'module\'s output shape.')
+            elif channels:
+                fix = (
+                    f'The student\'s feature has {s.shape[1]} channels and '
+                    f'the teacher\'s {t.shape[1]}, and no connector maps '
+                    f'one onto the other. With a preset, give the models\' '
+                    f'widths (student_channels={s.shape[1]}, '
+                    f'teacher_channels={t.shape[1]}): it adds the connector '
+                    f'where they differ; by hand, add a connector on the '
+                    f'student (e.g. ConvConnector for maps).')
+            else:
+                fix = ('Add or fix a connector that maps one onto the other '
+                       '(e.g. ResizeConnector for sizes, ConvConnector for '
+                       'channels), or record other positions; `python '
+                       'tools/inspect_pair.py CONFIG` lists every module\'s '
+                       'output shape.')
+            raise ValueError(problem + fix)

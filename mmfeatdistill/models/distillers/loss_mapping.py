@@ -110,6 +110,32 @@ class LossArgument:
         """Whether the value comes from a teacher recorder."""
         return self.attribute is None and not self.from_student
 
+    def reaches_trainable(self, connectors: nn.ModuleDict) -> bool:
+        """Whether the value can carry a gradient to a trainable parameter
+        of the student or of a connector: it reads a student recorder (not
+        through a connector that turns data samples into targets, see
+        ``BaseConnector.produces_targets``), or it goes through a connector
+        with parameters that require gradients, or it is a connector
+        attribute that requires gradients (e.g. TOFD's link weight).
+
+        Args:
+            connectors (nn.ModuleDict): The distiller's connectors (built
+                and prepared: frozen ones no longer require gradients).
+
+        Returns:
+            bool: False when the loss cannot train anything through it.
+        """
+        connector = None if self.connector is None else \
+            connectors[self.connector]
+        if self.attribute is not None:
+            value = getattr(connector, self.attribute)
+            return isinstance(value, torch.Tensor) and value.requires_grad
+        if connector is not None and any(p.requires_grad
+                                         for p in connector.parameters()):
+            return True
+        return self.from_student and not getattr(connector, 'produces_targets',
+                                                 False)
+
     def record_key(self) -> Optional[Tuple[bool, str]]:
         """``(from_student, recorder)`` of the record this value is
         computed from; None for a connector attribute."""
@@ -213,9 +239,24 @@ def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
                          **managers) -> Dict[str, LossArgument]:
     """Check ``mapping`` against ``loss.forward`` and build its arguments.
 
+    Args:
+        loss_name (str): The loss's name in ``distill_losses``.
+        loss (nn.Module): The built loss.
+        mapping (dict): Its entry of ``loss_forward_mappings``.
+        **managers: ``student_recorders``, ``teacher_recorders`` and
+            ``connectors`` (built and prepared) of the distiller.
+
+    Returns:
+        dict[str, LossArgument]: ``forward`` argument -> argument.
+
     Raises:
         KeyError: a required argument of the loss is not mapped, or a mapped
             name is not an argument of the loss.
+        ValueError: both sides of a pair of ``loss.paired_args`` read the
+            student, or both read the teacher; or no argument reaches a
+            trainable parameter of the student or of a connector (see
+            :meth:`LossArgument.reaches_trainable`), so the loss would
+            train nothing.
     """
     params = inspect.signature(loss.forward).parameters
     accepts_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
@@ -246,4 +287,26 @@ def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
                 f'both read the student, so {type(loss).__name__} compares '
                 f'the student with itself (e.g. a KD loss of exactly 0). Set '
                 f'from_student=False on {second}.')
+        if a is not None and b is not None and a.reads_teacher and \
+                b.reads_teacher:
+            raise ValueError(
+                f'loss_forward_mappings.{loss_name}: {first} and {second} '
+                f'both read the teacher, so {type(loss).__name__} compares '
+                f'the teacher with itself and trains nothing (e.g. a KD loss '
+                f'of exactly 0 on every iteration). Set from_student=True on '
+                f'{first}.')
+    connectors = managers['connectors']
+    if not any(
+            arg.reaches_trainable(connectors) for arg in arguments.values()):
+        inputs = '; '.join(f'{name}: {arg.describe()}'
+                           for name, arg in arguments.items())
+        raise ValueError(
+            f'loss_forward_mappings.{loss_name}: none of the inputs of '
+            f'{type(loss).__name__} ({inputs or "none"}) reaches a trainable '
+            f'parameter of the student or of a connector, so {loss_name} '
+            f'would train nothing (labels and teacher features carry no '
+            f'gradient). Read the student on its student side: set '
+            f'from_student=True on the student\'s argument (a student '
+            f'recorder), or pass it through a connector with trainable '
+            f'parameters.')
     return arguments

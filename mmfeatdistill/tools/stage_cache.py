@@ -1,0 +1,244 @@
+"""Stages of the main job and of the quality benchmark that survive
+interruptions.
+
+Each stage (a ``tools/*.py`` run of one config with its options) gets an
+entry in a cache outside the work tree (default
+``~/.cache/mmfeatdistill/stages``, or ``$MMFD_STAGE_CACHE``), named by a key
+of what determines its weights: the model, the training data (its config
+and the content of the files it reads), the schedule, the optimizer, the
+seed, the initialisation (``load_from``, teacher checkpoints by content),
+the device with its thread count and the torch version. Hooks, logging,
+checkpoint intervals and work dirs stay out of the key, except hooks whose
+class declares ``changes_weights = True`` (e.g. a connector warm-up), so
+moving a hook or changing the log interval keeps every cached stage valid.
+The code itself is not in the key: after changing a method's code, run with
+a fresh cache (``--no-cache`` or another ``$MMFD_STAGE_CACHE``).
+
+An entry holds the stage's work dir (its checkpoints, logs and the files
+it writes) and, once the stage has finished, ``stage.json`` (its result,
+written atomically). A stage that was interrupted resumes from its latest
+checkpoint (``tools/train.py --resume``), which continues exactly as the
+uninterrupted run (``ExactResumeEpochBasedTrainLoop``, ``RNGStateHook``).
+"""
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import os.path as osp
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+#: Top-level config entries that determine a stage's weights.
+WEIGHT_ENTRIES = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
+                  'param_scheduler', 'randomness', 'load_from',
+                  'auto_scale_lr', 'custom_hooks')
+#: Files larger than this are fingerprinted by size and their first and
+#: last bytes (a data set of large archives is not read whole).
+_WHOLE_FILE_BYTES = 8 << 20
+_EDGE_BYTES = 1 << 20
+
+
+def default_root() -> str:
+    """``$MMFD_STAGE_CACHE``, else ``~/.cache/mmfeatdistill/stages``."""
+    return os.environ.get('MMFD_STAGE_CACHE') or osp.join(
+        os.environ.get('XDG_CACHE_HOME') or osp.expanduser('~/.cache'),
+        'mmfeatdistill', 'stages')
+
+
+def resolve_config(config: str, options: Sequence[str]) -> Config:
+    """The config as ``tools/*.py CONFIG --cfg-options OPTIONS`` sees it."""
+    cfg = Config.fromfile(config)
+    if options:
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(
+            parser.parse_args(['--cfg-options', *options]).cfg_options)
+    return cfg
+
+
+def file_fingerprint(path: str) -> str:
+    """sha256 of a file's content (of its size and first and last MiB when
+    it is larger than 8 MiB)."""
+    digest = hashlib.sha256()
+    size = osp.getsize(path)
+    digest.update(str(size).encode())
+    with open(path, 'rb') as f:
+        if size <= _WHOLE_FILE_BYTES:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
+        else:
+            digest.update(f.read(_EDGE_BYTES))
+            f.seek(size - _EDGE_BYTES)
+            digest.update(f.read(_EDGE_BYTES))
+    return digest.hexdigest()
+
+
+def folder_fingerprint(path: str) -> str:
+    """sha256 of every file under ``path`` (relative path and
+    :func:`file_fingerprint`); hidden files and folders are left out."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        for name in sorted(f for f in files if not f.startswith('.')):
+            full = osp.join(root, name)
+            digest.update(osp.relpath(full, path).encode())
+            digest.update(file_fingerprint(full).encode())
+    return digest.hexdigest()
+
+
+def _hook_changes_weights(hook: Any) -> bool:
+    """Whether a ``custom_hooks`` entry's class declares
+    ``changes_weights``; an entry whose class cannot be found counts."""
+    import mmfeatdistill.engine  # noqa: F401 (registers our hooks)
+    from mmfeatdistill.registry import HOOKS
+    kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+    cls = HOOKS.get(kind) if isinstance(kind, str) else kind
+    return cls is None or bool(getattr(cls, 'changes_weights', False))
+
+
+class _Fingerprinter:
+    """Replaces the paths in config values by what they hold: files and
+    folders by their fingerprints, paths inside the work dir by their place
+    in it (an entry's work dir is its own)."""
+
+    def __init__(self, work_dir: Optional[str]) -> None:
+        self.work_dir = osp.abspath(work_dir) if work_dir else None
+        self.seen: Dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): self(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
+        if not isinstance(value, str) or not value:
+            return value
+        path = osp.abspath(value)
+        if self.work_dir and (path == self.work_dir
+                              or path.startswith(self.work_dir + os.sep)):
+            return '{work_dir}' + path[len(self.work_dir):]
+        if path not in self.seen:
+            if osp.isfile(path):
+                self.seen[path] = 'file:' + file_fingerprint(path)
+            elif osp.isdir(path) and path != osp.abspath(os.sep):
+                self.seen[path] = 'folder:' + folder_fingerprint(path)
+            else:
+                self.seen[path] = value
+        return self.seen[path]
+
+
+def weight_key(cfg: Config, device: str = 'cpu', threads: str = None,
+               extra: Sequence[str] = ()) -> tuple:
+    """The key of a stage: sha256 of what determines its weights.
+
+    Args:
+        cfg (Config): The stage's config, options applied
+            (:func:`resolve_config`).
+        device (str): ``'cpu'`` or ``'cuda'`` (with the GPU's name).
+        threads (str, optional): The thread count the stage runs with
+            (floating-point sums, hence the weights, depend on it); default
+            ``$OMP_NUM_THREADS``.
+        extra (Sequence[str]): Anything else the caller wants in the key
+            (e.g. the script that trains the stage).
+
+    Returns:
+        tuple[str, dict]: The key and what it was computed from.
+    """
+    import torch
+    fingerprint = _Fingerprinter(cfg.get('work_dir'))
+    payload = {}
+    for entry in WEIGHT_ENTRIES:
+        value = cfg.get(entry)
+        if isinstance(value, Config) or hasattr(value, 'to_dict'):
+            value = value.to_dict()
+        if entry == 'custom_hooks' and value:
+            value = [h for h in value if _hook_changes_weights(h)]
+        payload[entry] = fingerprint(value)
+    payload.update(
+        device=device, torch=torch.__version__, extra=list(extra),
+        threads=threads if threads is not None else os.environ.get(
+            'OMP_NUM_THREADS', ''))
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), payload
+
+
+class StageEntry:
+    """One stage's place in the cache.
+
+    Args:
+        folder (str): The entry's folder (``<cache root>/<key>``).
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.work_dir = osp.join(folder, 'work')
+        self.index = osp.join(folder, 'stage.json')
+
+    def result(self) -> Optional[dict]:
+        """The finished stage's result, or None (not finished, or an index
+        that cannot be read)."""
+        try:
+            with open(self.index) as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            return None
+        files = [p for p in result.get('files', []) if not osp.exists(p)]
+        return None if files else result
+
+    def save_result(self, result: dict) -> None:
+        """Write the stage's result (atomically): the stage is finished.
+        ``result['files']`` lists files that must exist for it to count."""
+        from mmfeatdistill.utils.checkpoint import atomic_write_text
+        atomic_write_text(json.dumps(result, indent=1, default=str),
+                          self.index)
+
+    def resumable(self) -> Optional[str]:
+        """The latest complete checkpoint of an interrupted run, if any."""
+        from mmfeatdistill.utils import find_resumable_checkpoint
+        if not osp.isdir(self.work_dir):
+            return None
+        return find_resumable_checkpoint(self.work_dir)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the entry (another process on the same stage waits)."""
+        os.makedirs(self.folder, exist_ok=True)
+        with open(osp.join(self.folder, '.lock'), 'w') as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f'[cache] {self.folder} is in use by another run; '
+                    f'waiting for it', flush=True)
+                fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class StageCache:
+    """The cache's folder; an entry per key.
+
+    Args:
+        root (str, optional): Default :func:`default_root`.
+    """
+
+    def __init__(self, root: Optional[str] = None) -> None:
+        self.root = osp.abspath(root or default_root())
+
+    def entry(self, key: str) -> StageEntry:
+        return StageEntry(osp.join(self.root, key[:24]))
+
+    def describe(self, key: str, payload: dict, config: str,
+                 options: List[str]) -> None:
+        """Write what an entry was keyed on (``key.json``), for people."""
+        from mmfeatdistill.utils.checkpoint import atomic_write_text
+        entry = self.entry(key)
+        os.makedirs(entry.folder, exist_ok=True)
+        atomic_write_text(
+            json.dumps(
+                dict(key=key, config=config, options=options, payload=payload),
+                indent=1, default=str), osp.join(entry.folder, 'key.json'))
