@@ -50,6 +50,8 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
             continue
         row = dict(name=stage.name, kind=stage.kind, seeds=len(runs),
                    time=statistics.mean(r['time'] for r in runs))
+        vals = [r.get('val_metrics', {}).get(main) for r in runs]
+        row['val'] = statistics.mean(vals) if None not in vals else None
         for metric in experiment.metrics:
             values = [r['metrics'][metric.key] for r in runs]
             row[metric.key] = (statistics.mean(values),
@@ -72,8 +74,8 @@ def format_rows(rows: List[dict], experiment) -> str:
     head = ' | '.join(f'{m.label} mean ± std' for m in metrics)
     lines = [
         f'| model | {head} | gain over baseline | ahead of baseline '
-        f'in | beyond 1 std | time (s): training + test |',
-        '|---|' + '---|' * (len(metrics) + 4)
+        f'in | beyond 1 std | validation {metrics[0].label} mean | time (s): '
+        f'training + test |', '|---|' + '---|' * (len(metrics) + 5)
     ]
     for row in rows:
         values = ' | '.join(f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}'
@@ -84,7 +86,8 @@ def format_rows(rows: List[dict], experiment) -> str:
         else:
             extra = ' | | '
         cached = ' (once)' if row['kind'] == 'teacher' else ''
-        lines.append(f'| {row["name"]} | {values} | {extra} | '
+        val = '' if row.get('val') is None else f'{row["val"]:.2f}'
+        lines.append(f'| {row["name"]} | {values} | {extra} | {val} | '
                      f'{row["time"]:.0f}{cached} |')
     return '\n'.join(lines)
 

@@ -218,8 +218,8 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     """Train a stage (after its teacher-heads step) with ``tools/train.py
     --test`` in its entry of the stage cache (``work_dir`` links to it):
     the final model is evaluated on the test split in the same process.
-    Returns name, metrics, time (training and evaluation), records and the
-    last checkpoint."""
+    Returns name, metrics (test split), val_metrics (the last validation),
+    time (training and evaluation), records and the last checkpoint."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
     elapsed = 0.0
     if stage.teacher_heads:
@@ -242,11 +242,17 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
             raise KeyError(f'{stage.name}: the test run logged no {missing} '
                            f'(logged: {sorted(metrics)})')
         ckpt = last_checkpoint(work)
+        records = read_scalars(work)
+        # the last validation (MMEngine logs test metrics in no record)
+        val = [r for r in records if experiment.metrics[0].key in r]
         return dict(
             metrics={
                 m.key: metrics[m.key] * m.scale
                 for m in experiment.metrics
-            }, records=read_scalars(work), ckpt=ckpt, files=[ckpt])
+            }, val_metrics={
+                m.key: val[-1][m.key] * m.scale
+                for m in experiment.metrics if val and m.key in val[-1]
+            }, records=records, ckpt=ckpt, files=[ckpt])
 
     result, cached = cached_run('train.py', stage.config, options, args,
                                 link=work_dir, extra=['--test'],
