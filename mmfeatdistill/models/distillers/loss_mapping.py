@@ -280,21 +280,21 @@ def build_loss_arguments(loss_name: str, loss: nn.Module, mapping: dict,
     }
     for first, second in getattr(loss, 'paired_args', ()):
         a, b = arguments.get(first), arguments.get(second)
-        if a is not None and b is not None and a.reads_student and \
-                b.reads_student:
-            raise ValueError(
-                f'loss_forward_mappings.{loss_name}: {first} and {second} '
-                f'both read the student, so {type(loss).__name__} compares '
-                f'the student with itself (e.g. a KD loss of exactly 0). Set '
-                f'from_student=False on {second}.')
-        if a is not None and b is not None and a.reads_teacher and \
-                b.reads_teacher:
-            raise ValueError(
-                f'loss_forward_mappings.{loss_name}: {first} and {second} '
-                f'both read the teacher, so {type(loss).__name__} compares '
-                f'the teacher with itself and trains nothing (e.g. a KD loss '
-                f'of exactly 0 on every iteration). Set from_student=True on '
-                f'{first}.')
+        if a is None or b is None:
+            continue
+        # (side both read, what comes of it, the argument to fix, its flag)
+        for side, result, fix, flag in (
+            ('student', 'compares the student with itself (e.g. a KD '
+             'loss of exactly 0)', second, 'False'),
+            ('teacher', 'compares the teacher with itself and trains '
+             'nothing (e.g. a KD loss of exactly 0 on every iteration)', first,
+             'True')):
+            if getattr(a, f'reads_{side}') and getattr(b, f'reads_{side}'):
+                raise ValueError(
+                    f'loss_forward_mappings.{loss_name}: {first} and '
+                    f'{second} both read the {side}, so '
+                    f'{type(loss).__name__} {result}. Set '
+                    f'from_student={flag} on {fix}.')
     connectors = managers['connectors']
     if not any(
             arg.reaches_trainable(connectors) for arg in arguments.values()):

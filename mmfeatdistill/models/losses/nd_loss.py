@@ -98,8 +98,9 @@ class NDLoss(BaseDistillLoss):
                 f'{type(self).__name__}: the student embedding has size '
                 f'{s_dim} but the teacher\'s (and its class means\') '
                 f'{size}; map the student to the teacher space with an '
-                f'EmbeddingTransformConnector (the ND preset adds one when '
-                f'student_dim != teacher_dim: check student_dim).')
+                f'EmbeddingTransformConnector (the nd preset adds one when '
+                f'student_channels != teacher_channels: check '
+                f'nd(student_channels=..., teacher_channels=...)).')
         return self.class_means
 
     def nd_terms(self, s: torch.Tensor, t: torch.Tensor,
