@@ -31,3 +31,47 @@ __all__ = [
     'resnet_preact_positions', 'resnet_block_bns', 'tofd',
     'tofd_teacher_heads', 'pefd', 'nd'
 ]
+
+#: preset functions removed after 0.1.0 -> the call that replaced them
+_REMOVED = {
+    'ofd_distiller':
+    'ofd(...), which returns (model, custom_hooks)',
+    'pefd_distiller':
+    'pefd(...), which returns (model, custom_hooks) (student_dim/'
+    'teacher_dim are now student_channels/teacher_channels, source is '
+    "positions=[position('neck', 0)])",
+    'nd_kdpp_distiller':
+    "nd(..., kd=dict(tau=..., weight=..., warmup=...)), which returns "
+    '(model, custom_hooks) (student_dim/teacher_dim are now '
+    'student_channels/teacher_channels, kd_tau/kd_weight kd=dict(tau, '
+    "weight), dense=True rows='pixel', class_means class_means_dir)",
+    'nd_kdpp_hooks':
+    "the custom_hooks that nd(...) returns with the model (ClassMeansHook); "
+    "the KD warm-up is nd(..., kd=dict(..., warmup=N, by_epoch=...)), a "
+    'LinearRamp in model.schedules',
+    'tofd_distiller':
+    'tofd(...), which returns (model, custom_hooks)',
+    'tofd_temperature_hook':
+    "tofd(...)'s model: the rising temperature is a LinearRamp in "
+    'model.schedules (tofd(temperature=(1.0, 4.0), by_epoch=...))',
+}
+
+
+def __getattr__(name: str):
+    """Name the replacement of a preset function removed after 0.1.0
+    (``from mmfeatdistill.presets import ofd_distiller`` in an old
+    config).
+
+    Raises:
+        ImportError: ``name`` was removed (an ``ImportError``, so that
+            ``from ... import`` shows this message, not Python's generic
+            one).
+        AttributeError: ``name`` never existed.
+    """
+    if name in _REMOVED:
+        raise ImportError(
+            f'mmfeatdistill.presets.{name} was removed after version 0.1.0: '
+            f'use {_REMOVED[name]}. See docs/changelog.md.',
+            name=name)
+    raise AttributeError(
+        f'module {__name__!r} has no attribute {name!r}')

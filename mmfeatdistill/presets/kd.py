@@ -6,6 +6,7 @@ from ._base import Method, distiller
 
 def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
        tau: float = 4.0, weight: float = 1.0, logits_source: str = 'head.fc',
+       teacher_logits_source: Optional[str] = None,
        hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
     """``KDLoss`` between the teacher's and the student's logits (per
     pixel for a segmentor's (B, C, H, W) logits), teacher in eval mode.
@@ -18,7 +19,15 @@ def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             pixel-wise KD in segmentation, as structured KD).
         weight (float): Loss weight (the loss carries Hinton's ``T^2``).
         logits_source (str): Module whose output is the logits in both
-            models. Defaults to ``'head.fc'`` (mmpretrain).
+            models (the student's, when ``teacher_logits_source`` is
+            given). Defaults to ``'head.fc'`` (mmpretrain's ``LinearClsHead``
+            of a CNN).
+        teacher_logits_source (str, optional): The teacher's, when its
+            path differs: ``'head.layers.head'`` for mmpretrain's
+            ``VisionTransformerClsHead`` (ViT, DeiT), or ``'head'`` (any
+            mmpretrain head's output; for ``DeiTClsHead`` the average of
+            its class and distillation logits). Defaults to
+            ``logits_source``. The student's labels are not read.
         hooks (Sequence[dict]): Hooks for ``custom_hooks`` (the task's).
         replace_base (bool): See :func:`distiller`.
 
@@ -26,11 +35,13 @@ def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
         Method: ``(model, custom_hooks)``.
     """
     logits = dict(type='ModuleOutputRecorder', source=logits_source)
+    t_logits = dict(type='ModuleOutputRecorder',
+                    source=teacher_logits_source or logits_source)
     model = distiller(
         teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=True, replace_base=replace_base,
         student_recorders=dict(logits=logits),
-        teacher_recorders=dict(logits=logits),
+        teacher_recorders=dict(logits=t_logits),
         distill_losses=dict(loss_kd=dict(type='KDLoss', tau=tau, t_square=True,
                                          loss_weight=weight)),
         loss_forward_mappings=dict(loss_kd=dict(

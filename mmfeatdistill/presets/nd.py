@@ -20,8 +20,12 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
        teacher_channels: Union[int, Sequence[int]], nd_weight: float = 1.0,
        rows: str = 'image', kd: Optional[dict] = None,
        positions: Optional[Sequence[dict]] = None,
+       teacher_positions: Optional[Sequence[dict]] = None,
+       tokens: Optional[Union[str, dict]] = None,
+       teacher_tokens: Optional[Union[str, dict]] = None,
        position_names: Optional[List[str]] = None,
        class_means_dir: Optional[str] = None, logits_source: str = 'head.fc',
+       teacher_logits_source: Optional[str] = None,
        samples_source: str = 'head.loss',
        targets_source: str = 'bbox_head.get_targets', ignore_index: int = 255,
        hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
@@ -65,6 +69,23 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             embedding (see :func:`mmfeatdistill.presets.position`).
             Defaults: ``'image'`` the neck's first output, ``'pixel'`` the
             DeepLabV3+ decoder feature; required for ``'anchor'``.
+        teacher_positions (Sequence[dict], optional): The teacher's
+            embedding positions, same order, when its module paths differ
+            (a transformer teacher of a CNN student: e.g. the class token
+            ``position('backbone', 0)`` of mmpretrain's ViT/DeiT with
+            ``out_type='cls_token'``, or the input of its classifier
+            ``position('head.layers.head', type='ModuleInputRecorder')``).
+            Defaults to ``positions``.
+        tokens (str | dict, optional): The student's positions record
+            (B, N, C) token sequences: ``'cls'`` (the class token) or
+            ``'mean'`` (the mean token) makes one embedding per image of
+            them (``TokenPoolConnector``; a dict gives its arguments, e.g.
+            ``dict(mode='mean', num_extra_tokens=1)``). ``'image'`` rows
+            only: ND's dense rows need maps. Defaults to None ((B, C)
+            embeddings or (B, C, H, W) maps).
+        teacher_tokens (str | dict, optional): The same for the teacher's
+            positions. Defaults to ``tokens`` when ``teacher_positions`` is
+            not given, else None.
         position_names (list[str], optional): Names of several positions.
             Defaults to ``0 .. N-1``.
         class_means_dir (str, optional): Folder of the class-means files
@@ -72,6 +93,12 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             and positions). Defaults to the run's
             ``work_dir/class_means``.
         logits_source (str): Module whose output is the logits (KD).
+        teacher_logits_source (str, optional): The teacher's, when its
+            path differs (e.g. ``'head.layers.head'``, the classifier of
+            mmpretrain's ``VisionTransformerClsHead``; ``'head'``, the
+            averaged logits of ``DeiTClsHead``). Defaults to
+            ``logits_source``. The labels always come from the student's
+            data samples.
         samples_source (str): Method whose input 1 holds the data samples
             (labels of ``'image'`` and ``'pixel'`` rows).
         targets_source (str): The head method whose output holds the
@@ -94,6 +121,15 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
                              'for k in range(6)].')
         positions = default_positions()
     positions = list(positions)
+    if teacher_positions is None:
+        teacher_positions = positions
+        if teacher_tokens is None:
+            teacher_tokens = tokens
+    teacher_positions = list(teacher_positions)
+    check_same_length('nd', positions=positions,
+                      teacher_positions=teacher_positions)
+    s_pool = _token_pool(tokens, rows, 'tokens')
+    t_pool = _token_pool(teacher_tokens, rows, 'teacher_tokens')
     num = len(positions)
     s_widths = as_list(student_channels, num, 'student_channels', 'nd')
     t_widths = as_list(teacher_channels, num, 'teacher_channels', 'nd')
@@ -103,7 +139,7 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
     check_same_length('nd', positions=positions, position_names=names)
     recorder_names = [f'feat{n}' for n in names]
     s_recorders, s_reads = recorders_of(positions, recorder_names)
-    t_recorders, t_reads = recorders_of(positions, recorder_names)
+    t_recorders, t_reads = recorders_of(teacher_positions, recorder_names)
 
     connectors, losses, mappings, schedules = {}, {}, {}, {}
     if rows == 'anchor':
@@ -118,11 +154,24 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             tr) in enumerate(zip(names, s_widths, t_widths, s_reads, t_reads)):
         loss_name = f'loss_nd{n}'
         transform = f'transform{n}'
+        s_connector = None
         if cs != ct:
+            s_connector = transform
             connectors[transform] = dict(
                 type='EmbeddingTransformConnector', in_channels=cs,
                 out_channels=ct,
                 **({} if rows == 'image' else dict(pool_maps=False)))
+            if s_pool is not None:
+                connectors[transform] = dict(
+                    type='SequentialConnector',
+                    connectors=[s_pool, connectors[transform]])
+        elif s_pool is not None:
+            s_connector = f'tokens{n}'
+            connectors[s_connector] = s_pool
+        t_connector = None
+        if t_pool is not None:
+            t_connector = f'teacher_tokens{n}'
+            connectors[t_connector] = t_pool
         if rows == 'anchor':
             connectors[f'labels{n}'] = dict(type='AnchorLabelsConnector',
                                             level=k)
@@ -136,9 +185,14 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             **({} if class_means_dir is None else dict(
                 class_means=osp.join(class_means_dir, f'{loss_name}.pth'))))
         mappings[loss_name] = dict(
-            s_feature=dict(from_student=True, **sr,
-                           **(dict(connector=transform) if cs != ct else {})),
-            t_feature=dict(from_student=False, **tr), labels=label_read)
+            s_feature=dict(
+                from_student=True, **sr,
+                **({} if s_connector is None else dict(
+                    connector=s_connector))),
+            t_feature=dict(
+                from_student=False, **tr,
+                **({} if t_connector is None else dict(
+                    connector=t_connector))), labels=label_read)
     if kd is not None:
         kd = dict(kd)
         unknown = set(kd) - {'tau', 'weight', 'warmup', 'by_epoch'}
@@ -148,8 +202,9 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
                 f'got {sorted(kd)}.')
         s_recorders['logits'] = dict(type='ModuleOutputRecorder',
                                      source=logits_source)
-        t_recorders['logits'] = dict(type='ModuleOutputRecorder',
-                                     source=logits_source)
+        t_recorders['logits'] = dict(
+            type='ModuleOutputRecorder',
+            source=teacher_logits_source or logits_source)
         losses['loss_kd'] = dict(type='KDLoss', tau=kd['tau'], t_square=True,
                                  loss_weight=kd['weight'])
         mappings['loss_kd'] = dict(
@@ -173,3 +228,32 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
         **(dict(schedules=schedules) if schedules else {}),
     )
     return Method(model, list(hooks) + [dict(type='ClassMeansHook')])
+
+
+def _token_pool(tokens: Optional[Union[str, dict]], rows: str,
+                arg: str) -> Optional[dict]:
+    """The ``TokenPoolConnector`` config of ``nd(tokens=...)`` (or
+    ``teacher_tokens``), or None.
+
+    Args:
+        tokens (str | dict, optional): ``'cls'``, ``'mean'`` or the
+            connector's arguments.
+        rows (str): The preset's ``rows``.
+        arg (str): The argument's name, for messages.
+    """
+    if tokens is None:
+        return None
+    if rows != 'image':
+        raise ValueError(
+            f"nd(rows={rows!r}) cannot read token positions ({arg}="
+            f"{tokens!r}): ND's {rows} rows are the positions of a "
+            f'(B, C, H, W) map, and a pooled or class token has none. Use '
+            f"a map position (mmpretrain's VisionTransformer with "
+            f"out_type='featmap'), or rows='image' for the class-token or "
+            f'pooled embedding.')
+    spec = dict(mode=tokens) if isinstance(tokens, str) else dict(tokens)
+    if spec.get('mode', 'cls') not in ('cls', 'mean'):
+        raise ValueError(
+            f"nd: {arg} must be 'cls' (the class token), 'mean' (the mean "
+            f"token) or TokenPoolConnector's arguments, got {tokens!r}.")
+    return dict(type='TokenPoolConnector', **spec)

@@ -165,6 +165,8 @@ def _fmnist_scenes_det_stages(
               'teacher'),
         Stage('student (baseline)',
               f'{folder}/student_ssd-r18w8_fmnist-scenes.py', 'baseline'),
+        # KD on the head's class scores over the anchors its loss uses
+        Stage('KD', f'{folder}/kd_{prefix}.py', 'reference'),
         Stage('feature MSE', f'{folder}/fitnet_{prefix}.py', 'reference'),
         Stage('OFD', f'{folder}/ofd_{prefix}.py'),
         Stage(

@@ -1,8 +1,8 @@
 """The detection demo end to end (``tools/demo.py --task det``, what
 ``bash tools/run_demo.sh --task det`` runs) on a handful of scenes: the
 table's data step writes ~20 scenes from fake Fashion-MNIST files, then
-every stage of the ``'det'`` experiment (SSD teacher, plain student,
-feature MSE, OFD, TOFD with its teacher-heads step, PEFD, ND) trains its
+every stage of the ``'det'`` experiment (SSD teacher, plain student, KD
+on the anchors' class scores, feature MSE, OFD, TOFD with its teacher-heads step, PEFD, ND) trains its
 config in ``configs/fmnist_scenes`` for one short epoch and is evaluated
 (COCO box mAP and mAP@0.5, mmdet's CocoMetric) on the test split."""
 import glob
@@ -44,7 +44,7 @@ def test_det_demo_every_stage_one_epoch(tmp_path):
     # TOFD's step 1 wrote the teacher with heads; ND computed the means of
     # each of the 4 levels
     assert osp.isfile(
-        osp.join(work, 'TOFD', 'teacher_heads', 'teacher_with_heads.pth'))
+        osp.join(work, 'TOFD_teacher_heads', 'teacher_with_heads.pth'))
     for level in range(4):
         assert osp.isfile(
             osp.join(work, 'ND', 'class_means', f'loss_nd{level}.pth'))

@@ -24,7 +24,7 @@ def test_seg_demo_every_stage_one_epoch(tmp_path):
     assert_losses_logged(table, results, {'decode.loss_ce'})
     # TOFD's step 1 wrote the teacher with heads; ND computed its means
     assert osp.isfile(
-        osp.join(work, 'TOFD', 'teacher_heads', 'teacher_with_heads.pth'))
+        osp.join(work, 'TOFD_teacher_heads', 'teacher_with_heads.pth'))
     assert osp.isfile(osp.join(work, 'ND__KD', 'class_means', 'loss_nd.pth'))
     with open(osp.join(work, 'results.md')) as f:
         text = f.read()

@@ -10,11 +10,12 @@ from .projector_ensemble_connector import ProjectorEnsembleConnector
 from .resize_connector import ResizeConnector
 from .sequential_connector import SequentialConnector
 from .tofd_aux_head import TOFDAuxHead
+from .token_pool_connector import TokenPoolConnector
 
 __all__ = [
     'BaseConnector', 'ConvConnector', 'OFDTeacherConnector',
     'OFDStudentConnector', 'ProjectorEnsembleConnector',
     'EmbeddingTransformConnector', 'GTLabelConnector', 'TOFDAuxHead',
     'AnchorLabelsConnector', 'GTMultiHotConnector', 'GTSegMapConnector',
-    'ResizeConnector', 'SequentialConnector'
+    'ResizeConnector', 'SequentialConnector', 'TokenPoolConnector'
 ]

@@ -1,3 +1,4 @@
+from .anchor_kd_loss import AnchorKDLoss
 from .anchor_nd_loss import AnchorNDLoss
 from .base_distill_loss import BaseDistillLoss
 from .dense_nd_loss import DenseNDLoss
@@ -15,5 +16,5 @@ __all__ = [
     'BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
     'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
     'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss', 'LabelCrossEntropyLoss',
-    'DenseNDLoss', 'AnchorNDLoss'
+    'DenseNDLoss', 'AnchorNDLoss', 'AnchorKDLoss'
 ]

@@ -128,6 +128,14 @@ class NDLoss(BaseDistillLoss):
         """The (N, D) embeddings and (N,) labels the loss averages over:
         one per image here ((B, C, H, W) maps are average-pooled).
         Dense subclasses return one row per pixel or positive anchor."""
+        if feature.dim() == 3:
+            raise ValueError(
+                f'{type(self).__name__} reads one embedding per image, got '
+                f'a (B, N, C) token sequence {tuple(feature.shape)}: pool it '
+                f"to the class token or the mean token (nd(tokens='cls' | "
+                f"'mean'), teacher_tokens= for the teacher's side), or "
+                f"record the backbone with out_type='cls_token' or "
+                f"'avg_featmap'.")
         if feature.dim() == 4:
             feature = feature.mean(dim=(2, 3))
         return feature, labels.reshape(-1)

@@ -48,6 +48,12 @@ class RecorderManager:
                 recorder.prepare(model, role)
             except (KeyError, AttributeError, ValueError) as err:
                 msg = err.args[0] if err.args else str(err)
+                if role == 'teacher' and isinstance(err, KeyError):
+                    msg += (' A teacher of another architecture than the '
+                            "student's has its own paths: give the preset "
+                            "the teacher's side (teacher_positions=..., "
+                            'teacher_logits_source=...; docs/methods.md, '
+                            '"Pairs of different architectures").')
                 raise type(err)(f'{role} recorder {name!r}: {msg}') from None
 
     def __contains__(self, name: str) -> bool:
