@@ -14,7 +14,7 @@ rounds of:
 * ``teacher``: the teacher's no-grad forward;
 * ``modules``: the method's own modules (connectors, heads, projectors,
   losses) forward + backward on the records of one forward cut from the
-  models' graphs (``model.record`` then ``model.detach_records``; the
+  models' graphs (``model.record`` then the recorders' ``detach``; the
   backward ends at the student's features: the gradient the method sends
   into them is its cost, the student's backward is not), plus the optimizer
   update of the method's trainable parameters.
@@ -275,7 +275,10 @@ def make_steps(model, data, distill_optim, student_optim, method_optim):
         step)."""
         with torch.no_grad():
             model.record(batch['inputs'], batch['data_samples'])
-        model.detach_records(student_requires_grad=True)
+        # cut the records from the models' graphs (the student's require
+        # grad: the method's backward ends at them)
+        model.student_recorders.detach(True)
+        model.teacher_recorders.detach(False)
 
     def base_step():
         """The student's training step with the teacher's no-grad forward

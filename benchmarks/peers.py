@@ -14,7 +14,7 @@ medians of per-round ratios):
 * ``student``: the student's own training step; ``teacher``: the teacher's
   no-grad forward (each in that framework's models);
 * ``modules``: where the framework lets its method's modules run alone
-  (ours: ``model.record`` + ``detach_records``; MMRazor: its recorders'
+  (ours: ``model.record`` + the recorders' ``detach``; MMRazor: its recorders'
   ``data_buffer`` replaced by detached copies, then
   ``distiller.compute_distill_losses``; torchdistill: its criterion, after
   ``secondary_forward`` of the auxiliary wrapper, on a detached I/O dict),

@@ -128,8 +128,9 @@ class ClockHook(Hook):
         if self.first:
             clock.in_step = False
             step = clock.mark('hooks') - clock._marks['step']
-            inner = sum(clock._current.get(p, 0.0)
-                        for p in ('preprocess', 'fwd+loss', 'bwd+step'))
+            inner = sum(
+                clock._current.get(p, 0.0)
+                for p in ('preprocess', 'fwd+loss', 'bwd+step'))
             clock.add('other', step - inner)
         else:
             now = time.perf_counter()
@@ -197,8 +198,8 @@ class InstrumentHook(Hook):
         from mmfeatdistill.utils import unwrap_model
         model = unwrap_model(runner.model)
         clock = self.clock
-        for name, module in (('preprocess', model.data_preprocessor),
-                             ('fwd+loss', model),
+        for name, module in (('preprocess',
+                              model.data_preprocessor), ('fwd+loss', model),
                              ('teacher', getattr(model, 'teacher', None))):
             if module is None:
                 continue
@@ -215,7 +216,16 @@ def lower_bound(model, optim_wrapper, data_batch: Any,
                 repeats: int) -> List[float]:
     """Seconds of ``repeats`` steps of the model's own forward + backward
     + optimizer step on one pre-made batch (the student's, plus the
-    teacher's no-grad forward for a distiller)."""
+    teacher's no-grad forward for a distiller).
+
+    Args:
+        model (nn.Module): The Runner's model (a distiller or a plain
+            model).
+        optim_wrapper (OptimWrapper): The Runner's optimizer wrapper.
+        data_batch (Any): A batch as the train loader yields it; it is
+            preprocessed once, before the timed steps.
+        repeats (int): Steps timed.
+    """
     import torch
 
     from mmfeatdistill.utils import unwrap_model
@@ -254,7 +264,15 @@ def stage_options(task: str,
 
 def build_runner(config: str, options: List[str], work_dir: str,
                  teacher_ckpt: Optional[str]):
-    """The Runner ``tools/train.py CONFIG --cfg-options OPTIONS`` builds."""
+    """The Runner ``tools/train.py CONFIG --cfg-options OPTIONS`` builds.
+
+    Args:
+        config (str): The stage's config.
+        options (list[str]): Its ``--cfg-options``.
+        work_dir (str): The run's work dir.
+        teacher_ckpt (str, optional): ``model.teacher_ckpt`` of a
+            distillation stage.
+    """
     from mmfeatdistill.tools import train
     from mmfeatdistill.tools.stage_cache import resolve_config
     from mmfeatdistill.utils import trust_checkpoints
@@ -278,21 +296,29 @@ def random_teacher(stage, cfg, out_dir: str) -> str:
     ckpt = osp.join(out_dir, 'teacher.pth')
     save_trained_like_teacher(cfg.model.teacher, ckpt)
     if stage.teacher_heads:
-        ckpt = save_teacher_with_heads(
-            osp.join(REPO, stage.teacher_heads), ckpt,
-            osp.join(out_dir, 'teacher_heads.pth'))
+        ckpt = save_teacher_with_heads(osp.join(REPO, stage.teacher_heads),
+                                       ckpt,
+                                       osp.join(out_dir, 'teacher_heads.pth'))
     return ckpt
 
 
 def profile_stage(task: str, stage, args: argparse.Namespace) -> dict:
     """Build and train one stage for ``args.warmup + args.iters``
-    iterations with the clock hooks; returns the medians (ms)."""
+    iterations with the clock hooks.
+
+    Args:
+        task (str): The task of the experiment table.
+        stage (Stage): One of its stages.
+        args (argparse.Namespace): This script's arguments.
+
+    Returns:
+        dict: The row: medians in ms, the lower bound and the ratio.
+    """
     from mmengine.config import Config
     options, demo_args = stage_options(task, args.demo_args)
     config = osp.join(REPO, stage.config)
     cfg = Config.fromfile(config)
-    batch = args.batch_size or demo_args.batch_size or \
-        cfg.train_dataloader.batch_size
+    batch = demo_args.batch_size or cfg.train_dataloader.batch_size
     val_batch = cfg.val_dataloader.batch_size
     steps = args.warmup + args.iters
     options += [
@@ -305,15 +331,14 @@ def profile_stage(task: str, stage, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         teacher = random_teacher(stage, cfg, tmp) \
             if stage.kind != 'baseline' else None
-        runner = build_runner(config, options, osp.join(tmp, 'work'),
-                              teacher)
+        runner = build_runner(config, options, osp.join(tmp, 'work'), teacher)
         runner.register_hook(ClockHook(clock, True), 'HIGHEST')
         runner.register_hook(ClockHook(clock, False), 'LOWEST')
         runner.register_hook(InstrumentHook(clock), 'HIGHEST')
         runner.train()
         bound = lower_bound(runner.model, runner.optim_wrapper, clock.batch,
                             steps)[args.warmup:]
-        workers = cfg.train_dataloader.num_workers
+        workers = runner.cfg.train_dataloader.num_workers
         del runner
         gc.collect()
     timed = clock.train[args.warmup:]
@@ -381,23 +406,24 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--tasks', nargs='+', default=sorted(EXPERIMENTS),
                         choices=sorted(EXPERIMENTS))
-    parser.add_argument('--stage', default='PEFD',
-                        help='the distillation stage profiled beside the '
-                        'baseline (a stage name of the table)')
+    parser.add_argument(
+        '--stage', default='PEFD',
+        help='the distillation stage profiled beside the '
+        'baseline (a stage name of the table)')
     parser.add_argument('--label', default='before',
                         help='the section of --out this run writes')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (the demo: 1 per process with '
-                        '--jobs 2, else 2)')
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='torch threads (the demo: 1 per process with '
+        '--jobs 2, else 2)')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--val-batches', type=int, default=4)
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help="default: the config's (or --demo-args')")
     parser.add_argument(
         '--demo-args', nargs=argparse.REMAINDER, default=[],
         help='arguments of tools/demo.py that choose the options (e.g. '
-        '--data-root D --workers 0); last on the command line')
+        '--data-root D --workers 0 --batch-size 8); last on the command '
+        'line')
     parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results',
                                   'step_profile.md'))
@@ -421,8 +447,6 @@ def main(argv: Optional[List[str]] = None) -> str:
                f'{args.label} --threads {args.threads} --warmup '
                f'{args.warmup} --iters {args.iters} --val-batches '
                f'{args.val_batches}')
-    if args.batch_size:
-        command += f' --batch-size {args.batch_size}'
     if args.demo_args:
         command += ' --demo-args ' + ' '.join(args.demo_args)
     text = '\n'.join([

@@ -11,18 +11,13 @@ _base_ = ['../_base_/fmnist_scenes_det_pair.py']
 
 head = dict(type='MethodOutputRecorder', source='bbox_head.forward')
 model = dict(
-    type='FeatureDistiller',
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    teacher_norm_eval=True,
-    student_recorders=dict(
-        head=head,
-        targets=dict(type='MethodOutputRecorder',
-                     source='bbox_head.get_targets')),
-    teacher_recorders=dict(head=head),
-    distill_losses=dict(loss_kd=dict(type='AnchorKDLoss', tau=1.0,
-                                     neg_pos_ratio=3, loss_weight=1.0)),
+    type='FeatureDistiller', teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt, student=_base_.student,
+    teacher_norm_eval=True, student_recorders=dict(
+        head=head, targets=dict(type='MethodOutputRecorder',
+                                source='bbox_head.get_targets')),
+    teacher_recorders=dict(head=head), distill_losses=dict(loss_kd=dict(
+        type='AnchorKDLoss', tau=1.0, neg_pos_ratio=3, loss_weight=1.0)),
     loss_forward_mappings=dict(loss_kd=dict(
         s_scores=dict(from_student=True, recorder='head', index=0),
         t_scores=dict(from_student=False, recorder='head', index=0),

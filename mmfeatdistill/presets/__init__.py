@@ -71,7 +71,5 @@ def __getattr__(name: str):
     if name in _REMOVED:
         raise ImportError(
             f'mmfeatdistill.presets.{name} was removed after version 0.1.0: '
-            f'use {_REMOVED[name]}. See docs/changelog.md.',
-            name=name)
-    raise AttributeError(
-        f'module {__name__!r} has no attribute {name!r}')
+            f'use {_REMOVED[name]}. See docs/changelog.md.', name=name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -6,8 +6,8 @@ from ._base import Method, distiller
 
 def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
        tau: float = 4.0, weight: float = 1.0, logits_source: str = 'head.fc',
-       teacher_logits_source: Optional[str] = None,
-       hooks: Sequence[dict] = (), replace_base: bool = False) -> Method:
+       teacher_logits_source: Optional[str] = None, hooks: Sequence[dict] = (),
+       replace_base: bool = False) -> Method:
     """``KDLoss`` between the teacher's and the student's logits (per
     pixel for a segmentor's (B, C, H, W) logits), teacher in eval mode.
 
@@ -35,8 +35,8 @@ def kd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
         Method: ``(model, custom_hooks)``.
     """
     logits = dict(type='ModuleOutputRecorder', source=logits_source)
-    t_logits = dict(type='ModuleOutputRecorder',
-                    source=teacher_logits_source or logits_source)
+    t_source = teacher_logits_source or logits_source
+    t_logits = dict(type='ModuleOutputRecorder', source=t_source)
     model = distiller(
         teacher=teacher, student=student, teacher_ckpt=teacher_ckpt,
         teacher_norm_eval=True, replace_base=replace_base,

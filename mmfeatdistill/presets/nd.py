@@ -184,15 +184,14 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             type=loss_type, loss_weight=nd_weight / num, **loss_args,
             **({} if class_means_dir is None else dict(
                 class_means=osp.join(class_means_dir, f'{loss_name}.pth'))))
-        mappings[loss_name] = dict(
-            s_feature=dict(
-                from_student=True, **sr,
-                **({} if s_connector is None else dict(
-                    connector=s_connector))),
-            t_feature=dict(
-                from_student=False, **tr,
-                **({} if t_connector is None else dict(
-                    connector=t_connector))), labels=label_read)
+        s_read = dict(from_student=True, **sr)
+        if s_connector is not None:
+            s_read['connector'] = s_connector
+        t_read = dict(from_student=False, **tr)
+        if t_connector is not None:
+            t_read['connector'] = t_connector
+        mappings[loss_name] = dict(s_feature=s_read, t_feature=t_read,
+                                   labels=label_read)
     if kd is not None:
         kd = dict(kd)
         unknown = set(kd) - {'tau', 'weight', 'warmup', 'by_epoch'}
@@ -202,9 +201,9 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
                 f'got {sorted(kd)}.')
         s_recorders['logits'] = dict(type='ModuleOutputRecorder',
                                      source=logits_source)
-        t_recorders['logits'] = dict(
-            type='ModuleOutputRecorder',
-            source=teacher_logits_source or logits_source)
+        t_logits = teacher_logits_source or logits_source
+        t_recorders['logits'] = dict(type='ModuleOutputRecorder',
+                                     source=t_logits)
         losses['loss_kd'] = dict(type='KDLoss', tau=kd['tau'], t_square=True,
                                  loss_weight=kd['weight'])
         mappings['loss_kd'] = dict(

@@ -65,16 +65,7 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     """``--cfg-options`` of every stage: seed, schedule, data, loaders.
     The demo's configs train by epoch with a cosine schedule first in
     ``param_scheduler``."""
-    opts = [
-        f'randomness.seed={seed}',
-        f'train_cfg.max_epochs={epochs}',
-        f'train_cfg.val_interval={epochs}',
-        f'param_scheduler.0.T_max={epochs}',
-        'default_hooks.checkpoint.by_epoch=False',
-        f'default_hooks.checkpoint.interval={args.checkpoint_interval}',
-        'default_hooks.checkpoint.max_keep_ckpts=1',
-        f'default_hooks.logger.interval={args.log_interval}',
-    ]
+    opts = schedule_options(args, epochs, seed)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts.append(f'{loader}.dataset.data_root={args.data_root}')
         if args.workers is not None:
@@ -95,6 +86,152 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     if args.batch_size:
         opts.append(f'train_dataloader.batch_size={args.batch_size}')
     return opts
+
+
+def schedule_options(args: argparse.Namespace, epochs: int,
+                     seed: int) -> List[str]:
+    """``--cfg-options`` of the seed, the epochs (cosine schedule first in
+    ``param_scheduler``), checkpoints and logging, for any stage."""
+    return [
+        f'randomness.seed={seed}',
+        f'train_cfg.max_epochs={epochs}',
+        f'train_cfg.val_interval={epochs}',
+        f'param_scheduler.0.T_max={epochs}',
+        'default_hooks.checkpoint.by_epoch=False',
+        f'default_hooks.checkpoint.interval={args.checkpoint_interval}',
+        'default_hooks.checkpoint.max_keep_ckpts=1',
+        f'default_hooks.logger.interval={args.log_interval}',
+    ]
+
+
+def pretrain_options(args: argparse.Namespace, epochs: int,
+                     seed: int) -> List[str]:
+    """``--cfg-options`` of a backbone-pretraining stage: the schedule
+    (:func:`schedule_options`), its data (``args.pretrain_data_root``, its
+    own training split whole), loaders; validated on its held-out split
+    (``--test-subset`` limits it), never tested."""
+    opts = schedule_options(args, epochs, seed)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts.append(f'{loader}.dataset.data_root={args.pretrain_data_root}')
+        if args.workers is not None:
+            opts += [
+                f'{loader}.num_workers={args.workers}',
+                f'{loader}.persistent_workers={args.workers > 0}'
+            ]
+    if args.test_subset:
+        opts.append(f'val_dataloader.dataset.indices={args.test_subset}')
+    if args.batch_size:
+        opts.append(f'train_dataloader.batch_size={args.batch_size}')
+    return opts
+
+
+#: The pretraining model's keys that the dense model's backbone loads.
+PRETRAINED_PREFIX = 'backbone.'
+#: What MMEngine's ``load_state_dict`` logs before the keys a non-strict
+#: load (such as the ``Pretrained`` init) missed, left unused or could not
+#: load for their shapes.
+_MISMATCH = 'The model and loaded state dict do not match exactly'
+
+
+def pretrain_role(stage: Stage) -> str:
+    """Whose pretrained backbone a stage starts from: ``'teacher'`` or
+    ``'student'`` (the plain and every distilled student)."""
+    return 'teacher' if stage.kind == 'teacher' else 'student'
+
+
+def pretrained_backbone_options(stage: Stage, ckpt: str) -> List[str]:
+    """``--cfg-options`` that initialise the backbone a stage trains from
+    the ``backbone.`` weights of a pretraining checkpoint (MMEngine's
+    ``Pretrained`` init, applied by ``init_weights`` when the run starts):
+    ``model.backbone`` of the teacher and the plain student,
+    ``model.student.backbone`` of a distiller (its teacher comes from the
+    teacher's checkpoint).
+
+    Args:
+        stage (Stage): The stage.
+        ckpt (str): The pretraining run's checkpoint.
+
+    Returns:
+        list[str]: The options.
+    """
+    module = 'model.backbone' if stage.kind in ('teacher', 'baseline') \
+        else 'model.student.backbone'
+    return [
+        f'{module}.init_cfg.type=Pretrained',
+        f'{module}.init_cfg.checkpoint={ckpt}',
+        f'{module}.init_cfg.prefix={PRETRAINED_PREFIX}'
+    ]
+
+
+def check_pretrained_load(log: str, ckpt: str) -> None:
+    """Raise unless a run's log shows that ``ckpt``'s ``backbone.`` weights
+    were loaded whole: MMEngine's ``Pretrained`` init loads non-strictly
+    and only warns about missing, unexpected or differently shaped keys.
+
+    Args:
+        log (str): The text of the run's log.
+        ckpt (str): The pretraining checkpoint.
+    """
+    marker = f'load {PRETRAINED_PREFIX} in model from: {ckpt}'
+    if marker not in log:
+        raise RuntimeError(
+            f'The run did not load its pretrained backbone (no '
+            f'"{marker}" in its log): is init_cfg on the right module?')
+    # the load's warning, if any, is the next record of the log
+    after = log.split(marker, 1)[1].split('\n')
+    following = '\n'.join(after[1:4])
+    if _MISMATCH in following:
+        raise RuntimeError(
+            f'The pretrained backbone {ckpt} does not fit the model: '
+            f'{following[following.index(_MISMATCH):][:2000]}')
+
+
+def _last_log(work_dir: str) -> str:
+    """The text of the latest run's log in ``work_dir``."""
+    logs = sorted(
+        osp.join(work_dir, d, f'{d}.log') for d in os.listdir(work_dir)
+        if osp.isfile(osp.join(work_dir, d, f'{d}.log')))
+    if not logs:
+        raise FileNotFoundError(f'No run log under {work_dir}')
+    with open(logs[-1]) as f:
+        return f.read()
+
+
+def pretrain_backbone(role: str, args: argparse.Namespace,
+                      experiment: Experiment, seed: int) -> dict:
+    """Pretrain a role's backbone (``experiment.pretrain[role]``, a
+    classification config) for ``args.pretrain_epochs`` epochs in its
+    entry of the stage cache (``WORK_DIR/pretrain_<role>`` links to it).
+
+    Args:
+        role (str): ``'teacher'`` or ``'student'``.
+        args (argparse.Namespace): The demo's arguments.
+        experiment (Experiment): The task.
+        seed (int): The pretraining's seed.
+
+    Returns:
+        dict: ``ckpt`` (the last checkpoint), ``val_metrics`` (the last
+        validation), ``time`` and ``cached``.
+    """
+    config = experiment.pretrain[role]
+    print(f'[demo] ==> {role} backbone pretraining: {config}', flush=True)
+
+    def outputs(work: str) -> dict:
+        ckpt = last_checkpoint(work)
+        val = [r for r in read_scalars(work) if 'accuracy/top1' in r]
+        return dict(ckpt=ckpt, files=[ckpt],
+                    val_metrics=dict(val[-1]) if val else {})
+
+    options = pretrain_options(args, args.pretrain_epochs, seed)
+    link = osp.join(args.work_dir, f'pretrain_{role}')
+    result, cached = cached_run('train.py', config, options, args, link=link,
+                                outputs=outputs)
+    top1 = result['val_metrics'].get('accuracy/top1')
+    print(
+        f'[demo] <== {role} backbone pretraining' +
+        (' cached' if cached else f' done in {result["time"]:.0f} s') +
+        (f': val top-1 {top1:.2f}' if top1 is not None else ''), flush=True)
+    return dict(result, cached=cached)
 
 
 def _die_with_parent() -> None:
@@ -214,19 +351,28 @@ def _link(target: str, link: str) -> None:
 
 
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
-                   args: argparse.Namespace, experiment: Experiment) -> dict:
+                   args: argparse.Namespace, experiment: Experiment,
+                   pretrained: Optional[str] = None) -> dict:
     """Train a stage (after its teacher-heads step) with ``tools/train.py
     --test`` in its entry of the stage cache (``work_dir`` links to it):
     the final model is evaluated on the test split in the same process.
-    Returns name, metrics (test split), val_metrics (the last validation),
-    time (training and evaluation), records and the last checkpoint."""
+    With ``pretrained`` (a pretraining checkpoint), the stage's backbone
+    starts from its ``backbone.`` weights (:func:`check_pretrained_load`
+    checks the run's log). Returns name, metrics (test split),
+    val_metrics (the last validation), time (training and evaluation),
+    records and the last checkpoint."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
     elapsed = 0.0
+    if pretrained:
+        options = list(options) + pretrained_backbone_options(
+            stage, pretrained)
     if stage.teacher_heads:
         teacher = [o for o in options if o.startswith('model.teacher_ckpt=')]
+        # the heads' step trains on the teacher alone
+        student = [o for o in options if o.startswith('model.student.')]
         heads, cached = cached_run(
             'train_tofd_teacher_heads.py', stage.teacher_heads,
-            [o for o in options if o not in teacher] + [
+            [o for o in options if o not in teacher + student] + [
                 o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
                 for o in teacher
             ], args, link=osp.join(work_dir + '_teacher_heads'), outputs=lambda
@@ -236,6 +382,8 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
                    ] + ['model.teacher_ckpt=' + heads['files'][0]]
 
     def outputs(work: str) -> dict:
+        if pretrained:
+            check_pretrained_load(_last_log(work), pretrained)
         metrics = read_test_metrics(work)
         missing = [m.key for m in experiment.metrics if m.key not in metrics]
         if missing:
@@ -269,22 +417,27 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
                 time=result['time'] if cached else elapsed, cached=cached)
 
 
-def prepare_data(experiment: Experiment, data_root: str) -> None:
-    """Run the experiment's data preparation (it skips existing data)."""
-    if not experiment.prepare:
+def prepare_data(experiment: Experiment, data_root: str,
+                 prepare: Optional[Tuple[str, ...]] = None) -> None:
+    """Run the experiment's data preparation (it skips existing data), or
+    ``prepare`` (e.g. its ``pretrain_prepare``)."""
+    prepare = experiment.prepare if prepare is None else prepare
+    if not prepare:
         return
-    script, *rest = experiment.prepare
+    script, *rest = prepare
     cmd = [sys.executable, _repo_path(script)
            ] + [a.format(data_root=data_root) for a in rest]
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def train_teacher(args, experiment: Experiment, options) -> dict:
+def train_teacher(args, experiment: Experiment, options,
+                  pretrained: Optional[str] = None) -> dict:
     """The teacher, trained once per config and options (the stage cache
-    keeps it; ``--teacher-dir`` links to it)."""
+    keeps it; ``--teacher-dir`` links to it), its backbone initialised
+    from ``pretrained`` if given."""
     work_dir = args.teacher_dir or osp.join(args.work_dir, 'teacher')
     return train_and_test(experiment.teacher, work_dir, options, args,
-                          experiment)
+                          experiment, pretrained)
 
 
 def format_table(results: List[dict], experiment: Experiment) -> str:
@@ -369,6 +522,12 @@ def parse_args(
         '--test-subset', type=int, default=None,
         help='evaluate on the first N test samples '
         '(default: the whole test split)')
+    parser.add_argument(
+        '--pretrain-epochs', type=int, default=None,
+        help="epochs of the task's backbone pretraining before the teacher "
+        'and the students (0: none; the `long` schedules of seg and det)')
+    parser.add_argument('--pretrain-data-root', default=None,
+                        help="default: the task's pretraining data folder")
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--workers', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
@@ -415,6 +574,13 @@ def parse_args(
             f'work_dirs/demo_{args.task}'
     if args.data_root is None:
         args.data_root = experiments[args.task].data_root
+    if args.pretrain_epochs is None:
+        args.pretrain_epochs = 0
+    if args.pretrain_epochs and not experiments[args.task].pretrain:
+        parser.error(f'--pretrain-epochs: task {args.task!r} has no '
+                     'pretraining stages')
+    if args.pretrain_data_root is None:
+        args.pretrain_data_root = experiments[args.task].pretrain_data_root
     return args
 
 
@@ -433,10 +599,21 @@ def main(argv: Optional[List[str]] = None,
     prepare_data(experiment, args.data_root)
     teacher_seed = args.seed if args.teacher_seed is None else \
         args.teacher_seed
+    # the backbones' pretraining (one cached stage per backbone, with the
+    # teacher's seed: the same weights for every student seed)
+    pretrained: Dict[str, str] = {}
+    if args.pretrain_epochs:
+        args.pretrain_data_root = osp.abspath(args.pretrain_data_root)
+        prepare_data(experiment, args.pretrain_data_root,
+                     experiment.pretrain_prepare)
+        for role in sorted(experiment.pretrain):
+            pretrained[role] = pretrain_backbone(role, args, experiment,
+                                                 teacher_seed)['ckpt']
     teacher = train_teacher(
         args, experiment,
         common_options(args, experiment, args.teacher_epochs,
-                       args.teacher_train_subset, teacher_seed))
+                       args.teacher_train_subset, teacher_seed),
+        pretrained.get('teacher'))
     options = common_options(args, experiment, args.epochs, args.train_subset,
                              args.seed)
 
@@ -445,7 +622,8 @@ def main(argv: Optional[List[str]] = None,
         if stage.kind != 'baseline':
             stage_options.append(f'model.teacher_ckpt={teacher["ckpt"]}')
         return train_and_test(stage, osp.join(args.work_dir, slug(stage.name)),
-                              stage_options, args, experiment)
+                              stage_options, args, experiment,
+                              pretrained.get(pretrain_role(stage)))
 
     stages = [
         s for s in experiment.stages[1:]

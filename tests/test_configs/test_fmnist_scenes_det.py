@@ -2,8 +2,9 @@
 ``bash tools/run_demo.sh --task det`` runs) on a handful of scenes: the
 table's data step writes ~20 scenes from fake Fashion-MNIST files, then
 every stage of the ``'det'`` experiment (SSD teacher, plain student, KD
-on the anchors' class scores, feature MSE, OFD, TOFD with its teacher-heads step, PEFD, ND) trains its
-config in ``configs/fmnist_scenes`` for one short epoch and is evaluated
+on the anchors' class scores, feature MSE, OFD, TOFD with its
+teacher-heads step, PEFD, ND) trains its config in
+``configs/fmnist_scenes`` for one short epoch and is evaluated
 (COCO box mAP and mAP@0.5, mmdet's CocoMetric) on the test split."""
 import glob
 import os.path as osp

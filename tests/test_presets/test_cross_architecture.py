@@ -4,6 +4,7 @@ ResNet_CIFAR-18 student, and the other way round. One training step each
 on a generated batch; nothing is downloaded."""
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
@@ -11,22 +12,21 @@ from mmfeatdistill.models.losses import NDLoss
 from mmfeatdistill.models.losses.nd_class_means import extract_class_means
 from mmfeatdistill.presets import kd, nd, position
 from mmfeatdistill.registry import MODELS
-from tests.helpers import (assert_state_equal, cls_batch,
+from tests.helpers import (assert_state_equal, cls_batch, config_path,
                            save_model_checkpoint, state_dict_copy)
 
 #: mmpretrain's DeiT-S (VisionTransformer + VisionTransformerClsHead, no
 #: neck, class-token output) at 32x32 with 2 layers of width 32
 VIT = dict(
     cfg_path='mmpretrain::deit/deit-small_4xb256_in1k.py',
-    load_pretrained=False,
-    backbone=dict(
+    load_pretrained=False, backbone=dict(
         arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
                   feedforward_channels=64), img_size=32, patch_size=8),
     head=dict(num_classes=10, in_channels=32), train_cfg=None)
 #: mmpretrain's CIFAR ResNet-18 at widths 8-64
 RESNET = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
-              load_pretrained=False,
-              backbone=dict(stem_channels=8, base_channels=8),
+              load_pretrained=False, backbone=dict(stem_channels=8,
+                                                   base_channels=8),
               head=dict(in_channels=64))
 #: the ViT's logits and class-token embedding
 VIT_LOGITS = 'head.layers.head'
@@ -84,11 +84,11 @@ def test_kd_vit_teacher_cnn_student(tmp_path):
 def test_nd_kdpp_vit_teacher_cnn_student(tmp_path):
     """KD++ with the ViT's class token as the teacher's embedding: the
     student's pooled 64-d embedding is mapped to the teacher's 32."""
-    model_cfg, hooks = nd(
-        teacher=VIT, student=RESNET, teacher_ckpt=None, student_channels=64,
-        teacher_channels=32, teacher_positions=[VIT_EMBEDDING],
-        teacher_logits_source=VIT_LOGITS,
-        kd=dict(tau=4.0, weight=1.0, warmup=2))
+    model_cfg, hooks = nd(teacher=VIT, student=RESNET, teacher_ckpt=None,
+                          student_channels=64, teacher_channels=32,
+                          teacher_positions=[VIT_EMBEDDING],
+                          teacher_logits_source=VIT_LOGITS,
+                          kd=dict(tau=4.0, weight=1.0, warmup=2))
     assert hooks == [dict(type='ClassMeansHook')]
     assert model_cfg['student_recorders']['feat']['source'] == 'neck'
     assert model_cfg['teacher_recorders']['feat']['source'] == 'backbone'
@@ -105,11 +105,10 @@ def test_nd_vit_teacher_tokens_mean(tmp_path):
     class token left out)."""
     teacher = dict(VIT, backbone=dict(VIT['backbone'], out_type='raw'),
                    head=dict(type='ClsHead', _delete_=True))
-    model_cfg, _ = nd(
-        teacher=teacher, student=RESNET, teacher_ckpt=None,
-        student_channels=64, teacher_channels=32,
-        teacher_positions=[VIT_EMBEDDING],
-        teacher_tokens=dict(mode='mean', num_extra_tokens=1))
+    model_cfg, _ = nd(teacher=teacher, student=RESNET, teacher_ckpt=None,
+                      student_channels=64, teacher_channels=32,
+                      teacher_positions=[VIT_EMBEDDING],
+                      teacher_tokens=dict(mode='mean', num_extra_tokens=1))
     assert model_cfg['connectors']['teacher_tokens'] == dict(
         type='TokenPoolConnector', mode='mean', num_extra_tokens=1)
     model = _build(model_cfg, teacher, tmp_path)
@@ -122,9 +121,9 @@ def test_nd_kdpp_cnn_teacher_vit_student(tmp_path):
     the ResNet teacher's pooled 64-d embedding."""
     model_cfg, _ = nd(teacher=RESNET, student=VIT, teacher_ckpt=None,
                       student_channels=32, teacher_channels=64,
-                      positions=[VIT_EMBEDDING],
-                      teacher_positions=[position('neck', 0)],
-                      logits_source=VIT_LOGITS, teacher_logits_source='head.fc',
+                      positions=[VIT_EMBEDDING], logits_source=VIT_LOGITS,
+                      teacher_positions=[position('neck', 0)
+                                         ], teacher_logits_source='head.fc',
                       kd=dict(tau=4.0, weight=1.0))
     model = _build(model_cfg, RESNET, tmp_path)
     _install_class_means(model)
@@ -157,9 +156,8 @@ def test_nd_student_tokens_and_transform_in_sequence():
 @pytest.mark.parametrize('rows', ['pixel', 'anchor'])
 def test_nd_dense_rows_refuse_token_positions(rows):
     with pytest.raises(ValueError) as info:
-        nd(teacher=VIT, student=RESNET, teacher_ckpt=None,
-           student_channels=64, teacher_channels=32, rows=rows,
-           positions=[position('neck', 0)],
+        nd(teacher=VIT, student=RESNET, teacher_ckpt=None, student_channels=64,
+           teacher_channels=32, rows=rows, positions=[position('neck', 0)],
            teacher_positions=[VIT_EMBEDDING], teacher_tokens='cls')
     message = str(info.value)
     assert f"nd(rows='{rows}')" in message
@@ -168,8 +166,7 @@ def test_nd_dense_rows_refuse_token_positions(rows):
 
 
 def test_nd_loss_refuses_unpooled_tokens():
-    loss = MODELS.build(
-        dict(type='NDLoss', class_means=torch.ones(10, 32)))
+    loss = MODELS.build(dict(type='NDLoss', class_means=torch.ones(10, 32)))
     tokens = torch.randn(2, 17, 32)
     with pytest.raises(ValueError) as info:
         loss(tokens, tokens, torch.tensor([0, 1]))
@@ -189,3 +186,18 @@ def test_missing_teacher_side_points_at_the_teacher_arguments(tmp_path):
     assert "teacher recorder 'feat'" in message and "'neck'" in message
     assert 'teacher_positions=' in message
     assert 'teacher_logits_source=' in message
+
+
+def test_deit_small_resnet18_config_loads_its_teacher_strictly(tmp_path):
+    """The shipped DeiT-S -> ResNet-18 KD++ config: a state dict made from
+    its own teacher config (what the model-zoo URL holds; nothing is
+    downloaded) loads strictly, and the recorders find their modules."""
+    cfg = Config.fromfile(
+        config_path('nd/nd-kdpp_deit-small_resnet18_in1k.py'))
+    assert cfg.model.teacher_ckpt.startswith('https://download.openmmlab')
+    ckpt = str(tmp_path / 'deit-small.pth')
+    save_model_checkpoint(cfg.model.teacher, ckpt)
+    model = MODELS.build(dict(cfg.model, teacher_ckpt=ckpt))
+    assert type(model.teacher.head).__name__ == 'VisionTransformerClsHead'
+    assert model.connectors['transform'].fc.out_features == 384
+    assert model.teacher.head.layers.head.in_features == 384

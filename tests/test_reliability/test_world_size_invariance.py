@@ -158,6 +158,18 @@ def _anchor_nd(g) -> List[Case]:
     ]
 
 
+def _anchor_kd(g) -> List[Case]:
+    """One level of 2x2 positions, 3 anchors each, 3 classes + background;
+    the positives as _anchor_nd's (hard negatives are mined per image)."""
+    labels = _anchor_nd(g)[0].inputs['labels']
+    return [
+        Case(
+            'AnchorKDLoss', dict(type='AnchorKDLoss', tau=2.0),
+            dict(s_scores=_randn(g, BATCH, 12, 2, 2),
+                 t_scores=_randn(g, BATCH, 12, 2, 2), labels=labels))
+    ]
+
+
 #: loss type -> function(generator) -> its cases
 CASE_MAKERS: Dict[str, Callable] = {
     'KDLoss': _kd,
@@ -171,6 +183,7 @@ CASE_MAKERS: Dict[str, Callable] = {
     'NDLoss': _nd,
     'DenseNDLoss': _dense_nd,
     'AnchorNDLoss': _anchor_nd,
+    'AnchorKDLoss': _anchor_kd,
 }
 
 

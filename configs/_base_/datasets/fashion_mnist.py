@@ -25,10 +25,13 @@ train_dataloader = dict(
                  pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
+# Validation and test read in the main process: a loader's worker
+# processes cost more to start and to hand batches over than these
+# small images take to load (benchmarks/results/step_profile.md).
 val_dataloader = dict(
     batch_size=500,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(_scope_='mmpretrain', type=dataset_type, data_root=data_root,
                  data_prefix='heldout', test_mode=False, download=False,
                  pipeline=test_pipeline),

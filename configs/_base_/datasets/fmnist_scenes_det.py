@@ -60,8 +60,11 @@ train_dataloader = dict(
                  data_prefix=dict(img='img_dir/train/'),
                  filter_cfg=dict(filter_empty_gt=True, min_size=1),
                  pipeline=train_pipeline, backend_args=backend_args))
+# Validation and test read in the main process: a loader's worker
+# processes cost more to start and to hand batches over than these
+# small images take to load (benchmarks/results/step_profile.md).
 val_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True, drop_last=False,
+    batch_size=32, num_workers=0, persistent_workers=False, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_scope_='mmdet', type=dataset_type, data_root=data_root,
                  metainfo=metainfo, ann_file='annotations/instances_val.json',

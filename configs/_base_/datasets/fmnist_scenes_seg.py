@@ -52,8 +52,11 @@ train_dataloader = dict(
                                             seg_map_path='ann_dir/train'),
         img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
         pipeline=train_pipeline))
+# Validation and test read in the main process: a loader's worker
+# processes cost more to start and to hand batches over than these
+# small images take to load (benchmarks/results/step_profile.md).
 val_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
+    batch_size=16, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False), dataset=dict(
         _scope_='mmseg', type=dataset_type, data_root=data_root,
         metainfo=metainfo, data_prefix=dict(img_path='img_dir/val',

@@ -123,7 +123,12 @@ class SeededDataset(Dataset):
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)
+    # the CPU generator only (the one pipelines draw from), as
+    # ``torch.manual_seed`` seeds it: that call also queues a seed of every
+    # accelerator's generators with a formatted stack trace each time,
+    # 3/4 of a Fashion-MNIST sample's loading time (benchmarks/results/
+    # step_profile.md)
+    torch.default_generator.manual_seed(seed)
 
 
 def seeded_dataloader(loader: DataLoader, seed: int) -> Optional[DataLoader]:

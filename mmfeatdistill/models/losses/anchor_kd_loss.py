@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from mmfeatdistill.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
+from .utils import global_mean_over_rows
 
 
 def anchor_scores(scores: Sequence[torch.Tensor],
@@ -16,9 +17,8 @@ def anchor_scores(scores: Sequence[torch.Tensor],
     position), as ``SSDHead.loss_by_feat`` flattens them."""
     first = scores[0]
     return torch.cat([
-        s.permute(0, 2, 3, 1).reshape(first.shape[0], -1,
-                                      s.shape[1] // num_anchors)
-        for s in scores
+        s.permute(0, 2, 3, 1).reshape(
+            first.shape[0], -1, s.shape[1] // num_anchors) for s in scores
     ], 1)
 
 
@@ -33,9 +33,11 @@ class AnchorKDLoss(BaseDistillLoss):
     positives) negatives with the largest cross-entropy of the student
     against the background (SSD's hard negative mining, the same ranking).
     ``loss = loss_weight * T^2 * mean over those anchors of
-    KL(softmax(t / T) || softmax(s / T))``; a batch without a positive
-    anchor gives 0. The ranking takes no gradient; the scores are taken in
-    float32.
+    KL(softmax(t / T) || softmax(s / T))``, the mean over every process's
+    anchors under DDP (as one process over the whole batch); a batch
+    without a positive anchor gives 0. The ranking takes no gradient; the
+    scores are taken in float32. One level may be given as tensors instead
+    of lists.
 
     Record both heads' outputs with ``MethodOutputRecorder(source=
     'bbox_head.forward')`` (``index=0``: the per-level class scores) and the
@@ -75,6 +77,10 @@ class AnchorKDLoss(BaseDistillLoss):
             t_scores (list[Tensor]): The teacher's, of the same shapes.
             labels (list[Tensor]): Per-level anchor labels (B, h * w * A).
         """
+        # one level may come as a tensor
+        s_scores, t_scores, labels = ([x] if isinstance(x, torch.Tensor) else
+                                      list(x)
+                                      for x in (s_scores, t_scores, labels))
         if len(s_scores) != len(t_scores) or len(s_scores) != len(labels):
             raise ValueError(
                 f'AnchorKDLoss: {len(s_scores)} student levels, '
@@ -101,11 +107,10 @@ class AnchorKDLoss(BaseDistillLoss):
         s = anchor_scores([x.float() for x in s_scores], anchors)
         t = anchor_scores([x.detach().float() for x in t_scores], anchors)
         chosen = self.anchors_used(s.detach(), label)
-        if not chosen.any():
-            return s.sum() * 0.0
         log_s = F.log_softmax(s[chosen] / self.tau, dim=-1)
         log_t = F.log_softmax(t[chosen] / self.tau, dim=-1)
-        loss = F.kl_div(log_s, log_t, reduction='batchmean', log_target=True)
+        # per anchor; the mean over every rank's anchors (DDP)
+        loss = global_mean_over_rows((log_t.exp() * (log_t - log_s)).sum(-1))
         if self.t_square:
             loss = loss * self.tau**2
         return self.loss_weight * loss
@@ -117,13 +122,12 @@ class AnchorKDLoss(BaseDistillLoss):
         background = scores.shape[-1] - 1
         positive = (labels >= 0) & (labels < background)
         negative = labels == background
-        loss = F.cross_entropy(
-            scores.flatten(0, 1),
-            torch.full_like(labels, background).flatten(),
-            reduction='none').view_as(labels)
+        loss = F.cross_entropy(scores.flatten(0, 1),
+                               torch.full_like(labels, background).flatten(),
+                               reduction='none').view_as(labels)
         loss = loss.masked_fill(~negative, float('-inf'))
-        wanted = torch.minimum(positive.sum(1) * self.neg_pos_ratio,
-                               negative.sum(1))
+        wanted = torch.minimum(
+            positive.sum(1) * self.neg_pos_ratio, negative.sum(1))
         rank = loss.argsort(dim=1, descending=True).argsort(dim=1)
         return positive | (negative & (rank < wanted[:, None]))
 

@@ -18,12 +18,10 @@ def _reference(s_scores, t_scores, labels, tau, ratio):
     classes = s_scores[0].shape[1] // num_anchors
     rows_s, rows_t = [], []
     for i in range(labels[0].shape[0]):
-        s = torch.cat([
-            x[i].permute(1, 2, 0).reshape(-1, classes) for x in s_scores
-        ])
-        t = torch.cat([
-            x[i].permute(1, 2, 0).reshape(-1, classes) for x in t_scores
-        ])
+        s = torch.cat(
+            [x[i].permute(1, 2, 0).reshape(-1, classes) for x in s_scores])
+        t = torch.cat(
+            [x[i].permute(1, 2, 0).reshape(-1, classes) for x in t_scores])
         label = torch.cat([lv[i] for lv in labels])
         background = classes - 1
         pos = (label < background).nonzero().flatten()
@@ -67,11 +65,9 @@ def test_anchors_used_counts_and_gradient():
     module = AnchorKDLoss(neg_pos_ratio=3)
     loss = module(s, t, labels)
     loss.backward()
-    flat = torch.cat([
-        x.detach().permute(0, 2, 3, 1).reshape(2, -1, 4) for x in s
-    ], 1)
-    chosen = module.anchors_used(flat,
-                                 torch.cat([lv for lv in labels], 1))
+    flat = torch.cat(
+        [x.detach().permute(0, 2, 3, 1).reshape(2, -1, 4) for x in s], 1)
+    chosen = module.anchors_used(flat, torch.cat([lv for lv in labels], 1))
     # image 0: 3 positives + 9 negatives; image 1: 1 positive + 3
     assert chosen.sum(1).tolist() == [12, 4]
     assert all(x.grad is not None and x.grad.abs().sum() > 0 for x in s)

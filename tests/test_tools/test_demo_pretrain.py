@@ -1,0 +1,110 @@
+"""The demo's backbone pretraining (``--pretrain-epochs``, the ``long``
+schedules of the scenes' tasks): which stages it runs and the options it
+hands to every stage, with the stages' runs replaced by a recorder (what
+the runs then do with the options: test_fmnist_scenes_pretrain.py)."""
+import os.path as osp
+from typing import List
+
+import pytest
+
+from mmfeatdistill.tools import demo
+from mmfeatdistill.tools.experiments import EXPERIMENTS
+
+
+def _fake_runs(monkeypatch, tmp_path) -> List[tuple]:
+    """Record ``(script, config, options)`` of every stage instead of
+    running it; each stage 'writes' a checkpoint named after its config."""
+    calls = []
+
+    def cached_run(script, config, options, args, link=None, extra=(),
+                   outputs=None):
+        calls.append((script, config, list(options)))
+        ckpt = str(tmp_path / (osp.basename(config) + '.pth'))
+        metrics = {m.key: 50.0 for m in EXPERIMENTS[args.task].metrics}
+        return dict(ckpt=ckpt, files=[ckpt], metrics=metrics, val_metrics={},
+                    records=[], time=1.0), False
+
+    monkeypatch.setattr(demo, 'cached_run', cached_run)
+    monkeypatch.setattr(demo, 'prepare_data', lambda *args: None)
+    monkeypatch.setattr(demo, 'plot', lambda *args: None)
+    return calls
+
+
+def _init_cfg(options: List[str]) -> dict:
+    """The ``init_cfg`` options: module -> {key: value}."""
+    found = {}
+    for option in options:
+        key, value = option.split('=', 1)
+        if '.init_cfg.' in key:
+            module, field = key.split('.init_cfg.')
+            found.setdefault(module, {})[field] = value
+    return found
+
+
+@pytest.mark.parametrize('task', ['det', 'seg'])
+def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
+    calls = _fake_runs(monkeypatch, tmp_path)
+    experiment = EXPERIMENTS[task]
+    long = experiment.schedules['long']
+    assert long['pretrain_epochs'] > 0
+    fmnist = str(tmp_path / 'fmnist')
+    args = [
+        '--task', task, '--work-dir',
+        str(tmp_path / 'work'), '--pretrain-data-root', fmnist
+    ]
+    for key, value in long.items():  # as benchmarks/quality.py passes them
+        args += [f'--{key.replace("_", "-")}', str(value)]
+    demo.main(args)
+    ckpt = {
+        role: str(tmp_path / (osp.basename(config) + '.pth'))
+        for role, config in experiment.pretrain.items()
+    }
+    # one pretraining stage per backbone, first, on Fashion-MNIST
+    pretrain = calls[:2]
+    assert sorted(c[1]
+                  for c in pretrain) == sorted(experiment.pretrain.values())
+    for script, config, options in pretrain:
+        assert script == 'train.py'
+        assert f'train_cfg.max_epochs={long["pretrain_epochs"]}' in options
+        for loader in ('train', 'val', 'test'):
+            assert f'{loader}_dataloader.dataset.data_root=' \
+                f'{osp.abspath(fmnist)}' in options
+        # its own training split whole (below 55000), no scenes options
+        assert not any('indices' in o or 'evaluator' in o for o in options)
+        assert not _init_cfg(options)
+    # then every stage, its backbone from its role's pretraining
+    by_config = {c[1]: c for c in calls[2:]}
+    for stage in experiment.stages:
+        script, _, options = by_config[stage.config]
+        module = 'model.student.backbone' if stage.kind in (
+            'reference', 'method') else 'model.backbone'
+        role = 'teacher' if stage.kind == 'teacher' else 'student'
+        assert _init_cfg(options) == {
+            module:
+            dict(type='Pretrained', checkpoint=ckpt[role], prefix='backbone.')
+        }, stage.name
+        assert f'train_cfg.max_epochs=' \
+            f'{long["teacher_epochs" if role == "teacher" else "epochs"]}' \
+            in options
+    # TOFD's teacher-heads step trains on the teacher alone
+    heads = [c for c in calls if c[0] == 'train_tofd_teacher_heads.py']
+    assert len(heads) == 1 and not _init_cfg(heads[0][2])
+
+
+@pytest.mark.parametrize('task', ['cls', 'det', 'seg'])
+def test_short_schedule_does_not_pretrain(task, monkeypatch, tmp_path):
+    """The committed short tables stay valid: the same stages with the
+    same options as before."""
+    calls = _fake_runs(monkeypatch, tmp_path)
+    assert 'pretrain_epochs' not in EXPERIMENTS[task].schedules['short']
+    demo.main(['--task', task, '--work-dir', str(tmp_path / 'work')])
+    assert len(calls) == len(EXPERIMENTS[task].stages) + 1  # TOFD's heads
+    assert not any(_init_cfg(options) for _, _, options in calls)
+
+
+def test_pretrain_needs_pretraining_stages(tmp_path):
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--task', 'cls', '--pretrain-epochs', '2'])
+    args = demo.parse_args(['--task', 'det'])
+    assert args.pretrain_epochs == 0
+    assert args.pretrain_data_root == EXPERIMENTS['det'].pretrain_data_root
