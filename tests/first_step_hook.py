@@ -1,5 +1,6 @@
-"""Test-only hook: each process writes the losses of its first training step
-to ``<work_dir>/first_step_rank<R>.json``.
+"""Test-only hooks: each process writes the losses of its first training step
+to ``<work_dir>/first_step_rank<R>.json`` (and, with
+``FinalWeightsDumpHook``, a digest of its final weights).
 
 Loaded by a test's config through ``custom_imports``; it registers into the
 ``mmfeatdistill`` HOOKS registry. Not part of the package.
@@ -7,8 +8,9 @@ Loaded by a test's config through ``custom_imports``; it registers into the
 import hashlib
 import json
 import os.path as osp
-from typing import List
+from typing import Iterable, List, Tuple
 
+import torch
 from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from torch import nn
@@ -25,8 +27,13 @@ BATCH_COUPLED = (_BatchNorm, _DropoutNd)
 
 def weights_digest(model: nn.Module) -> str:
     """sha256 of every parameter's and buffer's bytes, in state-dict order."""
+    return tensors_digest(model.state_dict().items())
+
+
+def tensors_digest(items: Iterable[Tuple[str, torch.Tensor]]) -> str:
+    """sha256 of the names and bytes of ``(name, tensor)`` pairs."""
     digest = hashlib.sha256()
-    for name, value in model.state_dict().items():
+    for name, value in items:
         digest.update(name.encode())
         digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
@@ -79,4 +86,26 @@ class FirstStepLossDumpHook(Hook):
             }, sample_idx=[s.sample_idx for s in data_batch['data_samples']],
             weights=self._digest)
         with open(json_path(runner.work_dir, get_rank()), 'w') as f:
+            json.dump(record, f, indent=1)
+
+
+def final_json_path(work_dir: str, rank: int) -> str:
+    return osp.join(work_dir, f'final_weights_rank{rank}.json')
+
+
+@HOOKS.register_module()
+class FinalWeightsDumpHook(Hook):
+    """After training, each process writes digests of its parameters and
+    of its buffers (the unwrapped model's) to
+    ``<work_dir>/final_weights_rank<R>.json``: the ranks of a data-parallel
+    run must agree on the parameters. Buffers (BN's running statistics) are
+    each rank's own: DDP broadcasts rank 0's before every forward, and the
+    last forward updates them with the rank's batch."""
+
+    def after_train(self, runner) -> None:
+        model = unwrap_model(runner.model)
+        record = dict(world_size=get_world_size(), iter=runner.iter,
+                      params=tensors_digest(model.named_parameters()),
+                      buffers=tensors_digest(model.named_buffers()))
+        with open(final_json_path(runner.work_dir, get_rank()), 'w') as f:
             json.dump(record, f, indent=1)

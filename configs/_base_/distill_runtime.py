@@ -5,12 +5,18 @@
 # because the schedule bases define `optim_wrapper` too.
 default_scope = 'mmfeatdistill'
 
+# What a run needs to train correctly comes from here, whether it starts
+# with tools/train.py, mim train or Runner.from_cfg: atomic checkpoints
+# (the best one included), the RNG states in them (exact resume) and the
+# distillation losses' balance check.
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
+    checkpoint=dict(type='mmfeatdistill.AtomicCheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    rng_state=dict(type='mmfeatdistill.RNGStateHook'),
+    loss_balance=dict(type='mmfeatdistill.LossBalanceHook'),
 )
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -46,4 +46,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=5, by_epoch=True, eta_min=1e-3,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=5)
+# epoch-based; a mid-epoch resume continues exactly (per-sample seeds)
+train_cfg = dict(type='mmfeatdistill.ExactResumeEpochBasedTrainLoop',
+                 max_epochs=5, val_interval=5)

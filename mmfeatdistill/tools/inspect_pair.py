@@ -1,7 +1,11 @@
 """Print every named module of a distillation config's student and teacher
-with its output shape, marking pre-activation positions, so that a user can
-write recorders for a new teacher/student pair."""
+with its output shape, marking pre-activation positions and a transformer's
+token positions ((B, N, C) outputs of its blocks and stages, with their
+layout), so that a user can write recorders for a new teacher/student
+pair."""
 import argparse
+import math
+import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -49,6 +53,7 @@ def trace_modules(model: nn.Module,
             row = rows[name]
             if row['calls'] == 0:
                 row['shape'] = _shape(output)
+                row['tokens'] = _token_layout(output)
             row['calls'] += 1
             if isinstance(output,
                           torch.Tensor) and not list(module.children()):
@@ -94,7 +99,71 @@ def trace_modules(model: nn.Module,
     finally:
         for handle in handles:
             handle.remove()
+    _note_token_positions(model, rows)
     return rows
+
+
+def _token_layout(output) -> Optional[dict]:
+    """``dict(shape, indexed, grid)`` when ``output`` (or its first item, as
+    the ``(tokens, hw_shape)`` of mmpretrain's Swin stages and patch
+    embeddings) is a (B, N, C) token sequence; ``grid`` is the
+    ``hw_shape`` that comes with it, if any."""
+    indexed = isinstance(output, (list, tuple)) and len(output) > 0
+    tokens = output[0] if indexed else output
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 3:
+        return None
+    grid = None
+    if indexed and len(output) > 1 and isinstance(output[1], (list, tuple)) \
+            and len(output[1]) == 2 and all(
+                isinstance(v, int) for v in output[1]):
+        grid = tuple(output[1])
+    return dict(shape=tuple(tokens.shape), indexed=indexed, grid=grid)
+
+
+def _note_token_positions(model: nn.Module,
+                          rows: 'OrderedDict[str, dict]') -> None:
+    """Note the token positions of a transformer: the (B, N, C) outputs of
+    the modules held in a ``ModuleList`` (ViT layers, Swin stages and
+    blocks) and of the backbone itself (``out_type='raw'``), with their
+    layout (extra tokens first, then a patch grid) and how a preset reads
+    them."""
+    modules = dict(model.named_modules())
+    backbone = modules.get('backbone', model)
+    extra = int(getattr(backbone, 'num_extra_tokens', 0) or 0)
+    for name, row in rows.items():
+        layout = row.get('tokens')
+        parent = modules.get(name.rpartition('.')[0])
+        if layout is None or not (isinstance(parent, nn.ModuleList)
+                                  or name == 'backbone'):
+            continue
+        num = layout['shape'][1]
+        grid = layout['grid']
+        if grid is None:
+            side = math.isqrt(max(num - extra, 0))
+            grid = (side, side) if side and side * side == num - extra \
+                else None
+        if grid is not None and grid[0] * grid[1] == num - extra:
+            what = (f'{extra} extra token(s) (class token first) + '
+                    if extra else '') + f'{grid[0]}x{grid[1]} patch tokens'
+        else:
+            what = f'{num} tokens'
+        index = ', 0' if layout['indexed'] else ''
+        pool = (f"'cls' | dict(mode='mean', num_extra_tokens={extra})"
+                if extra else "'mean'")
+        row['token_position'] = f'{layout["shape"]}  {what}'
+        row['notes'].append(
+            f'tokens (B, N, C) = {layout["shape"]}, {what}: '
+            f"position('{name}'{index}); nd(tokens= / teacher_tokens="
+            f'{pool}) pools them to (B, C); the other methods need '
+            '(B, C) or (B, C, H, W)')
+    backbone_row = rows.get('backbone')
+    if backbone_row is not None and any('token_position' in r
+                                        for r in rows.values()) and \
+            re.fullmatch(r'\[\(\d+, \d+\)\]', backbone_row['shape']):
+        backbone_row['notes'].append(
+            "(B, C) embedding (out_type='cls_token' or 'avg_featmap'): "
+            "position('backbone', 0), for every method that reads one "
+            'embedding per image (pefd, nd)')
 
 
 def format_rows(title: str, rows: 'OrderedDict[str, dict]') -> str:
@@ -108,6 +177,12 @@ def format_rows(title: str, rows: 'OrderedDict[str, dict]') -> str:
                      f'{row["shape"]}')
         for note in row['notes']:
             lines.append(f'{"":<{width}}    ^ {note}')
+    tokens = [(n, r['token_position']) for n, r in rows.items()
+              if 'token_position' in r]
+    if tokens:
+        lines.append(f'-- {title.split(":")[0]}: token positions (B, N, C) '
+                     '(notes above) --')
+        lines += [f'{name:<{width}}  {what}' for name, what in tokens]
     return '\n'.join(lines)
 
 

@@ -99,6 +99,22 @@ def _hook_changes_weights(hook: Any) -> bool:
     return cls is None or bool(getattr(cls, 'changes_weights', False))
 
 
+#: Epoch-based loops that train the same weights (ours resumes exactly).
+_EPOCH_LOOPS = ('EpochBasedTrainLoop', 'ExactResumeEpochBasedTrainLoop')
+
+
+def _plain_loop(train_cfg: dict) -> dict:
+    """``train_cfg`` with an epoch-based loop's ``type`` written as
+    ``by_epoch=True`` (a loop named in the config or chosen by
+    ``tools/train.py`` trains the same weights)."""
+    kind = str(train_cfg.get('type', '')).split('.')[-1]
+    if kind not in _EPOCH_LOOPS:
+        return train_cfg
+    plain = {k: v for k, v in train_cfg.items() if k != 'type'}
+    plain['by_epoch'] = True
+    return plain
+
+
 class _Fingerprinter:
     """Replaces the paths in config values by what they hold: files and
     folders by their fingerprints, paths inside the work dir by their place
@@ -155,6 +171,8 @@ def weight_key(cfg: Config, device: str = 'cpu', threads: str = None,
             value = value.to_dict()
         if entry == 'custom_hooks' and value:
             value = [h for h in value if _hook_changes_weights(h)]
+        if entry == 'train_cfg' and isinstance(value, dict):
+            value = _plain_loop(value)
         payload[entry] = fingerprint(value)
     payload.update(
         device=device, torch=torch.__version__, extra=list(extra),

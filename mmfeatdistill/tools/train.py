@@ -9,7 +9,7 @@ takes a fraction of a second instead of several.
 import argparse
 import os
 import os.path as osp
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 from mmengine.config import Config, DictAction
 
@@ -80,22 +80,28 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
-    """Make ``--launcher pytorch`` work without a GPU (gloo backend).
+    """Make ``--launcher pytorch`` and ``--launcher slurm`` work without a
+    GPU (gloo backend).
 
     MMEngine 0.10.7's ``init_dist`` always calls ``torch.cuda.set_device`` and
     its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, both of which fail on
     CPU. We initialise the gloo process group ourselves (the Runner then
-    skips its own initialisation) and wrap without ``device_ids``.
+    skips its own initialisation) and wrap without ``device_ids``. For
+    Slurm, :func:`slurm_dist_env` first turns srun's task variables into
+    torch's (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...).
     ``find_unused_parameters`` is on, since connectors or heads may not get a
     gradient on every step.
     """
     import torch
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
-    if cfg.launcher != 'pytorch':
+    if cfg.launcher == 'slurm':
+        os.environ.update(slurm_dist_env(os.environ))
+    elif cfg.launcher != 'pytorch':
         raise RuntimeError(
             f'Launcher {cfg.launcher!r} without a GPU is not supported; use '
-            f'tools/dist_train.sh (torch launcher, gloo backend) on CPU.')
+            f'tools/dist_train.sh (torch launcher) or tools/slurm_train.sh '
+            f'(Slurm), both with the gloo backend on CPU.')
     import torch.distributed as dist
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
@@ -104,6 +110,72 @@ def setup_cpu_distributed(cfg: Config) -> None:
     wrapper['device_ids'] = None
     wrapper.setdefault('find_unused_parameters', True)
     cfg.model_wrapper_cfg = wrapper
+
+
+#: ``MASTER_PORT`` of a Slurm run when the environment sets none (MMEngine's)
+SLURM_DEFAULT_PORT = 29500
+
+
+def slurm_dist_env(environ: Mapping[str, str]) -> Dict[str, str]:
+    """torch's rendezvous variables of a Slurm task (``srun``), as
+    MMEngine's ``_init_dist_slurm`` derives them, for CPU processes.
+
+    ``RANK`` is ``SLURM_PROCID``, ``WORLD_SIZE`` ``SLURM_NTASKS`` and
+    ``LOCAL_RANK`` ``SLURM_LOCALID``. ``MASTER_ADDR`` is kept when set,
+    otherwise it is the first host of ``SLURM_NODELIST`` (``scontrol show
+    hostnames``); ``MASTER_PORT`` is kept when set, otherwise
+    :data:`SLURM_DEFAULT_PORT`.
+
+    Args:
+        environ (Mapping[str, str]): The task's environment.
+
+    Returns:
+        dict: The variables to set (strings).
+
+    Raises:
+        RuntimeError: a Slurm variable is missing (not started by srun), or
+            ``scontrol`` cannot name the first node.
+    """
+    missing = [
+        key for key in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')
+        if key not in environ
+    ]
+    if 'MASTER_ADDR' not in environ and 'SLURM_NODELIST' not in environ:
+        missing.append('SLURM_NODELIST (or MASTER_ADDR)')
+    if missing:
+        raise RuntimeError(
+            f'--launcher slurm: {", ".join(missing)} not set; start the '
+            f'processes with srun (tools/slurm_train.sh) or use '
+            f'tools/dist_train.sh.')
+    env = dict(RANK=str(int(environ['SLURM_PROCID'])),
+               WORLD_SIZE=str(int(environ['SLURM_NTASKS'])),
+               LOCAL_RANK=str(int(environ['SLURM_LOCALID'])),
+               MASTER_PORT=environ.get('MASTER_PORT', str(SLURM_DEFAULT_PORT)))
+    if 'MASTER_ADDR' in environ:
+        env['MASTER_ADDR'] = environ['MASTER_ADDR']
+    else:
+        env['MASTER_ADDR'] = first_slurm_host(environ['SLURM_NODELIST'])
+    return env
+
+
+def first_slurm_host(node_list: str) -> str:
+    """The first host name of a Slurm node list (``node[01-04]`` ->
+    ``node01``), from ``scontrol show hostnames``."""
+    import subprocess
+    try:
+        out = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                             capture_output=True, text=True, check=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RuntimeError(
+            f'--launcher slurm: `scontrol show hostnames {node_list}` '
+            f'failed ({error}); set MASTER_ADDR to the first node\'s '
+            f'address.') from error
+    hosts = out.split()
+    if not hosts:
+        raise RuntimeError(f'--launcher slurm: `scontrol show hostnames '
+                           f'{node_list}` named no host; set MASTER_ADDR.')
+    return hosts[0]
 
 
 def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
@@ -148,14 +220,23 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> None:
         cfg.auto_scale_lr.enable = True
 
 
-def add_rng_state_hook(cfg: Config) -> None:
-    """Save/restore torch's RNG state in checkpoints (exact resume)."""
+def _add_hook(cfg: Config, name: str) -> None:
+    """Add our hook ``name`` to ``custom_hooks`` unless the config has it
+    already, in ``custom_hooks`` or ``default_hooks`` (the runtime base
+    puts it there)."""
+    names = (name, f'mmfeatdistill.{name}')
+    default = (cfg.get('default_hooks') or {}).values()
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(
-            h.get('type') in ('RNGStateHook', 'mmfeatdistill.RNGStateHook')
-            for h in hooks):
-        hooks.append(dict(type='mmfeatdistill.RNGStateHook'))
-    cfg.custom_hooks = hooks
+    if any(
+            isinstance(h, dict) and h.get('type') in names
+            for h in list(default) + hooks):
+        return
+    cfg.custom_hooks = hooks + [dict(type=f'mmfeatdistill.{name}')]
+
+
+def add_rng_state_hook(cfg: Config) -> None:
+    """Save/restore the RNG states in checkpoints (exact resume)."""
+    _add_hook(cfg, 'RNGStateHook')
 
 
 def add_loss_balance_hook(cfg: Config) -> None:
@@ -163,11 +244,7 @@ def add_loss_balance_hook(cfg: Config) -> None:
     iterations and warn about a weight too small or too large to matter
     (:class:`~mmfeatdistill.engine.hooks.LossBalanceHook`), unless the
     config has the hook already (with its own arguments)."""
-    names = ('LossBalanceHook', 'mmfeatdistill.LossBalanceHook')
-    hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') in names for h in hooks):
-        hooks.append(dict(type='mmfeatdistill.LossBalanceHook'))
-    cfg.custom_hooks = hooks
+    _add_hook(cfg, 'LossBalanceHook')
 
 
 def use_exact_resume_loop(cfg: Config) -> None:
@@ -225,15 +302,20 @@ def checkpoints_trusted_by(cfg: Config, args: argparse.Namespace) -> bool:
 
 
 def build_runner(cfg: Config, args: argparse.Namespace) -> 'Runner':
-    """Apply the training arguments and our hooks, then build the Runner
-    (which loads the teacher). Call inside :func:`trust_checkpoints` with
-    :func:`checkpoints_trusted_by`."""
+    """Apply the training arguments and, where the config does not declare
+    them (the runtime base ``configs/_base_/distill_runtime.py`` does), our
+    hooks and loop; then build the Runner (``runner_type`` when the config
+    names one), which loads the teacher. Call inside
+    :func:`trust_checkpoints` with :func:`checkpoints_trusted_by`."""
     from mmengine.runner import Runner
     apply_train_args(cfg, args)
     add_rng_state_hook(cfg)
     add_loss_balance_hook(cfg)
     use_exact_resume_loop(cfg)
     use_atomic_checkpoint_hook(cfg)
+    if 'runner_type' in cfg:  # as mmpretrain's tools/train.py
+        from mmfeatdistill.registry import RUNNERS
+        return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
 
 

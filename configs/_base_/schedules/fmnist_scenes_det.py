@@ -13,6 +13,8 @@ param_scheduler = [
          convert_to_iter_based=True),
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
+# epoch-based; a mid-epoch resume continues exactly (per-sample seeds)
+train_cfg = dict(type='mmfeatdistill.ExactResumeEpochBasedTrainLoop',
+                 max_epochs=3, val_interval=3)
 val_cfg = dict()
 test_cfg = dict()

@@ -15,6 +15,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, eta_min=1e-4,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
+# epoch-based; a mid-epoch resume continues exactly (per-sample seeds)
+train_cfg = dict(type='mmfeatdistill.ExactResumeEpochBasedTrainLoop',
+                 max_epochs=2, val_interval=2)
 val_cfg = dict()
 test_cfg = dict()

@@ -17,6 +17,22 @@ from .base_connector import BaseConnector
 from .utils import check_channels
 
 
+def refuse_tokens(connector: nn.Module, feature: torch.Tensor) -> None:
+    """Raise when ``feature`` is a transformer's (B, N, C) token sequence:
+    OFD's margin ReLU and its 1x1-conv student transform work on (B, C, H,
+    W) maps of pre-activation features (a CNN's), which tokens are not."""
+    if feature.dim() == 3:
+        raise ValueError(
+            f'{type(connector).__name__} got a (B, N, C) token sequence of '
+            f'shape {tuple(feature.shape)}: OFD distils (B, C, H, W) maps of '
+            f'pre-activation features (a CNN\'s, margins from its BN or '
+            f'running estimates), and a transformer\'s tokens are none '
+            f'(see "Pairs of different architectures" in docs/methods.md). '
+            f"For a transformer use nd (tokens= / teacher_tokens='cls' or "
+            f"'mean') or pefd on its (B, C) embedding (the class token, "
+            f"position('backbone', 0))")
+
+
 @MODELS.register_module()
 class OFDTeacherConnector(BaseConnector):
     """Margin ReLU ``T = max(t, m_c)`` on a pre-ReLU teacher feature.
@@ -127,6 +143,7 @@ class OFDTeacherConnector(BaseConnector):
         self.margin.copy_(estimate.float().view(1, -1, 1, 1))
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        refuse_tokens(self, feature)
         check_channels(self, feature, self.channels, 'channels')
         if self.bn is None and self.training:
             self._update_running_margin(feature)
@@ -183,6 +200,7 @@ class OFDStudentConnector(BaseConnector):
         nn.init.zeros_(self.bn.bias)
 
     def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        refuse_tokens(self, feature)
         check_channels(self, feature, self.conv.in_channels)
         # only a plain BatchNorm2d normalising with batch statistics is
         # recomputed exactly (not a SyncBatchNorm, not a BN in eval mode)

@@ -193,3 +193,18 @@ def test_student_connector_recompute_falls_back_where_not_exact():
     plain.bn.eval()
     torch.testing.assert_close(connector(feature), plain(feature), rtol=0,
                                atol=0)
+
+
+@pytest.mark.parametrize('side', ['teacher', 'student'])
+def test_connectors_refuse_transformer_tokens(side):
+    """A (B, N, C) token sequence (a ViT block's output) is refused with
+    what OFD needs and what to use instead, not a misleading channel
+    count (dim 1 of tokens is N)."""
+    conn = OFDTeacherConnector(32) if side == 'teacher' else \
+        OFDStudentConnector(32, 64)
+    with pytest.raises(ValueError) as info:
+        conn(torch.randn(2, 17, 32))
+    message = str(info.value)
+    assert '(B, N, C) token sequence of shape (2, 17, 32)' in message
+    assert '(B, C, H, W) maps' in message
+    assert "teacher_tokens='cls'" in message and 'pefd' in message

@@ -1,0 +1,78 @@
+"""A config trains the same through ``Runner.from_cfg`` (a user's script
+or notebook) and through ``tools/train.py``: the runtime base declares the
+hooks and the loop a run needs (atomic checkpoints, RNG states, the loss
+balance check, exact mid-epoch resume), so the first iteration's losses,
+the checkpoint names and the weights are identical."""
+import copy
+import glob
+import json
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmfeatdistill.engine.hooks import (AtomicCheckpointHook, LossBalanceHook,
+                                        RNGStateHook)
+from mmfeatdistill.engine.runner import ExactResumeEpochBasedTrainLoop
+from mmfeatdistill.tools.train import main as train_main
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
+from tests.helpers import (config_path, fast_runner_cfg,
+                           make_fake_fashion_mnist, own_visualizer,
+                           save_distill_teacher)
+
+KD = config_path('kd/kd_resnet18-w32_resnet18-w8_fmnist.py')
+
+
+def _losses(work: str) -> list:
+    (path, ) = glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    return [{
+        k: v
+        for k, v in r.items() if k.startswith('loss')
+    } for r in records if 'loss' in r]
+
+
+def test_runner_from_cfg_equals_tools_train(tmp_path):
+    data = make_fake_fashion_mnist(str(tmp_path / 'data'), 16, 8)
+    base = Config.fromfile(KD)
+    loop = dict(base.train_cfg)  # the schedule base's loop
+    cfg = fast_runner_cfg(base, str(tmp_path / 'unused'), data, batch_size=8)
+    cfg.model.teacher_ckpt = save_distill_teacher(KD, cfg, tmp_path)
+    cfg.train_cfg = dict(loop, max_epochs=1, val_interval=1)
+    cfg.default_hooks = Config.fromfile(KD).default_hooks  # the base's
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.randomness = dict(seed=0, deterministic=True)
+
+    direct = copy.deepcopy(cfg)
+    direct.work_dir = str(tmp_path / 'direct')
+    own_visualizer(direct, direct.work_dir)
+    runner = Runner.from_cfg(direct)
+    kinds = [type(h) for h in runner.hooks]
+    for hook in (AtomicCheckpointHook, RNGStateHook, LossBalanceHook):
+        assert kinds.count(hook) == 1, hook
+    assert isinstance(runner.train_loop, ExactResumeEpochBasedTrainLoop)
+    runner.train()
+
+    path = str(tmp_path / 'cfg.py')
+    cfg.dump(path)
+    work = str(tmp_path / 'tool')
+    tool = train_main([
+        path, '--work-dir', work, '--cfg-options',
+        f'visualizer.name=visualizer:{work}'
+    ])
+    # tools/train.py added nothing the config had
+    assert [type(h) for h in tool.hooks] == kinds
+
+    assert _losses(direct.work_dir) == _losses(work)
+    names = sorted(
+        osp.basename(p) for p in glob.glob(osp.join(direct.work_dir, '*.pth')))
+    assert names and names == sorted(
+        osp.basename(p) for p in glob.glob(osp.join(work, '*.pth')))
+    for name in names:
+        a = load_checkpoint_file(osp.join(direct.work_dir, name),
+                                 'cpu')['state_dict']
+        b = load_checkpoint_file(osp.join(work, name), 'cpu')['state_dict']
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) for k in a), name
