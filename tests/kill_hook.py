@@ -21,6 +21,9 @@ class KillOnceHook(Hook):
         marker (str): The file that says the kill happened already.
     """
 
+    #: killing the process changes no weight (not in the stage key)
+    changes_weights = False
+
     def __init__(self, iteration: int, marker: str) -> None:
         self.iteration = iteration
         self.marker = marker

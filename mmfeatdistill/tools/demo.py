@@ -234,15 +234,26 @@ def pretrain_backbone(role: str, args: argparse.Namespace,
     return dict(result, cached=cached)
 
 
+def _prctl():
+    """libc's ``prctl``, looked up in this process (the child may only call
+    it: between fork and exec, with ``--jobs`` threads, it must not import
+    or load anything)."""
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
 def _die_with_parent() -> None:
     """In a stage's child process: end it when the demo process ends,
     however it ends (Linux ``PR_SET_PDEATHSIG``), so that a killed demo
     leaves no training running in its cache entry."""
-    try:
-        import ctypes
-        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)
 
 
 def run_script(script: str, config: str, work_dir: str, options: List[str],
@@ -308,33 +319,46 @@ def cached_run(
         tuple[dict, bool]: The result (with ``'time'``, the wall time of
         the run that finished it) and whether it came from the cache.
     """
-    from mmfeatdistill.tools.stage_cache import (StageCache, resolve_config,
-                                                 weight_key)
-    key, payload = weight_key(resolve_config(_repo_path(config), options),
-                              _device(), extra=[script, *extra])
+    from mmfeatdistill.tools.stage_cache import (StageCache, eval_key,
+                                                 resolve_config, weight_key)
+    cfg = resolve_config(_repo_path(config), options)
+    key, payload = weight_key(cfg, _device(), extra=[script, *extra])
+    # what the result's metrics measure (not in the weights' key)
+    evaluation = eval_key(cfg)
     cache = StageCache(args.cache_dir)
     entry = cache.entry(key)
     with entry.lock():
         if link:
             _link(entry.work_dir, link)
         result = None if args.no_cache else entry.result()
-        if result is not None:
+        if result is not None and result.get('eval_key') == evaluation:
             return result, True
+        # finished weights evaluated otherwise: test them again (resuming
+        # the finished run trains nothing)
+        retest = result is not None
         cache.describe(key, payload, config, options)
         resume = entry.resumable()
-        if resume and not args.resume:
+        go_on = bool(resume and (args.resume or retest))
+        if retest:
+            print(
+                f'[demo] {config}: cached weights, other evaluation '
+                f'settings: evaluating them again', flush=True)
+        elif resume and not args.resume:
             print(
                 f'[demo] {entry.work_dir} holds an interrupted run of '
                 f'{config} ({resume}); starting it over (--resume '
                 f'continues it)', flush=True)
-        if not (resume and args.resume) and osp.isdir(entry.work_dir):
+        if osp.exists(entry.index):  # a finished result, rerun
+            os.remove(entry.index)
+        if not go_on and osp.isdir(entry.work_dir):
             shutil.rmtree(entry.work_dir)
         os.makedirs(entry.work_dir, exist_ok=True)
-        elapsed = run_script(
-            script, config, entry.work_dir, options, args.quiet,
-            [*extra, '--resume', resume] if resume and args.resume else extra)
-        result = dict(outputs(entry.work_dir), time=elapsed,
-                      resumed=bool(resume and args.resume))
+        elapsed = run_script(script, config, entry.work_dir, options,
+                             args.quiet,
+                             [*extra, '--resume', resume] if go_on else extra)
+        result = dict(outputs(entry.work_dir), eval_key=evaluation,
+                      resumed=go_on,
+                      time=result['time'] if retest else elapsed)
         entry.save_result(result)
     return result, False
 

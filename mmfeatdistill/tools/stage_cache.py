@@ -9,7 +9,8 @@ and the content of the files it reads), the schedule, the optimizer, the
 seed, the initialisation (``load_from``, teacher checkpoints by content),
 the device with its thread count and the torch version. Hooks, logging,
 checkpoint intervals and work dirs stay out of the key, except hooks whose
-class declares ``changes_weights = True`` (e.g. a connector warm-up), so
+class declares ``changes_weights = True`` (e.g. a connector warm-up) and
+other packages' hooks that do not declare ``changes_weights = False``, so
 moving a hook or changing the log interval keeps every cached stage valid.
 The code itself is not in the key: after changing a method's code, run with
 a fresh cache (``--no-cache`` or another ``$MMFD_STAGE_CACHE``).
@@ -90,13 +91,19 @@ def folder_fingerprint(path: str) -> str:
 
 
 def _hook_changes_weights(hook: Any) -> bool:
-    """Whether a ``custom_hooks`` entry's class declares
-    ``changes_weights``; an entry whose class cannot be found counts."""
+    """Whether a ``custom_hooks`` entry may change what training produces:
+    what its class declares (``changes_weights``); our hooks without the
+    declaration do not; another package's hook (an EMA, a pipeline switch)
+    or one that cannot be found counts."""
     import mmfeatdistill.engine  # noqa: F401 (registers our hooks)
     from mmfeatdistill.registry import HOOKS
     kind = hook.get('type') if isinstance(hook, dict) else type(hook)
     cls = HOOKS.get(kind) if isinstance(kind, str) else kind
-    return cls is None or bool(getattr(cls, 'changes_weights', False))
+    if cls is None:
+        return True
+    if hasattr(cls, 'changes_weights'):
+        return bool(cls.changes_weights)
+    return not cls.__module__.startswith('mmfeatdistill.')
 
 
 #: Epoch-based loops that train the same weights (ours resumes exactly).
@@ -180,6 +187,39 @@ def weight_key(cfg: Config, device: str = 'cpu', threads: str = None,
             'OMP_NUM_THREADS', ''))
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest(), payload
+
+
+#: Config entries that determine what a stage's metrics measure.
+EVAL_ENTRIES = ('val_dataloader', 'val_evaluator', 'val_cfg',
+                'test_dataloader', 'test_evaluator', 'test_cfg')
+#: Loader settings that change how fast, not what, is evaluated.
+_LOADER_RUNTIME = ('num_workers', 'persistent_workers', 'pin_memory',
+                   'prefetch_factor')
+
+
+def eval_key(cfg: Config) -> str:
+    """sha256 of what a stage's validation and test metrics measure: the
+    val/test data (by content), pipelines, subsets, evaluators and loops,
+    not the loaders' worker settings. A cached result whose evaluation key
+    differs is evaluated again on its cached weights.
+
+    Args:
+        cfg (Config): The stage's config, options applied.
+    """
+    fingerprint = _Fingerprinter(cfg.get('work_dir'))
+    payload = {}
+    for entry in EVAL_ENTRIES:
+        value = cfg.get(entry)
+        if hasattr(value, 'to_dict'):
+            value = value.to_dict()
+        if isinstance(value, dict) and entry.endswith('_dataloader'):
+            value = {
+                k: v
+                for k, v in value.items() if k not in _LOADER_RUNTIME
+            }
+        payload[entry] = fingerprint(value)
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class StageEntry:

@@ -38,24 +38,39 @@ class _KillAfterIteration(Hook):
             raise Killed
 
 
-def _config(tmp_path, kill_after=None) -> str:
+@HOOKS.register_module(name='_DrawAfterIteration', force=True)
+class _DrawAfterIteration(Hook):
+    """Draws from torch's global stream after every training iteration
+    (as dropout would), keeping the draws by work dir."""
+
+    draws: dict = {}
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self.draws.setdefault(runner.work_dir, {})[runner.iter + 1] = \
+            torch.rand(()).item()
+
+
+def _config(tmp_path, kill_after=None, interval=3, val_interval=2) -> str:
     """2 epochs of 5 batches, 2 persistent loader workers, a checkpoint
-    every 3 iterations (by iteration); killed after iteration
-    ``kill_after``."""
+    every ``interval`` iterations (by iteration), validation every
+    ``val_interval`` epochs, draws from torch's stream after every
+    iteration; killed after iteration ``kill_after``."""
     data_root = make_fake_fashion_mnist(str(tmp_path / 'data'), 40, 4)
     cfg = fast_runner_cfg(Config.fromfile(STUDENT_CFG),
                           str(tmp_path / 'unused'), data_root)
     loader = cfg.train_dataloader
     loader.num_workers, loader.persistent_workers = 2, True
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3,
-                                        by_epoch=False)
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=2,
+                         val_interval=val_interval)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=interval, by_epoch=False)
     cfg.randomness = dict(seed=0, deterministic=True)
+    cfg.custom_hooks = [dict(type='_DrawAfterIteration')]
     if kill_after:
-        cfg.custom_hooks = [
-            dict(type='_KillAfterIteration', iteration=kill_after)
-        ]
-    path = str(tmp_path / f'mid_epoch_{kill_after}.py')
+        cfg.custom_hooks.append(
+            dict(type='_KillAfterIteration', iteration=kill_after))
+    path = str(tmp_path / f'mid_epoch_{kill_after}_{interval}.py')
     cfg.dump(path)
     return path
 
@@ -86,6 +101,26 @@ def test_mid_epoch_resume_equals_uninterrupted_run(tmp_path):
     assert osp.isfile(tmp_path / 'cut' / 'iter_10.pth')
     different = [k for k in full if not torch.equal(full[k], resumed[k])]
     assert not different, f'{len(different)} of {len(full)}: {different[:5]}'
+
+
+def test_resume_at_an_epoch_end_keeps_the_random_streams(tmp_path):
+    """A checkpoint at the last batch of epoch 1, then a validation: the
+    resumed run draws what the uninterrupted one draws in epoch 2 (the
+    validation and the next epoch's loader take nothing from the
+    stream)."""
+    path = _config(tmp_path, interval=5, val_interval=1)
+    _, full = _train(path, tmp_path / 'full')
+    with pytest.raises(Killed):
+        _train(_config(tmp_path, kill_after=7, interval=5, val_interval=1),
+               tmp_path / 'cut')
+    _, resumed = _train(path, tmp_path / 'cut',
+                        resume=str(tmp_path / 'cut' / 'iter_5.pth'))
+    draws = _DrawAfterIteration.draws
+    expected = draws[str(tmp_path / 'full')]
+    got = draws[str(tmp_path / 'cut')]
+    assert [got[i]
+            for i in range(6, 11)] == [expected[i] for i in range(6, 11)]
+    assert all(torch.equal(full[k], resumed[k]) for k in full)
 
 
 def test_seeded_batches_skip_and_tag_every_index():

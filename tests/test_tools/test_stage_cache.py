@@ -110,3 +110,11 @@ def test_killed_stage_resumes_to_the_uninterrupted_weights(tmp_path):
         k for k in expected if not torch.equal(expected[k], weights[k])
     ]
     assert not different, different[:5]
+    # other evaluation settings (a test subset): the cached weights are
+    # evaluated again, not trained again
+    mtime = osp.getmtime(full['ckpt'])
+    teacher, again = demo.main(args + ['--test-subset', '8'],
+                               experiment=experiment)
+    assert not again['cached'] and again['resumed'] and teacher['resumed']
+    assert again['ckpt'] == full['ckpt']
+    assert osp.getmtime(full['ckpt']) == mtime

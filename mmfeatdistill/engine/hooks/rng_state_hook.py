@@ -29,6 +29,7 @@ class RNGStateHook(Hook):
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
+        self._val_state: Optional[tuple] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['torch_rng_state'] = torch.get_rng_state()
@@ -38,12 +39,33 @@ class RNGStateHook(Hook):
             checkpoint['cuda_rng_state'] = torch.cuda.get_rng_state_all()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # only a resume continues the saved streams (``load_from`` alone
+        # starts a run of its own seed)
+        cfg = getattr(runner, 'cfg', None)
+        if cfg is not None and not cfg.get('resume', False):
+            return
         self._pending = {
-            key: checkpoint[key]
+            key: _on_cpu(checkpoint[key])
             for key in ('torch_rng_state', 'numpy_rng_state',
                         'python_rng_state', 'cuda_rng_state')
             if key in checkpoint
         }
+
+    def before_val_epoch(self, runner) -> None:
+        # validation inside training leaves the training streams alone
+        # (its loader draws a seed from torch's), so a run resumed from a
+        # checkpoint saved before a validation continues exactly
+        self._val_state = (torch.get_rng_state(), np.random.get_state(),
+                           random.getstate())
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        state = self._val_state
+        if state is None:
+            return
+        self._val_state = None
+        torch.set_rng_state(state[0])
+        np.random.set_state(state[1])
+        random.setstate(state[2])
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
@@ -73,3 +95,14 @@ def _data_seeded_per_sample(runner) -> bool:
     loop = getattr(runner, 'train_loop', None)
     loader = getattr(loop, 'dataloader', None)
     return isinstance(getattr(loader, 'dataset', None), SeededDataset)
+
+
+def _on_cpu(state):
+    """RNG states as torch wants them back: CPU byte tensors (a resume on a
+    GPU machine maps the checkpoint's tensors to the GPU)."""
+    if isinstance(state, torch.Tensor):
+        return state.cpu()
+    if isinstance(state, (list, tuple)) and state and all(
+            isinstance(x, torch.Tensor) for x in state):
+        return [x.cpu() for x in state]
+    return state

@@ -154,5 +154,9 @@ def seeded_dataloader(loader: DataLoader, seed: int) -> Optional[DataLoader]:
         collate_fn=loader.collate_fn, pin_memory=loader.pin_memory,
         timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
         multiprocessing_context=loader.multiprocessing_context,
-        generator=loader.generator, pin_memory_device=loader.pin_memory_device,
+        # its own generator: making an epoch's iterator then draws no worker
+        # base seed from torch's global stream (workers are seeded per
+        # sample anyway), so resumed runs keep the model's random streams
+        generator=loader.generator or torch.Generator(),
+        pin_memory_device=loader.pin_memory_device,
         **extra)

@@ -11,15 +11,23 @@ from .utils import global_mean_over_rows
 
 
 def anchor_scores(scores: Sequence[torch.Tensor],
-                  num_anchors: int) -> torch.Tensor:
-    """Per-level (B, A * K', h, w) class scores as (B, N, K'), in mmdet's
-    anchor order (levels, then positions, then the A anchors of a
-    position), as ``SSDHead.loss_by_feat`` flattens them."""
-    first = scores[0]
-    return torch.cat([
-        s.permute(0, 2, 3, 1).reshape(
-            first.shape[0], -1, s.shape[1] // num_anchors) for s in scores
-    ], 1)
+                  labels: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per-level (B, A_l * K', h, w) class scores as (B, N, K'), in mmdet's
+    anchor order (levels, then positions, then the A_l anchors of a
+    position), as ``SSDHead.loss_by_feat`` flattens them; each level's
+    anchors per position from its (B, h * w * A_l) labels."""
+    rows = []
+    for s, lv in zip(scores, labels):
+        positions = s.shape[2] * s.shape[3]
+        if lv.shape[1] % positions or s.shape[1] % (lv.shape[1] // positions):
+            raise ValueError(
+                f'AnchorKDLoss: {lv.shape[1]} anchor labels do not fit a '
+                f'class-score map of shape {tuple(s.shape)}.')
+        anchors = lv.shape[1] // positions
+        rows.append(
+            s.permute(0, 2, 3, 1).reshape(s.shape[0], -1,
+                                          s.shape[1] // anchors))
+    return torch.cat(rows, 1)
 
 
 @MODELS.register_module()
@@ -96,16 +104,10 @@ class AnchorKDLoss(BaseDistillLoss):
                 f'student\'s shapes {bad}: both heads need the same classes '
                 f'and anchors.')
         size = labels[0].shape[0]
-        label = torch.cat([lv.reshape(size, -1) for lv in labels],
-                          1).to(s_scores[0].device).long()
-        per_position = sum(s.shape[2] * s.shape[3] for s in s_scores)
-        if label.shape[1] % per_position:
-            raise ValueError(
-                f'AnchorKDLoss: {label.shape[1]} anchor labels per image do '
-                f'not fit class-score maps of {per_position} positions.')
-        anchors = label.shape[1] // per_position
-        s = anchor_scores([x.float() for x in s_scores], anchors)
-        t = anchor_scores([x.detach().float() for x in t_scores], anchors)
+        labels = [lv.reshape(size, -1) for lv in labels]
+        label = torch.cat(labels, 1).to(s_scores[0].device).long()
+        s = anchor_scores([x.float() for x in s_scores], labels)
+        t = anchor_scores([x.detach().float() for x in t_scores], labels)
         chosen = self.anchors_used(s.detach(), label)
         log_s = F.log_softmax(s[chosen] / self.tau, dim=-1)
         log_t = F.log_softmax(t[chosen] / self.tau, dim=-1)

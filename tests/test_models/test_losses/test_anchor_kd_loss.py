@@ -13,9 +13,11 @@ from mmfeatdistill.models.losses import AnchorKDLoss
 def _reference(s_scores, t_scores, labels, tau, ratio):
     """Per image: positives plus the top ``ratio * positives`` negatives by
     the student's background cross-entropy; KL averaged over them."""
-    num_anchors = labels[0].shape[1] // (s_scores[0].shape[2] *
-                                         s_scores[0].shape[3])
-    classes = s_scores[0].shape[1] // num_anchors
+    anchors = [
+        lv.shape[1] // (x.shape[2] * x.shape[3])
+        for lv, x in zip(labels, s_scores)
+    ]
+    classes = s_scores[0].shape[1] // anchors[0]
     rows_s, rows_t = [], []
     for i in range(labels[0].shape[0]):
         s = torch.cat(
@@ -49,6 +51,24 @@ def _batch(seed=0):
     labels[1][0, 5] = 1
     labels[1][1, 0] = 2
     return s, t, labels
+
+
+def test_levels_with_other_anchor_counts():
+    """SSD300's levels have 4 or 6 anchors a position: 2 and 3 here."""
+    gen = torch.Generator().manual_seed(1)
+    s = [
+        torch.randn(2, 8, 2, 2, generator=gen),
+        torch.randn(2, 12, 1, 1, generator=gen)
+    ]
+    t = [
+        torch.randn(2, 8, 2, 2, generator=gen),
+        torch.randn(2, 12, 1, 1, generator=gen)
+    ]
+    labels = [torch.full((2, 8), 3), torch.full((2, 3), 3)]
+    labels[0][0, 2] = 1
+    labels[1][1, 0] = 0
+    loss = AnchorKDLoss(tau=2.0)(s, t, labels)
+    assert torch.allclose(loss, _reference(s, t, labels, 2.0, 3), rtol=1e-5)
 
 
 @pytest.mark.parametrize('tau,ratio', [(1.0, 3), (2.0, 1), (4.0, 0)])
