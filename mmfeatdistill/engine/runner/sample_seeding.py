@@ -149,10 +149,12 @@ def seeded_dataloader(loader: DataLoader, seed: int) -> Optional[DataLoader]:
                      persistent_workers=loader.persistent_workers)
     return DataLoader(
         SeededDataset(loader.dataset),
-        batch_sampler=SeededBatchSampler(loader.batch_sampler,
-                                         seed), num_workers=loader.num_workers,
-        collate_fn=loader.collate_fn, pin_memory=loader.pin_memory,
-        timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
+        batch_sampler=SeededBatchSampler(loader.batch_sampler, seed),
+        num_workers=loader.num_workers,
+        collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory,
+        timeout=loader.timeout,
+        worker_init_fn=loader.worker_init_fn,
         multiprocessing_context=loader.multiprocessing_context,
         # its own generator: making an epoch's iterator then draws no worker
         # base seed from torch's global stream (workers are seeded per
