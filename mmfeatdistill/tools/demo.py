@@ -65,14 +65,8 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
     """``--cfg-options`` of every stage: seed, schedule, data, loaders.
     The demo's configs train by epoch with a cosine schedule first in
     ``param_scheduler``."""
-    opts = schedule_options(args, epochs, seed)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts.append(f'{loader}.dataset.data_root={args.data_root}')
-        if args.workers is not None:
-            opts += [
-                f'{loader}.num_workers={args.workers}',
-                f'{loader}.persistent_workers={args.workers > 0}'
-            ]
+    opts = schedule_options(args, epochs, seed) + loader_options(
+        args, args.data_root)
     opts += [
         o.format(data_root=args.data_root) for o in experiment.data_options
     ]
@@ -85,6 +79,19 @@ def common_options(args: argparse.Namespace, experiment: Experiment,
         ]
     if args.batch_size:
         opts.append(f'train_dataloader.batch_size={args.batch_size}')
+    return opts
+
+
+def loader_options(args: argparse.Namespace, data_root: str) -> List[str]:
+    """``--cfg-options`` of every loader: ``data_root`` and ``--workers``."""
+    opts = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts.append(f'{loader}.dataset.data_root={data_root}')
+        if args.workers is not None:
+            opts += [
+                f'{loader}.num_workers={args.workers}',
+                f'{loader}.persistent_workers={args.workers > 0}'
+            ]
     return opts
 
 
@@ -110,14 +117,8 @@ def pretrain_options(args: argparse.Namespace, epochs: int,
     (:func:`schedule_options`), its data (``args.pretrain_data_root``, its
     own training split whole), loaders; validated on its held-out split
     (``--test-subset`` limits it), never tested."""
-    opts = schedule_options(args, epochs, seed)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts.append(f'{loader}.dataset.data_root={args.pretrain_data_root}')
-        if args.workers is not None:
-            opts += [
-                f'{loader}.num_workers={args.workers}',
-                f'{loader}.persistent_workers={args.workers > 0}'
-            ]
+    opts = schedule_options(args, epochs, seed) + loader_options(
+        args, args.pretrain_data_root)
     if args.test_subset:
         opts.append(f'val_dataloader.dataset.indices={args.test_subset}')
     if args.batch_size:
