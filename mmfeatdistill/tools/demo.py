@@ -320,12 +320,13 @@ def cached_run(
         tuple[dict, bool]: The result (with ``'time'``, the wall time of
         the run that finished it) and whether it came from the cache.
     """
-    from mmfeatdistill.tools.stage_cache import (StageCache, eval_key,
-                                                 resolve_config, weight_key)
-    cfg = resolve_config(_repo_path(config), options)
-    key, payload = weight_key(cfg, _device(), extra=[script, *extra])
-    # what the result's metrics measure (not in the weights' key)
-    evaluation = eval_key(cfg)
+    from mmfeatdistill.tools.stage_cache import (StageCache, resolve_config,
+                                                 stage_keys)
+
+    # what determines the weights, and what the result's metrics measure
+    key, payload, evaluation = stage_keys(
+        resolve_config(_repo_path(config), options), _device(),
+        extra=[script, *extra])
     cache = StageCache(args.cache_dir)
     entry = cache.entry(key)
     with entry.lock():
@@ -400,8 +401,8 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
             [o for o in options if o not in teacher + student] + [
                 o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
                 for o in teacher
-            ], args, link=osp.join(work_dir + '_teacher_heads'), outputs=lambda
-            w: dict(files=[osp.join(w, 'teacher_with_heads.pth')]))
+            ], args, link=work_dir + '_teacher_heads', outputs=lambda w: dict(
+                files=[osp.join(w, 'teacher_with_heads.pth')]))
         elapsed += 0.0 if cached else heads['time']
         options = [o for o in options if o not in teacher
                    ] + ['model.teacher_ckpt=' + heads['files'][0]]

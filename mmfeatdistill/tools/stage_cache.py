@@ -28,7 +28,7 @@ import json
 import os
 import os.path as osp
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
@@ -152,8 +152,35 @@ class _Fingerprinter:
         return self.seen[path]
 
 
+def _entries(cfg: Config, entries: Sequence[str], fingerprint: _Fingerprinter,
+             adjust: Callable[[str, Any], Any]) -> dict:
+    """``entry -> fingerprinted value`` of ``cfg``'s ``entries``, each first
+    passed through ``adjust(entry, value)``."""
+    payload = {}
+    for entry in entries:
+        value = cfg.get(entry)
+        if hasattr(value, 'to_dict'):
+            value = value.to_dict()
+        payload[entry] = fingerprint(adjust(entry, value))
+    return payload
+
+
+def _digest(payload: dict) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _weight_value(entry: str, value: Any) -> Any:
+    if entry == 'custom_hooks' and value:
+        return [h for h in value if _hook_changes_weights(h)]
+    if entry == 'train_cfg' and isinstance(value, dict):
+        return _plain_loop(value)
+    return value
+
+
 def weight_key(cfg: Config, device: str = 'cpu', threads: str = None,
-               extra: Sequence[str] = ()) -> tuple:
+               extra: Sequence[str] = (),
+               fingerprint: Optional[_Fingerprinter] = None) -> tuple:
     """The key of a stage: sha256 of what determines its weights.
 
     Args:
@@ -165,28 +192,20 @@ def weight_key(cfg: Config, device: str = 'cpu', threads: str = None,
             ``$OMP_NUM_THREADS``.
         extra (Sequence[str]): Anything else the caller wants in the key
             (e.g. the script that trains the stage).
+        fingerprint (optional): The files and folders read so far (see
+            :func:`stage_keys`); default a new one.
 
     Returns:
         tuple[str, dict]: The key and what it was computed from.
     """
     import torch
-    fingerprint = _Fingerprinter(cfg.get('work_dir'))
-    payload = {}
-    for entry in WEIGHT_ENTRIES:
-        value = cfg.get(entry)
-        if isinstance(value, Config) or hasattr(value, 'to_dict'):
-            value = value.to_dict()
-        if entry == 'custom_hooks' and value:
-            value = [h for h in value if _hook_changes_weights(h)]
-        if entry == 'train_cfg' and isinstance(value, dict):
-            value = _plain_loop(value)
-        payload[entry] = fingerprint(value)
+    fingerprint = fingerprint or _Fingerprinter(cfg.get('work_dir'))
+    payload = _entries(cfg, WEIGHT_ENTRIES, fingerprint, _weight_value)
     payload.update(
         device=device, torch=torch.__version__, extra=list(extra),
         threads=threads if threads is not None else os.environ.get(
             'OMP_NUM_THREADS', ''))
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest(), payload
+    return _digest(payload), payload
 
 
 #: Config entries that determine what a stage's metrics measure.
@@ -197,7 +216,13 @@ _LOADER_RUNTIME = ('num_workers', 'persistent_workers', 'pin_memory',
                    'prefetch_factor')
 
 
-def eval_key(cfg: Config) -> str:
+def _eval_value(entry: str, value: Any) -> Any:
+    if isinstance(value, dict) and entry.endswith('_dataloader'):
+        return {k: v for k, v in value.items() if k not in _LOADER_RUNTIME}
+    return value
+
+
+def eval_key(cfg: Config, fingerprint: Optional[_Fingerprinter] = None) -> str:
     """sha256 of what a stage's validation and test metrics measure: the
     val/test data (by content), pipelines, subsets, evaluators and loops,
     not the loaders' worker settings. A cached result whose evaluation key
@@ -205,21 +230,26 @@ def eval_key(cfg: Config) -> str:
 
     Args:
         cfg (Config): The stage's config, options applied.
+        fingerprint (optional): The files and folders read so far (see
+            :func:`stage_keys`); default a new one.
+    """
+    fingerprint = fingerprint or _Fingerprinter(cfg.get('work_dir'))
+    return _digest(_entries(cfg, EVAL_ENTRIES, fingerprint, _eval_value))
+
+
+def stage_keys(cfg: Config, device: str = 'cpu',
+               extra: Sequence[str] = ()) -> tuple:
+    """:func:`weight_key` and :func:`eval_key` of one config, each file and
+    folder it names read once (the data folder serves both).
+
+    Returns:
+        tuple[str, dict, str]: The weight key, its payload and the
+        evaluation key.
     """
     fingerprint = _Fingerprinter(cfg.get('work_dir'))
-    payload = {}
-    for entry in EVAL_ENTRIES:
-        value = cfg.get(entry)
-        if hasattr(value, 'to_dict'):
-            value = value.to_dict()
-        if isinstance(value, dict) and entry.endswith('_dataloader'):
-            value = {
-                k: v
-                for k, v in value.items() if k not in _LOADER_RUNTIME
-            }
-        payload[entry] = fingerprint(value)
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    key, payload = weight_key(cfg, device, extra=extra,
+                              fingerprint=fingerprint)
+    return key, payload, eval_key(cfg, fingerprint)
 
 
 class StageEntry:
