@@ -4,7 +4,7 @@ Rows: the distiller configs matching ``--configs`` (globs; by default
 :data:`DEFAULT_CONFIGS`: every method's CIFAR-100 config and OFD's SSD and
 DeepLabV3+ configs). A row's task comes from its student's registry scope
 (mmpretrain, mmdet, mmseg), its batch and input size from
-:data:`TASK_SIZES` (CPU and CUDA defaults; ``--batch``/``--size`` override).
+:data:`TASKS` (CPU and CUDA defaults; ``--batch``/``--size`` override).
 For each row, on one fixed synthetic batch in one process, the median over
 rounds of:
 
@@ -70,7 +70,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -85,18 +85,57 @@ DEFAULT_CONFIGS = (
     'configs/ofd/ofd_ssd300_ssd300-r18_voc0712.py',
     'configs/ofd/ofd_deeplabv3plus-r101_r18_voc12aug.py',
 )
-#: The student's registry scope -> the task of the row.
-SCOPE_TASKS = {'mmpretrain': 'cls', 'mmdet': 'det', 'mmseg': 'seg'}
-#: task -> device -> (batch, input size). CPU: sizes that fit 2 cores;
-#: CUDA: the configs' own (CIFAR 128 x 32x32, SSD 8 x 300x300, DeepLabV3+
-#: 4 x 512x512 crops).
-TASK_SIZES = {
-    'cls': dict(cpu=(32, 32), cuda=(128, 32)),
-    'det': dict(cpu=(2, 300), cuda=(8, 300)),
-    'seg': dict(cpu=(2, 128), cuda=(4, 512)),
+
+
+def _cls_batch(row: 'Row') -> dict:
+    from mmfeatdistill.testing import cls_batch
+    return cls_batch(row.batch, (row.channels, row.size, row.size),
+                     num_classes=row.num_classes)
+
+
+def _det_batch(row: 'Row') -> dict:
+    from mmfeatdistill.testing import det_batch
+    return det_batch(row.batch, row.size, num_classes=row.num_classes)
+
+
+def _seg_batch(row: 'Row') -> dict:
+    from mmfeatdistill.testing import seg_batch
+    return seg_batch(row.batch, (row.size, row.size),
+                     num_classes=row.num_classes)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the rows of one task need.
+
+    Attributes:
+        scope (str): The student's registry scope that marks the task.
+        class_key (str): Where the student's config keeps its number of
+            classes.
+        sizes (dict): Device -> (batch, input size). CPU: sizes that fit
+            2 cores; CUDA: the configs' own.
+        make_batch (callable): The row's synthetic batch.
+        sized_preprocessor (bool): The student's data preprocessor is
+            given the input size (mmseg's pads to it).
+    """
+    scope: str
+    class_key: str
+    sizes: Dict[str, Tuple[int, int]]
+    make_batch: Callable[['Row'], dict]
+    sized_preprocessor: bool = False
+
+
+#: task -> what its rows need; a new task is one entry. CUDA sizes: CIFAR
+#: 128 x 32x32, SSD 8 x 300x300, DeepLabV3+ 4 x 512x512 crops.
+TASKS = {
+    'cls':
+    Task('mmpretrain', 'head', dict(cpu=(32, 32), cuda=(128, 32)), _cls_batch),
+    'det':
+    Task('mmdet', 'bbox_head', dict(cpu=(2, 300), cuda=(8, 300)), _det_batch),
+    'seg':
+    Task('mmseg', 'decode_head', dict(cpu=(2, 128), cuda=(4, 512)), _seg_batch,
+         sized_preprocessor=True),
 }
-#: task -> where the student's config keeps its number of classes
-CLASS_KEYS = {'cls': 'head', 'det': 'bbox_head', 'seg': 'decode_head'}
 
 
 @dataclass
@@ -116,7 +155,7 @@ def row_of(config: str, device: str = 'cpu', batch: Optional[int] = None,
     """The row of a config (path relative to the repository or absolute),
     or None when it is not a FeatureDistiller config. The task comes from
     the student's registry scope, batch and input size from
-    :data:`TASK_SIZES` unless given."""
+    :data:`TASKS` unless given."""
     from mmengine.config import Config
 
     from mmfeatdistill.utils import resolve_model_cfg
@@ -129,15 +168,16 @@ def row_of(config: str, device: str = 'cpu', batch: Optional[int] = None,
     student = resolve_model_cfg(model['student'], 'student',
                                 cfg.get('data_preprocessor'))
     scope = student.get('_scope_') or str(student.get('type')).split('.')[0]
-    if scope not in SCOPE_TASKS:
+    tasks = {t.scope: name for name, t in TASKS.items()}
+    if scope not in tasks:
         raise ValueError(f'{config}: the student\'s scope {scope!r} is none '
-                         f'of {sorted(SCOPE_TASKS)}.')
-    task = SCOPE_TASKS[scope]
-    num_classes = student[CLASS_KEYS[task]]['num_classes']
+                         f'of {sorted(tasks)}.')
+    task = tasks[scope]
+    num_classes = student[TASKS[task].class_key]['num_classes']
     preprocessor = student.get('data_preprocessor') or cfg.get(
         'data_preprocessor') or {}
     channels = len(preprocessor.get('mean') or (0, 0, 0))
-    default_batch, default_size = TASK_SIZES[task][device]
+    default_batch, default_size = TASKS[task].sizes[device]
     rel = osp.relpath(path, REPO)
     return Row(name=osp.splitext(osp.basename(path))[0], config=rel, task=task,
                num_classes=int(num_classes), channels=channels, batch=batch
@@ -187,9 +227,8 @@ def build(row: Row, workdir: str, device: str = 'cpu',
     from mmfeatdistill.models.losses.nd_class_means import \
         teacher_embedding_dims
     from mmfeatdistill.registry import MODELS
-    from mmfeatdistill.testing import (cls_batch, det_batch,
-                                       save_teacher_with_heads,
-                                       save_trained_like_teacher, seg_batch)
+    from mmfeatdistill.testing import (save_teacher_with_heads,
+                                       save_trained_like_teacher)
     init_default_scope('mmfeatdistill')
     cfg = Config.fromfile(osp.join(REPO, row.config))
     ckpt = osp.join(workdir, 'teacher.pth')
@@ -203,7 +242,7 @@ def build(row: Row, workdir: str, device: str = 'cpu',
     options = options or {}
     if options.get('teacher_norm_eval') is not None:
         cfg.model.teacher_norm_eval = options['teacher_norm_eval']
-    if row.task == 'seg':
+    if TASKS[row.task].sized_preprocessor:
         cfg.model.student['data_preprocessor'] = dict(size=(row.size,
                                                             row.size))
     torch.manual_seed(0)
@@ -217,14 +256,7 @@ def build(row: Row, workdir: str, device: str = 'cpu',
         for connector in model.connectors.values():
             if hasattr(connector, 'recompute'):
                 connector.recompute = True
-    if row.task == 'cls':
-        data = cls_batch(row.batch, (row.channels, row.size, row.size),
-                         num_classes=row.num_classes)
-    elif row.task == 'det':
-        data = det_batch(row.batch, row.size, num_classes=row.num_classes)
-    else:
-        data = seg_batch(row.batch, (row.size, row.size),
-                         num_classes=row.num_classes)
+    data = TASKS[row.task].make_batch(row)
     # ND: class means at hand (random, of the teacher embedding's size)
     missing = [
         name for name, loss in model.losses_of_type(NDLoss).items()
@@ -597,7 +629,7 @@ def main(argv=None) -> str:
     parser.add_argument(
         '--batch', type=int, default=None,
         help='batch size of every row (default: the task\'s'
-        ', TASK_SIZES)')
+        ', TASKS)')
     parser.add_argument('--size', type=int, default=None,
                         help='input size of every row (default: the task\'s)')
     parser.add_argument(

@@ -24,13 +24,6 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 from benchmarks._common import write_section  # noqa: E402
 
-#: task -> results file (under benchmarks/results)
-RESULT_FILES = {
-    'cls': 'fashion_mnist.md',
-    'seg': 'fmnist_scenes_seg.md',
-    'det': 'fmnist_scenes_det.md'
-}
-
 
 def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
     """Per stage: mean/std of every metric, gain over the baseline (main
@@ -151,7 +144,7 @@ def main(argv=None) -> str:
         format_rows(rows, experiment), ''
     ])
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
-                               RESULT_FILES.get(args.task, f'{args.task}.md'))
+                               experiment.results_file)
     key = f'{args.task}-{args.schedule}'
     if args.label:
         key += f'-{args.label}'

@@ -10,6 +10,7 @@ mmpretrain / mmdet / mmseg are built in their own scope (``_scope_``).
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
@@ -24,6 +25,7 @@ from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import \
     RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
@@ -47,6 +49,9 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=_ENGINE)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, locations=_ENGINE)
+#: FlexibleRunner strategies (the distiller's FSDP, on CPU too).
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES,
+                      locations=_ENGINE)
 
 # Children without components of ours, so that every lookup under the
 # ``mmfeatdistill`` scope resolves (through the parent) without warnings.
@@ -80,3 +85,5 @@ VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
                        locations=_ALL)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
                        locations=_ALL)
+#: FSDP's auto-wrap policies and the like, looked up by the FSDP wrappers
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_ALL)

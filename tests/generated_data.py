@@ -2,8 +2,10 @@
 XML, VOC segmentation PNGs, Fashion-MNIST IDX), and a function that points a
 full-scale config at them for a few iterations. Nothing is downloaded."""
 import copy
+import json
 import os
 import os.path as osp
+from typing import Optional, Tuple
 
 import mmcv
 import numpy as np
@@ -43,6 +45,16 @@ def make_image_folder(root, num, size, num_classes=2, seed=0) -> str:
     return root
 
 
+def _boxes(rng, h, w, num=2) -> list:
+    """``num`` boxes (x1, y1, x2, y2) of at least 40x40 inside h x w."""
+    boxes = []
+    for _ in range(num):
+        x1, y1 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
+        boxes.append((x1, y1, x1 + int(rng.integers(40, w // 2)),
+                      y1 + int(rng.integers(40, h // 2))))
+    return boxes
+
+
 def make_voc_detection(root, num, size=(240, 320), seed=0) -> str:
     """VOC2007-style folders: JPEGImages, Annotations, ImageSets/Main."""
     rng = np.random.default_rng(seed)
@@ -55,10 +67,7 @@ def make_voc_detection(root, num, size=(240, 320), seed=0) -> str:
         mmcv.imwrite(_image(rng, h, w),
                      osp.join(sub, 'JPEGImages', f'{name}.jpg'))
         objects = ''
-        for j in range(2):
-            x1, y1 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
-            x2, y2 = x1 + int(rng.integers(40, w // 2)), y1 + int(
-                rng.integers(40, h // 2))
+        for j, (x1, y1, x2, y2) in enumerate(_boxes(rng, h, w)):
             objects += (f'<object><name>{VOC_CLASSES[(i + j) % 20]}</name>'
                         f'<difficult>0</difficult><bndbox><xmin>{x1}</xmin>'
                         f'<ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax>'
@@ -69,6 +78,32 @@ def make_voc_detection(root, num, size=(240, 320), seed=0) -> str:
                     f'</size>{objects}</annotation>')
     with open(osp.join(sub, 'ImageSets', 'Main', 'list.txt'), 'w') as f:
         f.write('\n'.join(names) + '\n')
+    return root
+
+
+def make_coco_detection(root, num, size=(240, 320), seed=0) -> str:
+    """COCO-style files: ``images/`` and ``annotations.json`` (two boxes
+    an image, of COCO's categories)."""
+    from mmdet.datasets import CocoDataset
+    classes = CocoDataset.METAINFO['classes']
+    rng = np.random.default_rng(seed)
+    h, w = size
+    images, annotations = [], []
+    for i in range(num):
+        name = f'{i:06d}.jpg'
+        mmcv.imwrite(_image(rng, h, w), osp.join(root, 'images', name))
+        images.append(dict(id=i + 1, file_name=name, height=h, width=w))
+        for j, (x1, y1, x2, y2) in enumerate(_boxes(rng, h, w)):
+            bw, bh = x2 - x1, y2 - y1
+            annotations.append(
+                dict(id=len(annotations) + 1, image_id=i + 1,
+                     category_id=(i + j) % len(classes) + 1,
+                     bbox=[x1, y1, bw, bh], area=bw * bh, iscrowd=0))
+    categories = [dict(id=k + 1, name=c) for k, c in enumerate(classes)]
+    with open(osp.join(root, 'annotations.json'), 'w') as f:
+        json.dump(
+            dict(images=images, annotations=annotations,
+                 categories=categories), f)
     return root
 
 
@@ -114,6 +149,12 @@ def generated_dataset(dataset: dict, root: str, num: int,
                     data_root=make_image_folder(root, num,
                                                 size), data_prefix='',
                     with_label=True, pipeline=pipeline, test_mode=test_mode)
+    if scope == 'mmdet' and leaf['type'] == 'CocoDataset':
+        return dict(type='CocoDataset', _scope_='mmdet',
+                    data_root=make_coco_detection(root, num),
+                    ann_file='annotations.json',
+                    data_prefix=dict(img='images/'), pipeline=pipeline,
+                    test_mode=test_mode)
     if scope == 'mmdet':
         return dict(type='VOCDataset', _scope_='mmdet',
                     data_root=make_voc_detection(root, num),
@@ -132,9 +173,13 @@ def generated_dataset(dataset: dict, root: str, num: int,
 
 
 def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
-              max_iters: int = 2, train_batch: int = 2) -> Config:
+              max_iters: int = 2, train_batch: int = 2,
+              scale: Optional[Tuple[int, int]] = None) -> Config:
     """``cfg`` on generated data: ``max_iters`` training iterations then one
-    validation step, local teacher weights, no pretrained downloads."""
+    validation step, local teacher weights, no pretrained downloads.
+    ``scale``: the pipelines' ``Resize`` scale instead of the configured one
+    (a smaller input for a config too slow on a CPU at its own size). An
+    evaluator with an ``ann_file`` (COCO) reads the generated one."""
     cfg = copy.deepcopy(cfg)
     data_root = osp.join(work_dir, 'data')
     for key, num, batch, test_mode in (('train_dataloader', 2 * train_batch,
@@ -147,7 +192,14 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
         loader.batch_size = batch
         loader.num_workers = 0
         loader.persistent_workers = False
+        for step in loader.dataset.pipeline:
+            if scale is not None and step['type'] == 'Resize':
+                step['scale'] = scale
     cfg.test_dataloader = cfg.val_dataloader
+    val_set = cfg.val_dataloader.dataset
+    for key in ('val_evaluator', 'test_evaluator'):
+        if 'ann_file' in cfg.get(key, {}):
+            cfg[key].ann_file = osp.join(val_set.data_root, val_set.ann_file)
     if cfg.model.type == 'AuxHeadTrainer':  # TOFD's teacher-head step
         cfg.model.model_ckpt = teacher_ckpt
         cfg.model.model = ConfigDict(cfg.model.model, load_pretrained=False)

@@ -1,16 +1,20 @@
-# The CIFAR-100 pair of the method configs: mmpretrain's ResNet_CIFAR-50
-# (model zoo, 79.90 top-1) -> ResNet_CIFAR-18 with 100 classes, on
-# mmpretrain's CIFAR-100 data and runtime. Children add their schedule and
-# call a preset with `_base_.teacher`, `_base_.teacher_ckpt`,
-# `_base_.student`.
+# The CIFAR-100 pair (./models/cifar100_r50_r18.py) on mmpretrain's
+# CIFAR-100 data and runtime; children write their schedule.
 _base_ = [
     'mmpretrain::_base_/datasets/cifar100_bs16.py',
     'mmpretrain::_base_/default_runtime.py',
+    './models/cifar100_r50_r18.py',
 ]
+from mmfeatdistill.presets import distill_runtime
+
 default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb16_cifar100.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
-                'resnet50_b16x8_cifar100_20210528-67b58a1b.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
-               head=dict(num_classes=100))
-stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
+# The frozen teacher stays out of the optimizer (merges into the
+# optim_wrapper of the schedule).
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# What every preset call takes first: `preset(**_base_.pair, ...)`.
+pair = dict(teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
+            student=_base_.student)
+# Weights-only loading, atomic checkpoints with the RNG states, exact
+# resume and the loss-balance check, as configs/_base_/distill_runtime.py
+# gives our own configs.
+default_hooks, train_cfg = distill_runtime()

@@ -1,15 +1,15 @@
 # Runtime shared by our configs: our scope and MMEngine's usual hooks.
-# Distillation configs also set
-#   optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
-# (it leaves the frozen teacher out of the optimizer); it cannot live here
-# because the schedule bases define `optim_wrapper` too.
+# (The pair bases, ../_base_/*_pair.py, set the optimizer-wrapper
+# constructor that leaves the frozen teacher out of the optimizer; it
+# cannot live here because the schedule bases define `optim_wrapper` too.)
 default_scope = 'mmfeatdistill'
 
 # What a run needs to train correctly comes from here, whether it starts
-# with tools/train.py, mim train or Runner.from_cfg: atomic checkpoints
-# (the best one included), the RNG states in them (exact resume) and the
-# distillation losses' balance check.
+# with tools/train.py, mim train or Runner.from_cfg: weights-only checkpoint
+# loading for the run, atomic checkpoints (the best one included), the RNG
+# states in them (exact resume) and the distillation losses' balance check.
 default_hooks = dict(
+    safe_loading=dict(type='mmfeatdistill.SafeLoadingHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
@@ -17,6 +17,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     rng_state=dict(type='mmfeatdistill.RNGStateHook'),
     loss_balance=dict(type='mmfeatdistill.LossBalanceHook'),
+    # iteration-based loss schedules count optimizer steps under
+    # optim_wrapper.accumulative_counts
+    accumulation_info=dict(type='mmfeatdistill.AccumulationInfoHook'),
 )
 env_cfg = dict(
     cudnn_benchmark=False,

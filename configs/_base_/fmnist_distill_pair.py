@@ -17,3 +17,8 @@ student = {{_base_.student_model}}
 # widths of the 4 stages of the pair
 teacher_channels = [32, 64, 128, 256]
 student_channels = [8, 16, 32, 64]
+# The frozen teacher stays out of the optimizer (merges into the schedule's
+# optim_wrapper).
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# What every preset call takes first: `preset(**_base_.pair, ...)`.
+pair = dict(teacher=teacher, teacher_ckpt=teacher_ckpt, student=student)

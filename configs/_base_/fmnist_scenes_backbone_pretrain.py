@@ -1,5 +1,5 @@
 # What the four backbone-pretraining configs of the Fashion-MNIST scenes
-# share (configs/fmnist_scenes/pretrain_*-backbone_fmnist.py): the scenes'
+# share (configs/fashion_mnist/pretrain_*-backbone_fmnist.py): the scenes'
 # analogue of ImageNet pretraining. Classification of the garments on the
 # Fashion-MNIST base's splits (train: training images 0-54999; val: the
 # held-out 55000-59999 in `data_root/heldout`, the images the scenes' val

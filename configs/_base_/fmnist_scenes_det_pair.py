@@ -20,3 +20,8 @@ teacher_channels = [64, 128, 256, 256]
 student_channels = [16, 32, 64, 64]
 # the detector's hooks (fmnist_scenes_det_runtime.py), for the presets
 task_hooks = {{_base_.custom_hooks}}
+# The frozen teacher stays out of the optimizer (merges into the schedule's
+# optim_wrapper).
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# What every preset call takes first: `preset(**_base_.pair, ...)`.
+pair = dict(teacher=teacher, teacher_ckpt=teacher_ckpt, student=student)

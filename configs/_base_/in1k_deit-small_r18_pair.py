@@ -1,11 +1,23 @@
 # The ImageNet DeiT-S -> ResNet-18 pair across architectures (model-zoo
 # teacher, 80.69 top-1; VisionTransformer, no neck: its embedding is the
 # class token, the backbone's 384-d output) on mmpretrain's ResNet-18
-# ImageNet config (data, schedule, runtime); its `model` is replaced by the
-# method's (`replace_base=True`).
+# ImageNet config (data, schedule, runtime).
 _base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
+from mmfeatdistill.presets import distill_runtime
+
 default_scope = 'mmfeatdistill'
 teacher = dict(cfg_path='mmpretrain::deit/deit-small_4xb256_in1k.py')
 teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/deit/'
                 'deit-small_pt-4xb256_in1k_20220218-9425b9bb.pth')
 student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb32_in1k.py')
+# The method's distiller (a preset's `model`) replaces the package's model.
+model = dict(_delete_=True)
+# The frozen teacher stays out of the optimizer (merges into the schedule's
+# optim_wrapper).
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# What every preset call takes first: `preset(**_base_.pair, ...)`.
+pair = dict(teacher=teacher, teacher_ckpt=teacher_ckpt, student=student)
+# Weights-only loading, atomic checkpoints with the RNG states, exact
+# resume and the loss-balance check, as configs/_base_/distill_runtime.py
+# gives our own configs.
+default_hooks, train_cfg = distill_runtime()

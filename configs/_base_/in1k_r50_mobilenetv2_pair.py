@@ -1,7 +1,9 @@
 # The ImageNet ResNet-50 -> MobileNetV2 pair (model-zoo teacher, 76.55
 # top-1) on mmpretrain's MobileNetV2 ImageNet config (data, schedule,
-# runtime); its `model` is replaced by the method's (`replace_base=True`).
+# runtime).
 _base_ = ['mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
+from mmfeatdistill.presets import distill_runtime
+
 default_scope = 'mmfeatdistill'
 teacher = dict(cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py')
 teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
@@ -12,3 +14,14 @@ student_stages = [
     'backbone.layer2', 'backbone.layer3', 'backbone.layer5', 'backbone.conv2'
 ]
 teacher_stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
+# The method's distiller (a preset's `model`) replaces the package's model.
+model = dict(_delete_=True)
+# The frozen teacher stays out of the optimizer (merges into the schedule's
+# optim_wrapper).
+optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+# What every preset call takes first: `preset(**_base_.pair, ...)`.
+pair = dict(teacher=teacher, teacher_ckpt=teacher_ckpt, student=student)
+# Weights-only loading, atomic checkpoints with the RNG states, exact
+# resume and the loss-balance check, as configs/_base_/distill_runtime.py
+# gives our own configs.
+default_hooks, train_cfg = distill_runtime()

@@ -5,11 +5,8 @@
 _base_ = ['../_base_/fmnist_distill_pair.py']
 from mmfeatdistill.presets import feature_mse, position
 
-model, custom_hooks = feature_mse(teacher=_base_.teacher,
-                                  teacher_ckpt=_base_.teacher_ckpt,
-                                  student=_base_.student,
-                                  positions=[position('backbone.layer4')
-                                             ], position_names=['stage4'],
+model, custom_hooks = feature_mse(**_base_.pair,
+                                  positions=[position('backbone.layer4')],
+                                  position_names=['stage4'],
                                   student_channels=64, teacher_channels=256,
                                   weight=1.0)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -7,11 +7,8 @@
 _base_ = ['../_base_/in1k_r34_r18_pair.py']
 from mmfeatdistill.presets import feature_mse, position
 
-model, custom_hooks = feature_mse(teacher=_base_.teacher,
-                                  teacher_ckpt=_base_.teacher_ckpt,
-                                  student=_base_.student,
-                                  positions=[position('backbone.layer3')
-                                             ], position_names=['stage3'],
+model, custom_hooks = feature_mse(**_base_.pair,
+                                  positions=[position('backbone.layer3')],
+                                  position_names=['stage3'],
                                   student_channels=256, teacher_channels=256,
-                                  weight=1.0, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                                  weight=1.0)

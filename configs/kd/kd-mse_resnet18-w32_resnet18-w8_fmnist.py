@@ -26,4 +26,3 @@ model = dict(
                            connector='s_stage4'),
             t_feature=dict(from_student=False, recorder='stage4'))),
 )
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

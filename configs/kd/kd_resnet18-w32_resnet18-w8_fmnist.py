@@ -4,7 +4,4 @@
 _base_ = ['../_base_/fmnist_distill_pair.py']
 from mmfeatdistill.presets import kd
 
-model, custom_hooks = kd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, tau=4.0, weight=1.0)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = kd(**_base_.pair, tau=4.0, weight=1.0)

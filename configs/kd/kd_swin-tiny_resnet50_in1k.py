@@ -5,8 +5,4 @@
 _base_ = ['../_base_/in1k_swin-tiny_r50_pair.py']
 from mmfeatdistill.presets import kd
 
-model, custom_hooks = kd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, tau=1.0, weight=3.0,
-                         replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = kd(**_base_.pair, tau=1.0, weight=3.0)

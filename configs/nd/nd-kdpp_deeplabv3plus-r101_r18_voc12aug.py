@@ -10,13 +10,9 @@
 # per-pixel logits (classes on dim 1). Weights cls/kd/nd 1/1/1, T = 1 and a
 # KD warm-up of 1000 iterations (5% of the 20k schedule, as ImageNet's 5 of
 # 100 epochs) are our choice: the ND authors did not run segmentation.
-_base_ = [
-    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
-]
+_base_ = ['../_base_/voc12aug_deeplabv3plus-r101_r18_pair.py']
 from mmfeatdistill.presets import nd
 
-default_scope = 'mmfeatdistill'
 # one file for every student of this teacher (same embedding and labels)
 class_means_dir = 'work_dirs/class_means/nd_deeplabv3plus-r101_voc12aug'
 nd_args = dict(
@@ -29,8 +25,5 @@ nd_args = dict(
     samples_source='decode_head.loss',
     ignore_index=255)
 
-model, custom_hooks = nd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, student_channels=128,
-                         teacher_channels=512, replace_base=True, **nd_args)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = nd(**_base_.pair, student_channels=128,
+                         teacher_channels=512, **nd_args)

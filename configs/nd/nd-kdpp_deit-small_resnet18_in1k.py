@@ -10,10 +10,7 @@ from mmfeatdistill.presets import nd, position
 class_token = position('backbone', 0)
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_channels=512, teacher_channels=384,
+    **_base_.pair, student_channels=512, teacher_channels=384,
     teacher_positions=[class_token], teacher_logits_source='head.layers.head',
     nd_weight=1.0, kd=dict(tau=1.0, weight=2.5, warmup=5),
-    class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}',
-    replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}')

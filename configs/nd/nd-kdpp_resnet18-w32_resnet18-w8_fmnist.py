@@ -5,9 +5,6 @@ from mmfeatdistill.presets import nd
 
 # class means before training (WORK_DIR/class_means/; skipped when the
 # file exists and fits), KD weight warmed up over the first epoch
-model, custom_hooks = nd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, student_channels=64,
+model, custom_hooks = nd(**_base_.pair, student_channels=64,
                          teacher_channels=256, nd_weight=1.0,
                          kd=dict(tau=4.0, weight=1.0, warmup=1))
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

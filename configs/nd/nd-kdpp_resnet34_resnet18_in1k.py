@@ -4,9 +4,6 @@ _base_ = ['../_base_/in1k_r34_r18_pair.py']
 from mmfeatdistill.presets import nd
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_channels=512, teacher_channels=512,
-    nd_weight=1.0, kd=dict(tau=1.0, weight=2.5, warmup=5),
-    class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}',
-    replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    **_base_.pair, student_channels=512, teacher_channels=512, nd_weight=1.0,
+    kd=dict(tau=1.0, weight=2.5, warmup=5),
+    class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}')

@@ -3,15 +3,10 @@
 # epochs; weights cls/kd/nd 1/3.5/2 (the paper's ResNet32x4 -> ResNet8x4
 # setting, a wide-to-narrow ResNet pair like this one). The student's
 # 512-d embedding is mapped to the teacher's 2048 by BN1d-Dropout-Linear.
-_base_ = [
-    '../_base_/cifar100_r50_r18_pair.py',
-    'mmpretrain::_base_/schedules/cifar10_bs128.py'
-]
+_base_ = ['../_base_/cifar100_r50_r18_bs128_pair.py']
 from mmfeatdistill.presets import nd
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_channels=512, teacher_channels=2048,
-    nd_weight=2.0, kd=dict(tau=4.0, weight=3.5, warmup=20),
+    **_base_.pair, student_channels=512, teacher_channels=2048, nd_weight=2.0,
+    kd=dict(tau=4.0, weight=3.5, warmup=20),
     class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}')
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

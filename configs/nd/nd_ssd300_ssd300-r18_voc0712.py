@@ -11,20 +11,13 @@
 # image-level logits); weight 1 split equally over the levels; teacher in
 # eval mode. Teacher: the COCO SSD300 (features do not depend on the class
 # set), see ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
-_base_ = [
-    'mmdet::pascal_voc/ssd300_voc0712.py',
-    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
-]
+_base_ = ['../_base_/voc0712_ssd300-vgg16_ssd300-r18_pair.py']
 from mmfeatdistill.presets import nd, position
 
-default_scope = 'mmfeatdistill'
-
 model, custom_hooks = nd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, rows='anchor',
+    **_base_.pair, rows='anchor',
     positions=[position('neck', k)
                for k in range(6)], student_channels=_base_.student_channels,
     teacher_channels=_base_.teacher_channels, nd_weight=1.0,
     class_means_dir='work_dirs/class_means/{{fileBasenameNoExtension}}',
-    hooks=_base_.task_hooks, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    hooks=_base_.task_hooks)

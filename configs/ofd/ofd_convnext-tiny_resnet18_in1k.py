@@ -6,20 +6,12 @@
 # running estimates of E[t | t < 0], as for the VGG teacher of
 # ofd_ssd300_ssd300-r18_voc0712.py. alpha = 1e-4 (ImageNet); layer
 # weights 1/8 .. 1.
-_base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
+_base_ = ['../_base_/in1k_convnext-tiny_r18_pair.py']
 from mmfeatdistill.presets import ofd, position, resnet_preact_positions
 
-default_scope = 'mmfeatdistill'
-teacher = dict(cfg_path='mmpretrain::convnext/convnext-tiny_32xb128_in1k.py')
-teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/'
-                'convnext/convnext-tiny_32xb128_in1k_20221207-998cf3e9.pth')
-student = dict(cfg_path='mmpretrain::resnet/resnet18_8xb32_in1k.py')
-
 model, custom_hooks = ofd(
-    teacher=teacher, teacher_ckpt=teacher_ckpt, student=student,
-    student_positions=resnet_preact_positions(
+    **_base_.pair, student_positions=resnet_preact_positions(
         ((1, 1), (2, 1), (3, 1), (4, 1))),
     teacher_positions=[position(f'backbone.stages.{i}') for i in range(4)],
     student_channels=[64, 128, 256, 512], teacher_channels=[96, 192, 384, 768],
-    teacher_bns=[None] * 4, alpha=1e-4, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    teacher_bns=[None] * 4, alpha=1e-4)

@@ -3,14 +3,10 @@
 # ends, the ASPP output BN and the decoder's last BN. alpha = 1e-5 with
 # OFD's segmentation divisors [8, 4, 2, 1, 1, 16]; connector warm-up: one
 # epoch at lr x10 before the student trains.
-_base_ = [
-    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
-]
+_base_ = ['../_base_/voc12aug_deeplabv3plus-r101_r18_pair.py']
 from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
                                    resnet_preact_positions)
 
-default_scope = 'mmfeatdistill'
 position_names = ['stage1', 'stage2', 'stage3', 'stage4', 'aspp', 'decoder']
 head_positions = [
     'decode_head.bottleneck.bn',
@@ -26,12 +22,10 @@ teacher_bns = resnet_block_bns(teacher_blocks, bottleneck=True) + \
 layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, position_names=position_names,
+    **_base_.pair, position_names=position_names,
     student_positions=resnet_preact_positions(student_blocks) +
     [position(p) for p in head_positions], teacher_positions=teacher_positions,
-    student_channels=[64, 128, 256, 512, 128,
-                      128], teacher_channels=teacher_channels,
-    teacher_bns=teacher_bns, alpha=1e-5, layer_weights=layer_weights,
-    connector_warmup=dict(warmup_epochs=1, lr_mult=10.0), replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    student_channels=[64, 128, 256, 512, 128, 128],
+    teacher_channels=teacher_channels, teacher_bns=teacher_bns, alpha=1e-5,
+    layer_weights=layer_weights, connector_warmup=dict(warmup_epochs=1,
+                                                       lr_mult=10.0))

@@ -8,12 +8,9 @@ from mmfeatdistill.presets import (ofd, resnet_block_bns,
 blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 positions = resnet_preact_positions(blocks)
 
-model, custom_hooks = ofd(teacher=_base_.teacher,
-                          teacher_ckpt=_base_.teacher_ckpt,
-                          student=_base_.student, student_positions=positions,
+model, custom_hooks = ofd(**_base_.pair, student_positions=positions,
                           teacher_positions=positions,
                           student_channels=_base_.student_channels,
                           teacher_channels=_base_.teacher_channels,
                           teacher_bns=resnet_block_bns(blocks),
                           alpha=1e-3)  # layer weights 1/8, 1/4, 1/2, 1
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

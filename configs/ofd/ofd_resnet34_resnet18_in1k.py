@@ -8,11 +8,7 @@ teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 student_blocks = ((1, 1), (2, 1), (3, 1), (4, 1))
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
-    student_positions=resnet_preact_positions(student_blocks),
+    **_base_.pair, student_positions=resnet_preact_positions(student_blocks),
     teacher_positions=resnet_preact_positions(teacher_blocks),
     student_channels=[64, 128, 256, 512], teacher_channels=[64, 128, 256, 512],
-    teacher_bns=resnet_block_bns(teacher_blocks), alpha=1e-4,
-    replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    teacher_bns=resnet_block_bns(teacher_blocks), alpha=1e-4)

@@ -10,14 +10,11 @@ from mmfeatdistill.presets import (ofd, position, resnet_block_bns,
 teacher_blocks = ((1, 2), (2, 3), (3, 5), (4, 2))
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_positions=[
+    **_base_.pair, student_positions=[
         position(p) for p in ('backbone.layer2', 'backbone.layer3',
                               'backbone.layer5', 'backbone.conv2.bn')
     ], teacher_positions=resnet_preact_positions(teacher_blocks,
                                                  bottleneck=True),
     student_channels=[24, 32, 96,
                       1280], teacher_channels=[256, 512, 1024, 2048],
-    teacher_bns=resnet_block_bns(teacher_blocks, bottleneck=True), alpha=1e-4,
-    replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    teacher_bns=resnet_block_bns(teacher_blocks, bottleneck=True), alpha=1e-4)

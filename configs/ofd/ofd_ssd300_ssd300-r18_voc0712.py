@@ -7,19 +7,13 @@
 # Teacher: the COCO SSD300 (mmdet 3.x has no VOC0712 SSD300 checkpoint);
 # how to use your own VOC teacher:
 # ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
-_base_ = [
-    'mmdet::pascal_voc/ssd300_voc0712.py',
-    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
-]
+_base_ = ['../_base_/voc0712_ssd300-vgg16_ssd300-r18_pair.py']
 from mmfeatdistill.presets import ofd, position, resnet_preact_positions
 
-default_scope = 'mmfeatdistill'
 extra_convs = [position(f'neck.extra_layers.{i}.1.conv') for i in range(4)]
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
+    **_base_.pair,
     position_names=['c4', 'c5', 'extra1', 'extra2', 'extra3', 'extra4'],
     student_positions=resnet_preact_positions(((2, 1), (3, 1))) + extra_convs,
     # conv4_3 and fc7 before their in-place ReLUs, then each extra conv
@@ -30,6 +24,4 @@ model, custom_hooks = ofd(
     teacher_bns=[None] * 6,
     alpha=1e-4,  # layer weights 1/32 .. 1
     connector_warmup=dict(warmup_iters=500, lr_mult=10.0),
-    hooks=_base_.task_hooks,
-    replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    hooks=_base_.task_hooks)

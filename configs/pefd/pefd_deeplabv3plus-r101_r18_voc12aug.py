@@ -6,23 +6,16 @@
 # alpha = 25 (PEFD) split over the 2 maps; teacher in eval mode; no KD term.
 # Both maps have the same size in both models (same strides); a pair with
 # different sizes adds ResizeConnector through SequentialConnector.
-_base_ = [
-    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
-]
+_base_ = ['../_base_/voc12aug_deeplabv3plus-r101_r18_pair.py']
 from mmfeatdistill.presets import pefd, position
 
-default_scope = 'mmfeatdistill'
 positions = [
     position('backbone.layer4'),
     position('decode_head.sep_bottleneck')
 ]
 
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student, positions=positions,
-                           position_names=['stage4', 'decoder'
-                                           ], student_channels=[512, 128],
+model, custom_hooks = pefd(**_base_.pair, positions=positions,
+                           position_names=['stage4', 'decoder'],
+                           student_channels=[512, 128],
                            teacher_channels=[2048, 512], alpha=25.0,
-                           num_projectors=3, dense=True, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                           num_projectors=3, dense=True)

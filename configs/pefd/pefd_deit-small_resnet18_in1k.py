@@ -6,10 +6,7 @@
 _base_ = ['../_base_/in1k_deit-small_r18_pair.py']
 from mmfeatdistill.presets import pefd, position
 
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student, student_channels=512,
+model, custom_hooks = pefd(**_base_.pair, student_channels=512,
                            teacher_channels=384,
                            teacher_positions=[position('backbone', 0)],
-                           alpha=25.0, num_projectors=3, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                           alpha=25.0, num_projectors=3)

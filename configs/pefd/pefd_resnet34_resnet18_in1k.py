@@ -3,9 +3,5 @@
 _base_ = ['../_base_/in1k_r34_r18_pair.py']
 from mmfeatdistill.presets import pefd
 
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student, student_channels=512,
-                           teacher_channels=512, alpha=25.0, num_projectors=3,
-                           replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = pefd(**_base_.pair, student_channels=512,
+                           teacher_channels=512, alpha=25.0, num_projectors=3)

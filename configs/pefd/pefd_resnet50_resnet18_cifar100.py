@@ -11,10 +11,7 @@ train_cfg = dict(by_epoch=True, max_epochs=240, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student, student_channels=512,
+model, custom_hooks = pefd(**_base_.pair, student_channels=512,
                            teacher_channels=2048, alpha=25.0, num_projectors=3)
 optim_wrapper = dict(
-    constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))

@@ -11,20 +11,13 @@
 # SequentialConnector([...projectors, ResizeConnector(scale_factor=...)]).
 # Teacher: the COCO SSD300 (mmdet 3.x has no VOC0712 SSD300 checkpoint),
 # see ../_base_/models/ssd300-vgg16-coco_ssd300-r18.py.
-_base_ = [
-    'mmdet::pascal_voc/ssd300_voc0712.py',
-    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
-]
+_base_ = ['../_base_/voc0712_ssd300-vgg16_ssd300-r18_pair.py']
 from mmfeatdistill.presets import pefd, position
-
-default_scope = 'mmfeatdistill'
 
 # the maps the neck hands to the head; alpha 25 on each
 positions = [position('neck', k) for k in range(6)]
-model, custom_hooks = pefd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=positions,
-    student_channels=_base_.student_channels,
-    teacher_channels=_base_.teacher_channels, alpha=25.0 * len(positions),
-    num_projectors=3, dense=True, hooks=_base_.task_hooks, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = pefd(**_base_.pair, positions=positions,
+                           student_channels=_base_.student_channels,
+                           teacher_channels=_base_.teacher_channels,
+                           alpha=25.0 * len(positions), num_projectors=3,
+                           dense=True, hooks=_base_.task_hooks)

@@ -6,13 +6,9 @@
 # run segmentation): 4k iterations (a fifth of the 20k schedule), SGD lr
 # 0.01, poly.
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
-_base_ = [
-    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    '../_base_/models/deeplabv3plus-r101_voc12aug_teacher.py'
-]
+_base_ = ['../_base_/voc12aug_deeplabv3plus-r101_r18_pair.py']
 from mmfeatdistill.presets import tofd_teacher_heads
 
-default_scope = 'mmfeatdistill'
 train_cfg = dict(max_iters=4000, val_interval=4000)
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=4000,
@@ -23,8 +19,6 @@ model, custom_hooks = tofd_teacher_heads(
     teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
     stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=21,
     dense=True, labels=dict(type='GTSegMapConnector'),
-    head_loss=dict(type='LabelCrossEntropyLoss',
-                   ignore_index=255), replace_base=True)
-optim_wrapper = dict(
-    _delete_=True, constructor='DistillerOptimWrapperConstructor',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))
+    head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255))
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=0.01,
+                                    momentum=0.9, weight_decay=5e-4))

@@ -8,4 +8,3 @@ from mmfeatdistill.presets import tofd_teacher_heads
 model, custom_hooks = tofd_teacher_heads(
     teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
     stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=10)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -11,5 +11,4 @@ train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
 model, custom_hooks = tofd_teacher_heads(teacher=_base_.teacher,
                                          teacher_ckpt=_base_.teacher_ckpt,
                                          stages=_base_.stages,
-                                         num_classes=1000, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                                         num_classes=1000)

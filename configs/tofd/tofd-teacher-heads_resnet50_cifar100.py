@@ -15,5 +15,4 @@ model, custom_hooks = tofd_teacher_heads(teacher=_base_.teacher,
                                          teacher_ckpt=_base_.teacher_ckpt,
                                          stages=_base_.stages, num_classes=100)
 optim_wrapper = dict(
-    constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))

@@ -5,13 +5,9 @@
 # detection): 2 epochs of the base's VOC0712 (repeated x10, so 20 passes),
 # SGD lr 0.01, cosine. Teacher: the COCO SSD300 (see the OFD SSD config).
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
-_base_ = [
-    'mmdet::pascal_voc/ssd300_voc0712.py',
-    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
-]
+_base_ = ['../_base_/voc0712_ssd300-vgg16_ssd300-r18_pair.py']
 from mmfeatdistill.presets import tofd_teacher_heads
 
-default_scope = 'mmfeatdistill'
 # the ReLUs after conv4_3 and fc7 (their widths come from the conv before)
 teacher_stages = ['backbone.features.22', 'backbone.features.34'
                   ] + [f'neck.extra_layers.{i}' for i in range(4)]
@@ -24,7 +20,6 @@ model, custom_hooks = tofd_teacher_heads(
     stages=teacher_stages, num_classes=20,
     labels=dict(type='GTMultiHotConnector',
                 num_classes=20), head_loss=dict(type='LabelCrossEntropyLoss'),
-    hooks=[dict(type='SSDPredictFixHook')], replace_base=True)
-optim_wrapper = dict(
-    _delete_=True, constructor='DistillerOptimWrapperConstructor',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))
+    hooks=[dict(type='SSDPredictFixHook')])
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=0.01,
+                                    momentum=0.9, weight_decay=5e-4))

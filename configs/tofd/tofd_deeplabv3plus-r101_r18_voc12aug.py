@@ -14,23 +14,19 @@
 # plain student (3 seeds); on the validation split summed 18.1, averaged
 # (x0.25) 25.8, x0.1 25.7, plain student 21.5 (benchmarks/results/sweeps.md,
 # fmnist_scenes_seg.md).
-_base_ = [
-    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    '../_base_/models/deeplabv3plus-r101_r18_voc12aug.py'
-]
+_base_ = ['../_base_/voc12aug_deeplabv3plus-r101_r18_pair.py']
 from mmfeatdistill.presets import tofd
 
-default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_deeplabv3plus-r101_voc12aug.py'
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_deeplabv3plus-r101_voc12aug/'
                 'teacher_with_heads.pth')
 stages = [f'backbone.layer{k}' for k in (1, 2, 3, 4)]
 
 # T = 1 + 3 (iter + 1) / max_iters on every head's soft targets
-model, custom_hooks = tofd(
-    teacher=_base_.teacher, teacher_ckpt=teacher_ckpt, student=_base_.student,
-    student_stages=stages, teacher_stages=stages, num_classes=21, dense=True,
-    by_epoch=False, labels=dict(type='GTSegMapConnector'),
-    samples_source='decode_head.loss', ce_loss=dict(ignore_index=255),
-    head_weight=1 / 4, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
+                           student=_base_.student, student_stages=stages,
+                           teacher_stages=stages, num_classes=21, dense=True,
+                           by_epoch=False,
+                           labels=dict(type='GTSegMapConnector'),
+                           samples_source='decode_head.loss',
+                           ce_loss=dict(ignore_index=255), head_weight=1 / 4)

@@ -15,4 +15,3 @@ model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            teacher_stages=stages, num_classes=10,
                            student_channels=_base_.student_channels,
                            teacher_channels=_base_.teacher_channels)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -11,6 +11,4 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet34_in1k/'
 model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            student=_base_.student,
                            student_stages=_base_.stages,
-                           teacher_stages=_base_.stages, num_classes=1000,
-                           replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                           teacher_stages=_base_.stages, num_classes=1000)

@@ -13,5 +13,4 @@ model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            student=_base_.student,
                            student_stages=_base_.student_stages,
                            teacher_stages=_base_.teacher_stages,
-                           num_classes=1000, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+                           num_classes=1000)

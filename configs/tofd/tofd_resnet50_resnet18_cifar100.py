@@ -21,5 +21,4 @@ model, custom_hooks = tofd(teacher=_base_.teacher, teacher_ckpt=teacher_ckpt,
                            teacher_stages=_base_.stages, num_classes=100,
                            alpha=0.05, beta=0.03)
 optim_wrapper = dict(
-    constructor='DistillerOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))

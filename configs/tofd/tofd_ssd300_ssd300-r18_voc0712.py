@@ -8,13 +8,9 @@
 # pooled features through the links, orthogonal loss on the links; alpha
 # 0.05, beta 0.03 and T 1 -> 4 as TOFD.
 # Step 1 (teacher heads): tofd-teacher-heads_ssd300_voc0712.py.
-_base_ = [
-    'mmdet::pascal_voc/ssd300_voc0712.py',
-    '../_base_/models/ssd300-vgg16-coco_ssd300-r18.py'
-]
+_base_ = ['../_base_/voc0712_ssd300-vgg16_ssd300-r18_pair.py']
 from mmfeatdistill.presets import tofd
 
-default_scope = 'mmfeatdistill'
 teacher_heads_config = 'tofd-teacher-heads_ssd300_voc0712.py'
 teacher_ckpt = ('work_dirs/tofd-teacher-heads_ssd300_voc0712/'
                 'teacher_with_heads.pth')
@@ -27,5 +23,4 @@ model, custom_hooks = tofd(
     teacher_stages=['backbone.features.22', 'backbone.features.34'] + extra,
     num_classes=20, labels=dict(type='GTMultiHotConnector', num_classes=20),
     samples_source='bbox_head.loss', kd_loss=dict(multi_label=True),
-    hooks=_base_.task_hooks, replace_base=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+    hooks=_base_.task_hooks)

@@ -24,12 +24,13 @@ from .kd import kd
 from .nd import nd
 from .ofd import ofd, resnet_block_bns, resnet_preact_positions
 from .pefd import pefd
+from .runtime import distill_runtime
 from .tofd import tofd, tofd_teacher_heads
 
 __all__ = [
     'Method', 'position', 'kd', 'feature_mse', 'ofd',
     'resnet_preact_positions', 'resnet_block_bns', 'tofd',
-    'tofd_teacher_heads', 'pefd', 'nd'
+    'tofd_teacher_heads', 'pefd', 'nd', 'distill_runtime'
 ]
 
 #: preset functions removed after 0.1.0 -> the call that replaced them

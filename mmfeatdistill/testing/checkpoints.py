@@ -21,19 +21,30 @@ def save_model_checkpoint(model_cfg: dict, path: str,
     return model
 
 
-def save_trained_like_teacher(model_cfg: dict, path: str) -> None:
-    """Save a teacher whose BN affine parameters look trained (random,
-    non-zero weights): a freshly initialised ResNet has zero-initialised
-    last BNs (``zero_init_residual``), for which OFD's margin is undefined
-    (and raises)."""
-    model = save_model_checkpoint(model_cfg, path)
-    g = torch.Generator().manual_seed(0)
+def randomize_bn(model: torch.nn.Module, seed: int = 0) -> None:
+    """Draw the BN affine parameters of ``model`` non-zero, as a trained
+    model's (weights in [0.5, 1.5), biases N(0, 0.25)), in place.
+
+    Args:
+        model (nn.Module): The model.
+        seed (int): Seed of the draw. Defaults to 0.
+    """
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and \
                     m.weight is not None:
                 m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.5)
+
+
+def save_trained_like_teacher(model_cfg: dict, path: str) -> None:
+    """Save a teacher whose BN affine parameters look trained (random,
+    non-zero weights): a freshly initialised ResNet has zero-initialised
+    last BNs (``zero_init_residual``), for which OFD's margin is undefined
+    (and raises)."""
+    model = save_model_checkpoint(model_cfg, path)
+    randomize_bn(model)
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
 
 

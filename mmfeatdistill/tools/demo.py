@@ -596,8 +596,7 @@ def parse_args(
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     if args.work_dir is None:
-        args.work_dir = 'work_dirs/demo' if args.task == 'cls' else \
-            f'work_dirs/demo_{args.task}'
+        args.work_dir = experiments[args.task].work_dir
     if args.data_root is None:
         args.data_root = experiments[args.task].data_root
     if args.pretrain_epochs is None:

@@ -83,6 +83,11 @@ class Experiment:
         pretrain_data_root (str): Default data folder of the pretraining.
         pretrain_prepare (tuple[str]): Command that writes the
             pretraining data into ``{data_root}`` (as ``prepare``).
+        results_file (str): The task's results file in
+            ``benchmarks/results/`` (``benchmarks/quality.py``); default
+            ``<task>.md``.
+        work_dir (str): The demo's default work dir; default
+            ``work_dirs/demo_<task>``.
     """
 
     task: str
@@ -96,8 +101,14 @@ class Experiment:
     pretrain: Dict[str, str] = field(default_factory=dict)
     pretrain_data_root: str = 'data/fashion_mnist'
     pretrain_prepare: Tuple[str, ...] = ()
+    results_file: str = ''
+    work_dir: str = ''
 
     def __post_init__(self) -> None:
+        if not self.results_file:
+            object.__setattr__(self, 'results_file', f'{self.task}.md')
+        if not self.work_dir:
+            object.__setattr__(self, 'work_dir', f'work_dirs/demo_{self.task}')
         roles = sorted(set(self.pretrain) - {'teacher', 'student'})
         if roles:
             raise ValueError(f'Experiment {self.task!r}: pretrain roles are '
@@ -128,71 +139,48 @@ class Experiment:
         return replace(self, stages=self.stages + tuple(stages))
 
 
-def _fmnist_stages(
-        prefix: str = 'resnet18-w32_resnet18-w8_fmnist') -> Tuple[Stage, ...]:
-    return (
-        Stage('teacher',
-              'configs/fashion_mnist/teacher_resnet18-w32_fmnist.py',
-              'teacher'),
-        Stage('student (baseline)',
-              'configs/fashion_mnist/student_resnet18-w8_fmnist.py',
-              'baseline'),
-        Stage('KD', f'configs/kd/kd_{prefix}.py', 'reference'),
-        Stage('feature MSE', f'configs/fitnet/fitnet_{prefix}.py',
-              'reference'),
-        Stage('OFD', f'configs/ofd/ofd_{prefix}.py'),
-        Stage(
-            'TOFD', f'configs/tofd/tofd_{prefix}.py',
-            teacher_heads='configs/tofd/'
-            'tofd-teacher-heads_resnet18-w32_fmnist.py'),
-        Stage('PEFD', f'configs/pefd/pefd_{prefix}.py'),
-        Stage('ND (KD++)', f'configs/nd/nd-kdpp_{prefix}.py'),
-    )
+#: The distillation stages of every task: (row name, method folder,
+#: config prefix, kind). A task's configs are
+#: ``configs/<folder>/<prefix>_<pair>.py``.
+_METHODS = (
+    ('KD', 'kd', 'kd', 'reference'),
+    ('feature MSE', 'fitnet', 'fitnet', 'reference'),
+    ('OFD', 'ofd', 'ofd', 'method'),
+    ('TOFD', 'tofd', 'tofd', 'method'),
+    ('PEFD', 'pefd', 'pefd', 'method'),
+    ('ND (KD++)', 'nd', 'nd-kdpp', 'method'),
+)
 
 
-def _fmnist_scenes_seg_stages(
-    prefix: str = 'deeplabv3plus-r18w16_r18w5_fmnist-scenes'
+def _stages(
+    teacher: str, student: str, pair: str, teacher_heads: str,
+    nd: Tuple[str, str] = ('ND (KD++)', 'nd-kdpp')
 ) -> Tuple[Stage, ...]:
-    folder = 'configs/fmnist_scenes'
-    return (
-        Stage('teacher',
-              f'{folder}/teacher_deeplabv3plus-r18w16_fmnist-scenes.py',
-              'teacher'),
-        Stage('student (baseline)',
-              f'{folder}/student_deeplabv3plus-r18w5_fmnist-scenes.py',
-              'baseline'),
-        Stage('KD', f'{folder}/kd_{prefix}.py', 'reference'),
-        Stage('feature MSE', f'{folder}/fitnet_{prefix}.py', 'reference'),
-        Stage('OFD', f'{folder}/ofd_{prefix}.py'),
-        Stage(
-            'TOFD', f'{folder}/tofd_{prefix}.py',
-            teacher_heads=f'{folder}/tofd-teacher-heads_'
-            'deeplabv3plus-r18w16_fmnist-scenes.py'),
-        Stage('PEFD', f'{folder}/pefd_{prefix}.py'),
-        Stage('ND (KD++)', f'{folder}/nd-kdpp_{prefix}.py'),
-    )
+    """One task's stages: its teacher and plain student (in
+    ``configs/fashion_mnist/``), then each of :data:`_METHODS`.
 
-
-def _fmnist_scenes_det_stages(
-        prefix: str = 'ssd-r18w32_ssd-r18w8_fmnist-scenes'
-) -> Tuple[Stage, ...]:
-    folder = 'configs/fmnist_scenes'
-    return (
-        Stage('teacher', f'{folder}/teacher_ssd-r18w32_fmnist-scenes.py',
-              'teacher'),
-        Stage('student (baseline)',
-              f'{folder}/student_ssd-r18w8_fmnist-scenes.py', 'baseline'),
-        # KD on the head's class scores over the anchors its loss uses
-        Stage('KD', f'{folder}/kd_{prefix}.py', 'reference'),
-        Stage('feature MSE', f'{folder}/fitnet_{prefix}.py', 'reference'),
-        Stage('OFD', f'{folder}/ofd_{prefix}.py'),
-        Stage(
-            'TOFD', f'{folder}/tofd_{prefix}.py',
-            teacher_heads=f'{folder}/tofd-teacher-heads_'
-            'ssd-r18w32_fmnist-scenes.py'),
-        Stage('PEFD', f'{folder}/pefd_{prefix}.py'),
-        Stage('ND', f'{folder}/nd_{prefix}.py'),
-    )
+    Args:
+        teacher (str): The teacher's config name (no folder, no ``.py``).
+        student (str): The plain student's config name.
+        pair (str): The methods' config suffix (the pair and data set).
+        teacher_heads (str): The suffix of TOFD's teacher-heads config.
+        nd (tuple[str, str]): ND's row name and config prefix (ND without
+            KD where the task has no image-level logits).
+    """
+    stages = [
+        Stage('teacher', f'configs/fashion_mnist/{teacher}.py', 'teacher'),
+        Stage('student (baseline)', f'configs/fashion_mnist/{student}.py',
+              'baseline')
+    ]
+    for name, folder, prefix, kind in _METHODS:
+        if folder == 'nd':
+            name, prefix = nd
+        heads = (f'configs/tofd/tofd-teacher-heads_{teacher_heads}.py'
+                 if folder == 'tofd' else None)
+        stages.append(
+            Stage(name, f'configs/{folder}/{prefix}_{pair}.py', kind,
+                  teacher_heads=heads))
+    return tuple(stages)
 
 
 #: Writes Fashion-MNIST with its held-out split (``heldout/``) into
@@ -204,7 +192,7 @@ def _fmnist_scenes_pretrain(teacher: str, student: str) -> Dict[str, str]:
     """The scenes' analogue of ImageNet pretraining: role -> config that
     trains the role's backbone on the garments (Fashion-MNIST training
     images 0-54999)."""
-    folder = 'configs/fmnist_scenes'
+    folder = 'configs/fashion_mnist'
     return dict(teacher=f'{folder}/pretrain_{teacher}-backbone_fmnist.py',
                 student=f'{folder}/pretrain_{student}-backbone_fmnist.py')
 
@@ -216,9 +204,14 @@ EXPERIMENTS: Dict[str, Experiment] = {
         task='cls',
         title='Fashion-MNIST test set (10k images)',
         metrics=(Metric('accuracy/top1', 'top-1 (%)'), ),
-        stages=_fmnist_stages(),
+        stages=_stages('teacher_resnet18-w32_fmnist',
+                       'student_resnet18-w8_fmnist',
+                       'resnet18-w32_resnet18-w8_fmnist',
+                       'resnet18-w32_fmnist'),
         data_root='data/fashion_mnist',
         prepare=('tools/prepare_fashion_mnist.py', '--out', '{data_root}'),
+        results_file='fashion_mnist.md',
+        work_dir='work_dirs/demo',
         schedules=dict(
             short=dict(epochs=2, train_subset=15000, teacher_epochs=3,
                        teacher_train_subset=20000),
@@ -233,11 +226,15 @@ EXPERIMENTS: Dict[str, Experiment] = {
         title='Fashion-MNIST scenes test split (2000 scenes, 64x64)',
         # mmseg's IoUMetric logs percent already
         metrics=(Metric('mIoU', 'mIoU (%)'), ),
-        stages=_fmnist_scenes_seg_stages(),
+        stages=_stages('teacher_deeplabv3plus-r18w16_fmnist-scenes',
+                       'student_deeplabv3plus-r18w5_fmnist-scenes',
+                       'deeplabv3plus-r18w16_r18w5_fmnist-scenes',
+                       'deeplabv3plus-r18w16_fmnist-scenes'),
         data_root='data/fmnist_scenes',
         # unpacks Fashion-MNIST (Debian's files) into data/fashion_mnist
         # first when needed; reuses a complete data set
         prepare=('tools/prepare_fmnist_scenes.py', '--out', '{data_root}'),
+        results_file='fmnist_scenes_seg.md',
         schedules=dict(
             # single-seed demo under 25 min on 2 CPU cores (README)
             short=dict(epochs=2, train_subset=0, teacher_epochs=8,
@@ -259,9 +256,13 @@ EXPERIMENTS: Dict[str, Experiment] = {
         metrics=(Metric('coco/bbox_mAP', 'mAP (%)',
                         100.0), Metric('coco/bbox_mAP_50', 'mAP@0.5 (%)',
                                        100.0)),
-        stages=_fmnist_scenes_det_stages(),
+        stages=_stages('teacher_ssd-r18w32_fmnist-scenes',
+                       'student_ssd-r18w8_fmnist-scenes',
+                       'ssd-r18w32_ssd-r18w8_fmnist-scenes',
+                       'ssd-r18w32_fmnist-scenes', nd=('ND', 'nd')),
         data_root='data/fmnist_scenes',
         prepare=('tools/prepare_fmnist_scenes.py', '--out', '{data_root}'),
+        results_file='fmnist_scenes_det.md',
         # CocoMetric reads its own ground truth from a path that does not
         # follow the loaders' data_root
         data_options=('val_evaluator.ann_file={data_root}/annotations/'

@@ -21,6 +21,7 @@ from mmengine.runner import Runner
 from mmfeatdistill.utils import (extract_state_dict, load_strict,
                                  resolve_model_cfg, trust_checkpoints,
                                  unwrap_model)
+from mmfeatdistill.utils.checkpoint import safe_loaders
 from .train import add_common_args, checkpoints_trusted_by, load_config
 
 #: Key prefix of the student's weights in a distiller checkpoint.
@@ -92,7 +93,9 @@ def build_test_runner(cfg: Config, checkpoint: str) -> Runner:
     """
     from mmengine.runner.checkpoint import CheckpointLoader
     distillation = is_distillation_config(cfg)
-    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    with safe_loaders():
+        loaded = CheckpointLoader.load_checkpoint(checkpoint,
+                                                  map_location='cpu')
     state = extract_state_dict(loaded)
     student = student_weights(state)
     del loaded

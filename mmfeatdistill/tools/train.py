@@ -239,6 +239,13 @@ def add_rng_state_hook(cfg: Config) -> None:
     _add_hook(cfg, 'RNGStateHook')
 
 
+def add_accumulation_info_hook(cfg: Config) -> None:
+    """Give the distiller's iteration-based schedules the optimizer
+    wrapper's ``accumulative_counts``, so that they count optimizer steps
+    (:class:`~mmfeatdistill.engine.hooks.AccumulationInfoHook`)."""
+    _add_hook(cfg, 'AccumulationInfoHook')
+
+
 def add_loss_balance_hook(cfg: Config) -> None:
     """Log each distillation loss's share of the total loss over the first
     iterations and warn about a weight too small or too large to matter
@@ -301,6 +308,26 @@ def checkpoints_trusted_by(cfg: Config, args: argparse.Namespace) -> bool:
     return bool(getattr(args, 'trust_checkpoint', False)) or trusted
 
 
+def add_runtime_defaults(cfg: Config) -> None:
+    """Add what a distillation run needs where the config does not
+    declare it: weights-only loading for the run, the RNG-state, loss
+    balance and accumulation hooks, the exact-resume loop and atomic
+    checkpoints. Our runtime bases (``configs/_base_/distill_runtime.py``,
+    the pair bases' ``distill_runtime()``) declare all of it, so for the
+    shipped configs this changes nothing (tested); it serves configs of
+    one's own built on other bases.
+
+    Args:
+        cfg (Config): The config, changed in place.
+    """
+    _add_hook(cfg, 'SafeLoadingHook')
+    add_rng_state_hook(cfg)
+    add_loss_balance_hook(cfg)
+    add_accumulation_info_hook(cfg)
+    use_exact_resume_loop(cfg)
+    use_atomic_checkpoint_hook(cfg)
+
+
 def build_runner(cfg: Config, args: argparse.Namespace) -> 'Runner':
     """Apply the training arguments and, where the config does not declare
     them (the runtime base ``configs/_base_/distill_runtime.py`` does), our
@@ -309,10 +336,7 @@ def build_runner(cfg: Config, args: argparse.Namespace) -> 'Runner':
     :func:`trust_checkpoints` with :func:`checkpoints_trusted_by`."""
     from mmengine.runner import Runner
     apply_train_args(cfg, args)
-    add_rng_state_hook(cfg)
-    add_loss_balance_hook(cfg)
-    use_exact_resume_loop(cfg)
-    use_atomic_checkpoint_hook(cfg)
+    add_runtime_defaults(cfg)
     if 'runner_type' in cfg:  # as mmpretrain's tools/train.py
         from mmfeatdistill.registry import RUNNERS
         return RUNNERS.build(cfg)
@@ -339,7 +363,8 @@ def main(argv: Optional[List[str]] = None) -> 'Runner':
 def check_resume_fits(runner: 'Runner', path: str) -> None:
     """Refuse to resume from a checkpoint of another config (other model
     or widths): MMEngine would load what fits, report the rest in the log
-    and fail later in the optimizer, or train a half-loaded model.
+    and fail later in the optimizer, or train a half-loaded model. Not
+    done for a ``FlexibleRunner`` (its model is built in ``train()``).
 
     Args:
         runner (Runner): The built Runner (its model is the one resumed).
@@ -350,6 +375,11 @@ def check_resume_fits(runner: 'Runner', path: str) -> None:
             message lists the differences and the two fixes), or it is an
             exported student, which holds no training state.
     """
+    from torch import nn
+    if not isinstance(runner.model, nn.Module):
+        # MMEngine's FlexibleRunner builds its model in train(): the
+        # strategy's loading reports what does not fit
+        return
     from mmfeatdistill.utils import extract_state_dict, unwrap_model
     from mmfeatdistill.utils.checkpoint import load_checkpoint_file
     state = extract_state_dict(load_checkpoint_file(path, 'cpu', mmap=True))

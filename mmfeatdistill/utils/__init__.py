@@ -5,6 +5,8 @@ from .checkpoint import (ResumeFallbackWarning, UnreadableCheckpointError,
                          trusted_checkpoint_loading)
 from .data_samples import gt_labels, unwrap_model
 from .model_cfg import load_package_config, resolve_model_cfg, strip_pretrained
+from .optim_steps import (ACCUMULATIVE_COUNTS, accumulative_counts,
+                          optimizer_steps)
 
 __all__ = [
     'read_checkpoint', 'extract_state_dict', 'load_strict',
@@ -12,5 +14,6 @@ __all__ = [
     'UntrustedCheckpointError', 'UnreadableCheckpointError', 'atomic_save',
     'find_resumable_checkpoint', 'ResumeFallbackWarning', 'gt_labels',
     'unwrap_model', 'resolve_model_cfg', 'strip_pretrained',
-    'load_package_config'
+    'load_package_config', 'ACCUMULATIVE_COUNTS', 'accumulative_counts',
+    'optimizer_steps'
 ]

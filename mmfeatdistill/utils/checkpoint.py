@@ -3,17 +3,21 @@
 Reading: every checkpoint is unpickled with ``torch.load(...,
 weights_only=True)``. The types that OpenMMLab checkpoints hold besides
 tensors and containers (MMEngine's ``HistoryBuffer`` in the message hub,
-numpy arrays, scalars and dtypes) are allow-listed once, when this module is
-imported, with :func:`torch.serialization.add_safe_globals`; anything else
-is refused with :class:`UntrustedCheckpointError`, which names the type and
-the opt-in for a file the user trusts (:func:`trust_checkpoints`, the
-config's ``trust_checkpoints = True`` or ``--trust-checkpoint``). MMEngine's
-``CheckpointLoader`` is given our loaders for local paths, ``http(s)://``,
+numpy arrays, scalars and dtypes) are allowed for each of our loads
+(:data:`SAFE_GLOBALS`, with :func:`torch.serialization.safe_globals`);
+anything else is refused with :class:`UntrustedCheckpointError`, which
+names the type and the opt-in for a file the user trusts
+(:func:`trust_checkpoints`, the config's ``trust_checkpoints = True`` or
+``--trust-checkpoint``). Inside a :func:`safe_loaders` block, MMEngine's
+``CheckpointLoader`` uses our loaders for local paths, ``http(s)://``,
 ``open-mmlab://``, ``torchvision://`` and ``mmcls://`` (MMEngine 0.10.7
 loads URLs through ``torch.hub`` with ``weights_only=False``), so the
-Runner's ``load_from`` and ``resume`` follow the same rule. ``s3://`` and
-``pavi://`` keep MMEngine's loaders (torch's default ``weights_only=True``
-with the allow-list; the opt-in does not reach them).
+Runner's ``load_from``, ``resume`` and ``init_cfg`` checkpoints follow the
+same rule; :class:`~mmfeatdistill.engine.hooks.SafeLoadingHook` opens that
+block for a run (``before_run``) and closes it (``after_run``). Nothing is
+changed when this module is imported: a process that imports
+mmfeatdistill and does not run one of our configs keeps MMEngine's and
+torch's own loading. ``s3://`` and ``pavi://`` keep MMEngine's loaders.
 
 Writing: :func:`atomic_save` (and :func:`atomic_write_bytes` /
 :func:`atomic_write_text`) write a temporary file in the target's folder,
@@ -112,8 +116,6 @@ SAFE_GLOBALS: List[Any] = [
     (_history_buffer_getattr, 'builtins.getattr'),
 ] + _numpy_globals()
 
-torch.serialization.add_safe_globals(SAFE_GLOBALS)
-
 # ---------------------------------------------------------------------------
 # the opt-in
 
@@ -175,8 +177,9 @@ def _refused_types(path: Optional[str], err: Exception) -> List[str]:
     names: List[str] = []
     if path is not None and zipfile.is_zipfile(path):
         try:
-            names = sorted(
-                torch.serialization.get_unsafe_globals_in_checkpoint(path))
+            with torch.serialization.safe_globals(SAFE_GLOBALS):
+                names = sorted(
+                    torch.serialization.get_unsafe_globals_in_checkpoint(path))
         except Exception:  # noqa: BLE001 - only for the message
             names = []
     message = str(err)
@@ -228,9 +231,12 @@ def _check_readable(path: str, source: str) -> None:
 def _torch_load(path: Any, source: str, **kwargs) -> Any:
     """``torch.load``, weights-only unless trusted; a file cut short is an
     :class:`UnreadableCheckpointError` naming it."""
+    trusted = checkpoints_trusted()
     try:
-        return torch.load(path, weights_only=not checkpoints_trusted(),
-                          **kwargs)
+        if trusted:
+            return torch.load(path, weights_only=False, **kwargs)
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(path, weights_only=True, **kwargs)
     except pickle.UnpicklingError:
         raise
     except (RuntimeError, EOFError, OSError) as err:
@@ -348,14 +354,42 @@ _load_from_http.__name__ = 'load_from_http'
 _load_from_torchvision.__name__ = 'load_from_torchvision'
 _load_from_openmmlab.__name__ = 'load_from_openmmlab'
 _load_from_mmcls.__name__ = 'load_from_mmcls'
-CheckpointLoader.register_scheme('', _load_from_local, force=True)
-CheckpointLoader.register_scheme(('http://', 'https://'), _load_from_http,
-                                 force=True)
-CheckpointLoader.register_scheme(('modelzoo://', 'torchvision://'),
-                                 _load_from_torchvision, force=True)
-CheckpointLoader.register_scheme(('open-mmlab://', 'openmmlab://'),
-                                 _load_from_openmmlab, force=True)
-CheckpointLoader.register_scheme('mmcls://', _load_from_mmcls, force=True)
+#: The ``CheckpointLoader`` schemes our loaders take over in
+#: :func:`safe_loaders`.
+SAFE_SCHEMES = (
+    ('', _load_from_local),
+    (('http://', 'https://'), _load_from_http),
+    (('modelzoo://', 'torchvision://'), _load_from_torchvision),
+    (('open-mmlab://', 'openmmlab://'), _load_from_openmmlab),
+    ('mmcls://', _load_from_mmcls),
+)
+_INSTALLED = dict(depth=0, saved=None)
+
+
+@contextmanager
+def safe_loaders() -> Iterator[None]:
+    """Inside this block MMEngine's ``CheckpointLoader`` reads local
+    paths and model-zoo URLs with our weights-only loaders; after it,
+    MMEngine's loaders are back. Nested blocks install once.
+
+    MMEngine 0.10.7 registers schemes publicly
+    (``CheckpointLoader.register_scheme``) but has no public way to read or
+    remove one, so the loaders it had are saved from, and put back into,
+    its private ``CheckpointLoader._schemes`` (tested in
+    tests/test_reliability/test_safe_loading.py).
+    """
+    if _INSTALLED['depth'] == 0:
+        _INSTALLED['saved'] = CheckpointLoader._schemes.copy()
+        for prefixes, loader in SAFE_SCHEMES:
+            CheckpointLoader.register_scheme(prefixes, loader, force=True)
+    _INSTALLED['depth'] += 1
+    try:
+        yield
+    finally:
+        _INSTALLED['depth'] -= 1
+        if _INSTALLED['depth'] == 0:
+            CheckpointLoader._schemes = _INSTALLED['saved']
+            _INSTALLED['saved'] = None
 
 
 def is_remote(filename: str) -> bool:
@@ -385,7 +419,7 @@ def read_checkpoint(filename: str, role: str = 'teacher',
             f'{role} checkpoint {filename!r} does not exist. Give the path of '
             f'a checkpoint file (or a model-zoo URL).')
     try:
-        with trust_checkpoints(bool(trust)):
+        with trust_checkpoints(bool(trust)), safe_loaders():
             return CheckpointLoader.load_checkpoint(filename,
                                                     map_location='cpu')
     except (URLError, OSError, ConnectionError) as err:

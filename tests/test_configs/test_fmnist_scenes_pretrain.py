@@ -1,6 +1,6 @@
 """Backbone pretraining of the Fashion-MNIST scenes' dense tasks (the
 scenes' analogue of ImageNet pretraining,
-``configs/fmnist_scenes/pretrain_*-backbone_fmnist.py``): each config
+``configs/fashion_mnist/pretrain_*-backbone_fmnist.py``): each config
 trains on generated Fashion-MNIST files, and the detector, the segmentor
 and a distilled student, built with the ``init_cfg`` options the demo
 passes, start from the pretrained backbone's weights, every tensor of
@@ -18,6 +18,7 @@ from mmfeatdistill.registry import DATASETS, MODELS
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS, Stage
 from mmfeatdistill.tools.stage_cache import resolve_config
+from mmfeatdistill.utils.checkpoint import safe_loaders
 from tests.helpers import fast_runner_cfg, make_fake_fashion_mnist
 
 #: (task, role) -> pretraining config
@@ -99,7 +100,9 @@ def test_pretrain_config(task, role, pretrained, tmp_path):
 def _build_with_pretrained(stage: Stage, ckpt: str,
                            log_file: str) -> torch.nn.Module:
     """Build ``stage``'s model with the demo's pretraining options and
-    initialise it (as the Runner does), logging into ``log_file``."""
+    initialise it (as the Runner does, inside the runtime base's
+    ``SafeLoadingHook``: the pretraining checkpoints are Runner
+    checkpoints), logging into ``log_file``."""
     options = demo.pretrained_backbone_options(stage, ckpt)
     if stage.kind not in ('teacher', 'baseline'):
         # building is all this needs: no teacher checkpoint
@@ -108,7 +111,8 @@ def _build_with_pretrained(stage: Stage, ckpt: str,
     MMLogger.get_instance(f'pretrain-test:{log_file}', log_file=log_file)
     torch.manual_seed(1)
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    with safe_loaders():
+        model.init_weights()
     return model
 
 

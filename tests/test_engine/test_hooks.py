@@ -4,6 +4,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 
 from mmfeatdistill.engine.hooks import ConnectorWarmupHook, SSDPredictFixHook
@@ -107,16 +108,26 @@ def test_connector_warmup_needs_one_length():
         ConnectorWarmupHook(warmup_ratio=2)
 
 
-def test_connector_warmup_as_a_fraction_of_the_run():
-    """``warmup_ratio``: OFD's 1 of 30 epochs on any schedule."""
+@pytest.mark.parametrize('counts', [1, 2])
+def test_connector_warmup_as_a_fraction_of_the_run(counts):
+    """``warmup_ratio``: OFD's 1 of 30 epochs on any schedule;
+    ``warmup_epochs``: the dataloader's length. Both in optimizer steps
+    (``accumulative_counts`` iterations each, rounded up)."""
     model = types.SimpleNamespace(connectors=torch.nn.Linear(1, 1),
                                   student=torch.nn.Linear(1, 1))
+    optim_wrapper = OptimWrapper(
+        torch.optim.SGD(model.student.parameters(), lr=0.1),
+        accumulative_counts=counts)
     runner = types.SimpleNamespace(
-        model=model, iter=0, max_iters=300,
+        model=model, iter=0, max_iters=300, optim_wrapper=optim_wrapper,
+        train_dataloader=[None] * 7,
         logger=types.SimpleNamespace(info=lambda *a: None))
     hook = ConnectorWarmupHook(warmup_ratio=1 / 30)
     hook.before_train(runner)
-    assert hook.warmup_iters == 10
+    assert hook.warmup_iters == 10 // counts
+    hook = ConnectorWarmupHook(warmup_epochs=1)
+    hook.before_train(runner)
+    assert hook.warmup_iters == (7 + counts - 1) // counts
 
 
 def test_ssd_predict_fix_hook_makes_ssd_predict():

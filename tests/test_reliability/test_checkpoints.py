@@ -6,11 +6,11 @@ import os
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import (config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, save_trained_like_teacher)
 
@@ -56,7 +56,7 @@ def test_save_best_and_nothing_modified(tmp_path):
     Runner.from_cfg(cfg).train()
     best = glob.glob(osp.join(cfg.work_dir, 'best_accuracy_top1_iter_*.pth'))
     assert len(best) == 1
-    state = torch.load(best[0], weights_only=True)['state_dict']
+    state = load_checkpoint_file(best[0])['state_dict']
     assert any(k.startswith('connectors.') for k in state)
     assert (_tree_digest(data_root), open(ckpt, 'rb').read()) == before
 
@@ -71,6 +71,6 @@ def test_interrupted_run_leaves_last_checkpoint_loadable(tmp_path):
         runner.train()
     assert open(osp.join(cfg.work_dir, 'last_checkpoint')).read().strip() \
         .endswith('iter_2.pth')
-    state = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'), weights_only=True)
+    state = load_checkpoint_file(osp.join(cfg.work_dir, 'iter_2.pth'))
     assert state['meta']['iter'] == 2
     runner.model.load_state_dict(state['state_dict'])

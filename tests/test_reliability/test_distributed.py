@@ -5,16 +5,16 @@ same global batch. The same OFD run across 2 "nodes" on the loopback
 address (``NNODES=2``, one process each) and through
 tools/slurm_train.sh (``--launcher slurm``, srun's task variables) gives
 the same first-step losses and the same weights after 2 iterations (the
-Slurm run also through a real srun, when one answers)."""
+Slurm run also through the real srun of a one-machine Slurm that the test
+starts, skipped when it cannot)."""
 import dataclasses
 import json
 import os
 import os.path as osp
-import shutil
 import socket
 import subprocess
 import sys
-from typing import Callable, Dict, List
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 import torch
@@ -24,6 +24,8 @@ from mmfeatdistill.tools.train import main as train_main
 from tests.first_step_hook import final_json_path, json_path
 from tests.helpers import (REPO, config_path, make_fake_fashion_mnist,
                            save_distill_teacher)
+from tests.local_slurm import (LocalSlurm, SlurmUnavailable, kill_session,
+                               local_slurm)
 
 METHODS = {
     'ofd': ('ofd/ofd_resnet18-w32_resnet18-w8_fmnist.py', 29611),
@@ -338,45 +340,48 @@ def test_slurm_train_two_tasks(two_process_run, tmp_path):
     assert_same_training(work, run.work, out)
 
 
-def slurm_partition() -> str:
-    """The default partition of a running Slurm; skips the test when Slurm
-    is not installed or no controller answers."""
-    if shutil.which('srun') is None:
-        pytest.skip('Slurm is not installed (no srun on PATH)')
+@pytest.fixture
+def slurm() -> Iterator[LocalSlurm]:
+    """A one-machine Slurm started for the test (:mod:`tests.local_slurm`),
+    stopped afterwards; the test is skipped, with the reason, when it
+    cannot start within 60 s."""
     try:
-        proc = subprocess.run(['sinfo', '--noheader', '--format=%P'],
-                              capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as error:
-        pytest.skip(f'sinfo failed: {error}')
-    names = proc.stdout.split()
-    if proc.returncode or not names:
-        pytest.skip(f'no Slurm controller answers (sinfo: '
-                    f'{proc.stderr.strip() or proc.returncode})')
-    default = [n for n in names if n.endswith('*')]
-    return (default or names)[0].rstrip('*')
+        with local_slurm(timeout=60) as cluster:
+            yield cluster
+    except SlurmUnavailable as error:
+        pytest.skip(f'no local Slurm: {error}')
 
 
-def test_slurm_train_real_srun(request, tmp_path):
-    """With a running one-machine Slurm (slurmctld, slurmd, munge; see
-    docs/distributed.md): ``tools/slurm_train.sh`` through the real srun,
-    2 tasks on one node, ``MASTER_ADDR`` from ``scontrol show hostnames``,
-    trains as the torch launcher's run. Skipped without Slurm (never run
-    on the machine this was written on: Slurm could not be installed)."""
-    partition = slurm_partition()
-    run = request.getfixturevalue('two_process_run')('ofd')
+def test_slurm_train_real_srun(two_process_run, slurm, tmp_path):
+    """``tools/slurm_train.sh`` through the real srun of a one-machine
+    Slurm (munged, slurmctld and slurmd started by the fixture on the
+    loopback address): 2 tasks on its node, ``MASTER_ADDR`` from
+    ``scontrol show hostnames``, train as the torch launcher's run (same
+    first-step losses and weights after 2 iterations, each rank's, and the
+    checkpoint rank 0 wrote), and slurmd launched the step."""
+    run = two_process_run('ofd')
     work = str(tmp_path / 'work')
     env = {
         k: v
-        for k, v in os.environ.items() if k not in ('MASTER_ADDR', 'RANK')
+        for k, v in slurm.env.items()
+        if k not in ('MASTER_ADDR', 'RANK', 'WORLD_SIZE', 'LOCAL_RANK')
     }
     env.update(PYTHON=sys.executable, GPUS='2', GPUS_PER_NODE='2',
-               CPUS_PER_TASK='1', GRES='', SRUN_ARGS='--nodes=1',
-               MASTER_PORT=str(free_port()), OMP_NUM_THREADS='1')
-    proc = subprocess.run([
+               CPUS_PER_TASK='1', GRES='', SRUN_ARGS='--nodes=1 --time=10',
+               MASTER_PORT=str(free_port()), OMP_NUM_THREADS='1',
+               GLOO_SOCKET_IFNAME='lo')
+    proc = subprocess.Popen([
         'bash',
-        osp.join(REPO, 'tools', 'slurm_train.sh'), partition, 'mmfd-test',
-        run.run_cfg, work, '--cfg-options', *run.opts
-    ], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
-    out = proc.stdout + proc.stderr
+        osp.join(REPO, 'tools', 'slurm_train.sh'), slurm.partition,
+        'mmfd-test', run.run_cfg, work, '--cfg-options', *run.opts
+    ], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out = proc.communicate(timeout=300)[0]
+    finally:
+        kill_session(proc)
     assert proc.returncode == 0, out[-4000:]
+    with open(slurm.log('slurmd')) as f:
+        assert 'launch task StepId=' in f.read()
     assert_same_training(work, run.work, out)

@@ -7,12 +7,15 @@ import argparse
 import builtins
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import CheckpointLoader, Runner
 
 from mmfeatdistill.tools import export_student
 from mmfeatdistill.tools import test as test_tool
@@ -20,7 +23,9 @@ from mmfeatdistill.tools.train import main as train_main
 from mmfeatdistill.utils import (UnreadableCheckpointError,
                                  UntrustedCheckpointError, read_checkpoint,
                                  trust_checkpoints)
-from tests.helpers import config_path, fake_data_and_teacher, fast_runner_cfg
+from mmfeatdistill.utils.checkpoint import SAFE_GLOBALS, SAFE_SCHEMES
+from tests.helpers import (REPO, config_path, fake_data_and_teacher,
+                           fast_runner_cfg)
 
 KD_CFG = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
 OPT_IN = ('trust_checkpoints = True', '--trust-checkpoint')
@@ -144,7 +149,8 @@ def test_runner_checkpoint_loads_without_opt_in(env, tmp_path):
     train_main(_args(path, work))
     ckpt = str(work / 'iter_2.pth')
     # what the allow-list is for: all of it loads weights-only
-    state = torch.load(ckpt, weights_only=True)
+    with torch.serialization.safe_globals(SAFE_GLOBALS):
+        state = torch.load(ckpt, weights_only=True)
     buffer = state['message_hub']['log_scalars']['train/loss']
     assert isinstance(buffer, HistoryBuffer)
     assert isinstance(buffer.data[0], np.ndarray)
@@ -259,3 +265,44 @@ def test_not_a_checkpoint_is_not_reported_as_untrusted(tmp_path):
     with pytest.raises(UnreadableCheckpointError,
                        match=r'cut\.pth\' cannot be read .*cut short'):
         read_checkpoint(str(cut))
+
+
+def test_import_changes_no_loading():
+    """Importing mmfeatdistill (and building its registries) leaves
+    MMEngine's loaders and torch's allow-list as they were."""
+    code = ('import torch\n'
+            'from mmengine.runner import CheckpointLoader\n'
+            'schemes = dict(CheckpointLoader._schemes)\n'
+            'import mmfeatdistill.engine, mmfeatdistill.models, '
+            'mmfeatdistill.tools.train\n'
+            'from mmfeatdistill.utils.checkpoint import SAFE_GLOBALS\n'
+            'assert dict(CheckpointLoader._schemes) == schemes\n'
+            'allowed = torch.serialization.get_safe_globals()\n'
+            'assert not [g for g in SAFE_GLOBALS if g in allowed]\n')
+    subprocess.run([sys.executable, '-c', code], check=True, cwd=REPO)
+
+
+def test_runner_from_cfg_loads_safely_during_the_run(env, tmp_path):
+    """The runtime base's SafeLoadingHook: ``Runner.from_cfg`` alone (no
+    tools/train.py) refuses a code-running ``load_from``; after a run that
+    ends, MMEngine's loaders are back."""
+    _, path, _ = env
+    ours = SAFE_SCHEMES[0][1]
+    saved = CheckpointLoader._schemes.copy()
+    cfg = Config.fromfile(path)
+    cfg.work_dir = str(tmp_path / 'ok')
+    cfg.visualizer.name = f'visualizer:{cfg.work_dir}'
+    Runner.from_cfg(cfg).train()
+    assert CheckpointLoader._schemes == saved
+    assert CheckpointLoader._schemes[''] is not ours or saved[''] is ours
+    marker = str(tmp_path / 'MARKER')
+    cfg.load_from = _evil(str(tmp_path / 'iter_1.pth'), 'system', marker)
+    cfg.work_dir = str(tmp_path / 'evil')
+    cfg.visualizer.name = f'visualizer:{cfg.work_dir}'
+    try:
+        with pytest.raises(UntrustedCheckpointError) as info:
+            Runner.from_cfg(cfg).train()
+    finally:
+        # the failed run never reached after_run
+        CheckpointLoader._schemes = saved
+    _assert_refused(info, ['posix.system'], marker)

@@ -20,6 +20,7 @@ import torch.multiprocessing as mp
 
 import mmfeatdistill.models  # noqa: F401 - registers the losses
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 
 WORLD = 2
 BATCH = 4  # global batch: 2 rows per rank
@@ -248,7 +249,7 @@ def distributed_results(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp('world_size'))
     mp.spawn(_worker, args=(WORLD, tmp), nprocs=WORLD, join=True)
     return [
-        torch.load(osp.join(tmp, f'rank{r}.pth'), weights_only=True)
+        load_checkpoint_file(osp.join(tmp, f'rank{r}.pth'))
         for r in range(WORLD)
     ]
 

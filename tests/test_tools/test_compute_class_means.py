@@ -16,6 +16,7 @@ from mmfeatdistill.models.losses.nd_class_means import (ClassMeansMismatch,
                                                         read_class_means,
                                                         save_class_means)
 from mmfeatdistill.tools.compute_class_means import main
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import (config_path, make_fake_fashion_mnist,
                            save_model_checkpoint)
 
@@ -50,7 +51,7 @@ def test_class_means_equal_direct_computation(setup):
     tmp_path, data_root, ckpt, teacher, opts = setup
     out = str(tmp_path / 'means.pth')
     main([ND_CFG, '--out', out, '--no-progress', '--cfg-options', *opts])
-    data = torch.load(out, weights_only=True)
+    data = load_checkpoint_file(out)
     # direct: normalise as the data preprocessor does, backbone + GAP
     images = torch.from_numpy(
         _read_idx(f'{data_root}/train-images-idx3-ubyte').copy()).float()[:,
@@ -117,7 +118,7 @@ def test_truncated_file_is_named_and_recomputed(setup, capfd):
     assert 'Recomputing it' in logged
     assert torch.equal(
         read_class_means(out)['class_means'],
-        torch.load(io.BytesIO(good), weights_only=True)['class_means'])
+        load_checkpoint_file(io.BytesIO(good))['class_means'])
 
 
 def test_default_file_goes_into_the_work_dir(setup):
@@ -160,7 +161,7 @@ def test_segmentation_class_means_at_label_resolution(tmp_path):
                            tmp_path)
     files = ClassMeansHook(progress=False).install(runner)
     model = runner.model
-    data = torch.load(files['loss_nd'], weights_only=True)
+    data = load_checkpoint_file(files['loss_nd'])
     teacher = model.teacher.eval()
     sums = torch.zeros(21, 512, dtype=torch.float64)
     counts = torch.zeros(21, dtype=torch.float64)
@@ -204,7 +205,7 @@ def test_detection_class_means_at_positive_anchors(tmp_path):
     ]
     assert all(
         p.endswith(f'loss_nd{k}.pth') for k, p in enumerate(config_paths))
-    data = torch.load(paths[0], weights_only=True)
+    data = load_checkpoint_file(paths[0])
     student, teacher = model.student.eval(), model.teacher.eval()
     head = student.bbox_head
     sums = torch.zeros(20, 512, dtype=torch.float64)

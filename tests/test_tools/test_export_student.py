@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.tools import export_student
 from mmfeatdistill.utils import resolve_model_cfg
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import (cls_batch, config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, save_model_checkpoint)
 
@@ -28,7 +29,7 @@ def test_export_round_trip(tmp_path):
     export_student.main([distill_ckpt, out])
     assert open(distill_ckpt, 'rb').read() == before, 'input modified'
 
-    exported = torch.load(out, map_location="cpu", weights_only=True)
+    exported = load_checkpoint_file(out, map_location="cpu")
     keys = exported['state_dict'].keys()
     assert not any(
         k.startswith(('teacher', 'connectors', 'student.')) for k in keys)
@@ -66,7 +67,7 @@ def test_export_checkpoint_without_meta(tmp_path):
     }, path)
     out = str(tmp_path / 'out.pth')
     export_student.main([path, out])
-    exported = torch.load(out, weights_only=True)
+    exported = load_checkpoint_file(out)
     assert torch.equal(exported['state_dict']['w'], torch.ones(1))
     assert exported['meta'] == {
         'exported_by': 'mmfeatdistill.tools.export_student'

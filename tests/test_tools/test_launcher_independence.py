@@ -1,8 +1,9 @@
 """A config trains the same through ``Runner.from_cfg`` (a user's script
 or notebook) and through ``tools/train.py``: the runtime base declares the
 hooks and the loop a run needs (atomic checkpoints, RNG states, the loss
-balance check, exact mid-epoch resume), so the first iteration's losses,
-the checkpoint names and the weights are identical."""
+balance check, optimizer steps for the schedules, exact mid-epoch resume),
+so the first iteration's losses, the checkpoint names and the weights are
+identical."""
 import copy
 import glob
 import json
@@ -12,12 +13,14 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfeatdistill.engine.hooks import (AtomicCheckpointHook, LossBalanceHook,
+from mmfeatdistill.engine.hooks import (AccumulationInfoHook,
+                                        AtomicCheckpointHook, LossBalanceHook,
                                         RNGStateHook)
 from mmfeatdistill.engine.runner import ExactResumeEpochBasedTrainLoop
+from mmfeatdistill.tools.train import add_runtime_defaults
 from mmfeatdistill.tools.train import main as train_main
 from mmfeatdistill.utils.checkpoint import load_checkpoint_file
-from tests.helpers import (config_path, fast_runner_cfg,
+from tests.helpers import (CONFIGS, config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, own_visualizer,
                            save_distill_teacher)
 
@@ -50,7 +53,8 @@ def test_runner_from_cfg_equals_tools_train(tmp_path):
     own_visualizer(direct, direct.work_dir)
     runner = Runner.from_cfg(direct)
     kinds = [type(h) for h in runner.hooks]
-    for hook in (AtomicCheckpointHook, RNGStateHook, LossBalanceHook):
+    for hook in (AtomicCheckpointHook, RNGStateHook, LossBalanceHook,
+                 AccumulationInfoHook):
         assert kinds.count(hook) == 1, hook
     assert isinstance(runner.train_loop, ExactResumeEpochBasedTrainLoop)
     runner.train()
@@ -76,3 +80,19 @@ def test_runner_from_cfg_equals_tools_train(tmp_path):
         b = load_checkpoint_file(osp.join(work, name), 'cpu')['state_dict']
         assert a.keys() == b.keys()
         assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+def test_every_shipped_config_declares_its_runtime():
+    """tools/train.py's additions change no shipped training config: each
+    declares its hooks and loop itself (the runtime base or a pair base's
+    ``distill_runtime()``)."""
+    trained = [
+        p for p in glob.glob(osp.join(CONFIGS, '*', '*.py'))
+        if osp.basename(osp.dirname(p)) != '_base_'
+    ]
+    assert len(trained) > 40
+    for path in trained:
+        cfg = Config.fromfile(path)
+        before = cfg.to_dict()
+        add_runtime_defaults(cfg)
+        assert cfg.to_dict() == before, osp.relpath(path, CONFIGS)

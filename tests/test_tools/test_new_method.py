@@ -69,10 +69,8 @@ CONFIG = f'''_base_ = [{PAIR_BASE!r}]
 custom_imports = dict(imports=['{__name__}'], allow_failed_imports=False)
 from {__name__} import toy
 
-model, custom_hooks = toy(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, student_channels=64, teacher_channels=256)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = toy(**_base_.pair, student_channels=64,
+                          teacher_channels=256)
 '''
 
 

@@ -6,6 +6,7 @@ from mmengine.config import Config
 
 from mmfeatdistill.tools.train import (SLURM_DEFAULT_PORT,
                                        setup_cpu_distributed, slurm_dist_env)
+from tests.local_slurm import SlurmUnavailable, local_slurm
 
 TASK = dict(SLURM_PROCID='3', SLURM_NTASKS='4', SLURM_LOCALID='1',
             SLURM_NODELIST='node[07-08]')
@@ -62,3 +63,12 @@ def test_other_launchers_refused_without_gpu():
         pytest.skip('MMEngine initialises every launcher on a GPU')
     with pytest.raises(RuntimeError, match='tools/slurm_train.sh'):
         setup_cpu_distributed(Config(dict(launcher='mpi')))
+
+
+def test_local_slurm_says_why_it_cannot_start(tmp_path, monkeypatch):
+    """The real-srun test's cluster (tests/local_slurm.py) names what is
+    missing, which its skip reports."""
+    monkeypatch.setenv('PATH', str(tmp_path))
+    with pytest.raises(SlurmUnavailable, match='not installed: munged'):
+        with local_slurm(timeout=5):
+            pass

@@ -43,7 +43,7 @@ def test_key_covers_weights_not_hooks_or_logging(tmp_path):
         _key(OFD, 'train_dataloader.batch_size=64'),
     ]
     # a hook that changes training (OFD's connector warm-up on SSD)
-    ssd = config_path('fmnist_scenes/'
+    ssd = config_path('ofd/'
                       'ofd_ssd-r18w32_ssd-r18w8_fmnist-scenes.py')
     warmup = Config.fromfile(ssd)
     hooks = [dict(h) for h in warmup.custom_hooks]

@@ -11,6 +11,7 @@ from mmfeatdistill.models.connectors import TOFDAuxHead
 from mmfeatdistill.registry import MODELS
 from mmfeatdistill.tools import export_student
 from mmfeatdistill.tools.train_tofd_teacher_heads import main
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import config_path, fake_data_and_teacher, fast_runner_cfg
 
 HEADS_CFG = config_path('tofd/tofd-teacher-heads_resnet18-w32_fmnist.py')
@@ -42,8 +43,8 @@ def heads_ckpt(tmp_path_factory):
 
 def test_teacher_head_training_freezes_teacher_and_trains_heads(heads_ckpt):
     root, data_root, ckpt, out = heads_ckpt
-    written = torch.load(out, weights_only=True)
-    original = torch.load(ckpt, weights_only=True)['state_dict']
+    written = load_checkpoint_file(out)
+    original = load_checkpoint_file(ckpt)['state_dict']
     assert written['state_dict'].keys() == original.keys()
     for key, value in original.items():
         assert torch.equal(written['state_dict'][key], value), key

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import REPO, config_path, fake_data_and_teacher
 
 KD_CFG = config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py')
@@ -64,8 +64,8 @@ def test_train_resume_and_test_scripts(setup):
     assert osp.exists(osp.join(work, 'epoch_2.pth'))
     # Runner checkpoints load weights-only; last_checkpoint names the
     # newest, written atomically (no temporary file left)
-    assert torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu',
-                      weights_only=True)['meta']['epoch'] == 2
+    assert load_checkpoint_file(osp.join(work, 'epoch_2.pth'),
+                                map_location='cpu')['meta']['epoch'] == 2
     with open(osp.join(work, 'last_checkpoint')) as f:
         assert f.read().strip() == osp.join(work, 'epoch_2.pth')
     assert not [n for n in os.listdir(work) if n.endswith('.partial')]

@@ -3,7 +3,7 @@
 # no auxiliary head) at 5/16 of its widths: backbone 5-10-20-40, ASPP and
 # decoder 20 channels, low-level 4 channels. About 1/10 of the teacher's
 # multiply-adds; see
-# configs/fmnist_scenes/student_deeplabv3plus-r18w5_fmnist-scenes.py.
+# configs/fashion_mnist/student_deeplabv3plus-r18w5_fmnist-scenes.py.
 _base_ = ['./fmnist_scenes_deeplabv3plus_teacher.py']
 student_model = dict(
     _base_.teacher_model, backbone=dict(_base_.teacher_model.backbone,

@@ -9,7 +9,7 @@
 # Low-level features from stage 1 (16x16, stride 4) reduced to 8
 # channels (VOC: 48 of 256).
 # Size (mmengine get_model_complexity_info, 1x3x64x64): see
-# configs/fmnist_scenes/teacher_deeplabv3plus-r18w16_fmnist-scenes.py.
+# configs/fashion_mnist/teacher_deeplabv3plus-r18w16_fmnist-scenes.py.
 teacher_model = dict(
     _scope_='mmseg', type='EncoderDecoder',
     backbone=dict(type='ResNetV1c', depth=18, in_channels=3, stem_channels=16,

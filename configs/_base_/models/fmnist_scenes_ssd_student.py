@@ -5,7 +5,7 @@
 # channels. Anchors and strides: see fmnist_scenes_ssd_teacher.py. About a
 # tenth of the teacher's multiply-adds (the head's 3x3 convolutions, a
 # quarter of the teacher's, are half of them); see
-# configs/fmnist_scenes/student_ssd-r18w8_fmnist-scenes.py.
+# configs/fashion_mnist/student_ssd-r18w8_fmnist-scenes.py.
 _base_ = ['./fmnist_scenes_ssd_teacher.py']
 student_model = dict(
     _base_.teacher_model, backbone=dict(_base_.teacher_model.backbone,

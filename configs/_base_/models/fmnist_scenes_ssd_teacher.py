@@ -19,7 +19,7 @@
 #   min size ~ 2.6 strides: 10/16/24/34 px) leave 8% of the boxes without
 #   an anchor at IoU 0.5; strides 8-64 (8x8 .. 1x1) 28-38%.
 # Sizes, FLOPs and step times: see
-# configs/fmnist_scenes/teacher_ssd-r18w32_fmnist-scenes.py.
+# configs/fashion_mnist/teacher_ssd-r18w32_fmnist-scenes.py.
 teacher_model = dict(
     _scope_='mmdet',
     type='SingleStageDetector',

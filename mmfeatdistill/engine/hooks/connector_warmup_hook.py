@@ -1,17 +1,19 @@
 """OFD's connector warm-up: train the connectors alone before the student."""
+import math
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 
 from mmfeatdistill.registry import HOOKS
-from mmfeatdistill.utils import unwrap_model
+from mmfeatdistill.utils import (accumulative_counts, optimizer_steps,
+                                 unwrap_model)
 
 DATA_BATCH = Optional[dict]
 
 
 @HOOKS.register_module()
 class ConnectorWarmupHook(Hook):
-    """Train only the distiller's connectors for the first iterations.
+    """Train only the distiller's connectors for the first optimizer steps.
 
     During the warm-up the student's parameters do not require gradients, so
     the optimizer leaves them untouched (no update, no weight decay, no
@@ -22,12 +24,19 @@ class ConnectorWarmupHook(Hook):
     student trains as usual. OFD (methods.md): 500 iterations for detection,
     1 epoch for segmentation, lr x10.
 
+    The warm-up counts optimizer steps: with gradient accumulation
+    (``optim_wrapper.accumulative_counts = N``) it lasts N times as many
+    training iterations (micro-batches), always whole steps, so a run with
+    batch B and N accumulated iterations warms up as one with batch N * B.
+
     Args:
-        warmup_iters (int, optional): Length of the warm-up in iterations.
+        warmup_iters (int, optional): Length of the warm-up in optimizer
+            steps (training iterations without gradient accumulation).
         warmup_epochs (int, optional): Length in epochs (converted with the
-            length of the training dataloader).
+            length of the training dataloader, rounded up to whole
+            optimizer steps).
         warmup_ratio (float, optional): Length as a fraction of the run's
-            iterations (e.g. 1/30: OFD's 1 of 30 epochs, whatever the
+            optimizer steps (e.g. 1/30: OFD's 1 of 30 epochs, whatever the
             schedule). Give exactly one of the three.
         lr_mult (float): Learning-rate multiplier of the connectors during
             the warm-up. Defaults to 10.0.
@@ -63,18 +72,27 @@ class ConnectorWarmupHook(Hook):
         self.module_names = list(module_names)
         self._frozen: Dict[int, bool] = {}
         self._scaled: List[dict] = []
+        self._counts = 1  # training iterations per optimizer step
+
+    def _warming(self, runner) -> bool:
+        """Whether the current iteration's optimizer step is in the
+        warm-up."""
+        step, _ = optimizer_steps(runner.iter, None, self._counts)
+        return step < self.warmup_iters
 
     @staticmethod
     def _distiller(runner):
         return unwrap_model(runner.model)
 
     def before_train(self, runner) -> None:
+        self._counts = accumulative_counts(runner.optim_wrapper)
         if self.warmup_epochs is not None:
-            self.warmup_iters = self.warmup_epochs * len(
-                runner.train_dataloader)
+            self.warmup_iters = math.ceil(self.warmup_epochs *
+                                          len(runner.train_dataloader) /
+                                          self._counts)
         elif self.warmup_ratio is not None:
-            self.warmup_iters = max(
-                1, round(self.warmup_ratio * runner.max_iters))
+            _, steps = optimizer_steps(0, runner.max_iters, self._counts)
+            self.warmup_iters = max(1, round(self.warmup_ratio * steps))
         model = self._distiller(runner)
         missing = [
             n for n in self.module_names + ['student']
@@ -84,11 +102,14 @@ class ConnectorWarmupHook(Hook):
             raise AttributeError(
                 f'ConnectorWarmupHook needs a distiller with attributes '
                 f'{missing}; got {type(model).__name__}.')
-        if runner.iter < self.warmup_iters:
+        if self._warming(runner):
+            per_step = (f' ({self._counts} iterations each)'
+                        if self._counts > 1 else '')
             runner.logger.info(
-                f'Connector warm-up: iterations {runner.iter}..'
-                f'{self.warmup_iters - 1} train only {self.module_names} '
-                f'at lr x{self.lr_mult}.')
+                f'Connector warm-up: optimizer steps '
+                f'{runner.iter // self._counts}..{self.warmup_iters - 1}'
+                f'{per_step} train only {self.module_names} at lr '
+                f'x{self.lr_mult}.')
 
     def _set_student_trainable(self, runner, trainable: bool) -> None:
         student = self._distiller(runner).student
@@ -105,7 +126,7 @@ class ConnectorWarmupHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
-        warming = runner.iter < self.warmup_iters
+        warming = self._warming(runner)
         if warming and not self._frozen:
             self._set_student_trainable(runner, False)
         elif not warming and self._frozen:

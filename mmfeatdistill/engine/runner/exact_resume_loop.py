@@ -39,12 +39,22 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         val_begin (int): The epoch that begins validating. Defaults to 1.
         val_interval (int): Validation interval. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): As MMEngine's.
+        by_epoch (bool): Accepted so that the loop's type can be merged
+            into a package's ``train_cfg = dict(by_epoch=True, ...)``;
+            False is an error. Defaults to True.
     """
 
-    def __init__(
-            self, runner, dataloader: Union[DataLoader, Dict], max_epochs: int,
-            val_begin: int = 1, val_interval: int = 1,
-            dynamic_intervals: Optional[List[Tuple[int, int]]] = None) -> None:
+    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+                 max_epochs: int, val_begin: int = 1, val_interval: int = 1,
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
+                 by_epoch: bool = True) -> None:
+        if not by_epoch:
+            raise ValueError(
+                'ExactResumeEpochBasedTrainLoop trains by epoch, but '
+                'train_cfg says by_epoch=False: for an iteration-based '
+                "schedule set train_cfg.type='IterBasedTrainLoop' (or "
+                "drop the type and keep by_epoch=False with a pair base's "
+                'distill_runtime(by_epoch=False)).')
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
         seeded = seeded_dataloader(self.dataloader, runner.seed)

@@ -87,9 +87,11 @@ class FeatureDistiller(RecordingMixin, BaseModel):
             e.g. ``dict(loss_kd=dict(loss_weight=dict(type='LinearRamp',
             start=0.0, length=20)))``: the attribute follows the schedule
             (:mod:`mmfeatdistill.models.schedules`) over the run's epochs or
-            iterations (read from MMEngine's message hub, so a resumed run
-            continues the schedule); outside a Runner the configured value
-            is used.
+            optimizer steps (read from MMEngine's message hub, so a resumed
+            run continues the schedule; under gradient accumulation a step
+            is ``accumulative_counts`` iterations, see
+            :func:`~.loss_schedules.apply_schedules`); outside a Runner the
+            configured value is used.
         teacher_forward_mode (str): Mode of the teacher's forward. Defaults
             to ``'tensor'`` (backbone, neck and head, no post-processing).
         check_finite (bool): Raise ``FloatingPointError`` naming the loss

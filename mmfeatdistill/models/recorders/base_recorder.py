@@ -1,7 +1,8 @@
 """Base class of the recorders: capture one value per forward of a model."""
 import difflib
+import functools
 from abc import ABCMeta, abstractmethod
-from typing import Any, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -246,6 +247,35 @@ class BaseRecorder(metaclass=ABCMeta):
                     self._safe is None else None
             self._recorded = True
         self._calls += 1
+
+    #: For recorders that replace a callable (a method, a function):
+    #: record its input (``True``, before it runs) or its output.
+    records_input = False
+
+    def _recording(self) -> bool:
+        """Whether a call of the replaced callable counts (function
+        recorders: only inside their ``within`` module)."""
+        return True
+
+    def _pick(self, args: tuple, kwargs: dict) -> Any:
+        """The input an input recorder records: the first argument."""
+        return args[0] if args else kwargs['input']
+
+    def _wrap(self, original: Callable) -> Callable:
+        """A replacement of ``original`` (a bound method or a function)
+        that calls it and records its input (:attr:`records_input`, before
+        the call) or its output."""
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            if self.records_input and self._recording():
+                self._on_call(lambda: self._pick(args, kwargs))
+            output = original(*args, **kwargs)
+            if not self.records_input and self._recording():
+                self._on_call(lambda: output)
+            return output
+
+        return wrapper
 
     def _check_record(self) -> None:
         """At a read: refuse a shared record that was changed in place

@@ -1,8 +1,6 @@
 """Recorders of a function's output or input while a submodule runs."""
-import functools
 import importlib
-from abc import abstractmethod
-from typing import Callable, List, Optional, Union
+from typing import List, Optional, Union
 
 from torch import nn
 from torch.utils.hooks import RemovableHandle
@@ -58,10 +56,8 @@ class _FunctionPatchRecorder(BaseRecorder):
     def _exit(self, *_):
         self._depth -= 1
 
-    @abstractmethod
-    def _wrap(self, original: Callable) -> Callable:
-        """A replacement of the function that records and calls
-        ``original``."""
+    def _recording(self) -> bool:
+        return self._depth > 0
 
     def start(self) -> None:
         self.reset()
@@ -98,16 +94,7 @@ class FunctionOutputRecorder(_FunctionPatchRecorder):
             :class:`BaseRecorder`.
     """
 
-    def _wrap(self, original):
-
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            output = original(*args, **kwargs)
-            if self._depth > 0:
-                self._on_call(lambda: output)
-            return output
-
-        return wrapper
+    records_input = False
 
 
 @MODELS.register_module()
@@ -126,12 +113,4 @@ class FunctionInputRecorder(_FunctionPatchRecorder):
             :class:`BaseRecorder`.
     """
 
-    def _wrap(self, original):
-
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            if self._depth > 0:
-                self._on_call(lambda: args[0] if args else kwargs['input'])
-            return original(*args, **kwargs)
-
-        return wrapper
+    records_input = True

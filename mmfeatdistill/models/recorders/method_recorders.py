@@ -1,7 +1,5 @@
 """Recorders of a module method's output or input (instance-level patch)."""
-import functools
-from abc import abstractmethod
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 from torch import nn
 
@@ -40,10 +38,6 @@ class _MethodPatchRecorder(BaseRecorder):
                 f'{", ".join(methods[:30])}')
         self._module = module
 
-    @abstractmethod
-    def _wrap(self, original: Callable) -> Callable:
-        """A replacement of the method that records and calls ``original``."""
-
     def start(self) -> None:
         self.reset()
         original = getattr(self._module, self.method)
@@ -69,15 +63,7 @@ class MethodOutputRecorder(_MethodPatchRecorder):
             :class:`BaseRecorder`.
     """
 
-    def _wrap(self, original):
-
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            output = original(*args, **kwargs)
-            self._on_call(lambda: output)
-            return output
-
-        return wrapper
+    records_input = False
 
 
 @MODELS.register_module()
@@ -96,6 +82,8 @@ class MethodInputRecorder(_MethodPatchRecorder):
             :class:`BaseRecorder`.
     """
 
+    records_input = True
+
     def __init__(self, source: str, call_index: int = 0, arg_index: int = 0,
                  arg_name: Optional[str] = None,
                  clone: Union[bool, str] = True) -> None:
@@ -112,12 +100,3 @@ class MethodInputRecorder(_MethodPatchRecorder):
             f'{self.describe()}: the call had {len(args)} positional '
             f'argument(s) and keywords {sorted(kwargs)}; set arg_index or '
             f'arg_name to one of them.')
-
-    def _wrap(self, original):
-
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            self._on_call(lambda: self._pick(args, kwargs))
-            return original(*args, **kwargs)
-
-        return wrapper

@@ -8,12 +8,13 @@ from mmfeatdistill.registry import TASK_UTILS
 class LinearRamp:
     """``value = start + (end - start) * min(1, (step + 1) / length)``.
 
-    ``step`` is the 0-based epoch (``by_epoch=True``) or iteration, so the
-    first step already moves by ``1 / length``, as the methods' released
-    code counts (1-based epochs). The distiller sets the scheduled
-    attribute before every training forward (``schedules`` argument of
-    :class:`FeatureDistiller`); the value depends on the step alone, so
-    resuming continues the schedule.
+    ``step`` is the 0-based epoch (``by_epoch=True``) or optimizer step
+    (an iteration, or ``accumulative_counts`` iterations under gradient
+    accumulation), so the first step already moves by ``1 / length``, as
+    the methods' released code counts (1-based epochs). The distiller sets
+    the scheduled attribute before every training forward (``schedules``
+    argument of :class:`FeatureDistiller`); the value depends on the step
+    alone, so resuming continues the schedule.
 
     Examples:
         KD++'s warm-up of the KD weight over 20 epochs (``end`` is the
@@ -29,8 +30,8 @@ class LinearRamp:
         length (int | float, optional): Steps to reach ``end``; a float in
             (0, 1) is a fraction of the run (e.g. 0.05: KD++'s 5 of 100
             epochs, whatever the schedule's length). Defaults to the whole
-            run's ``max_epochs`` (or ``max_iters``).
-        by_epoch (bool): Count epochs (True, default) or iterations.
+            run's ``max_epochs`` (or its optimizer steps).
+        by_epoch (bool): Count epochs (True, default) or optimizer steps.
     """
 
     def __init__(self, start: float = 0.0, end: Optional[float] = None,

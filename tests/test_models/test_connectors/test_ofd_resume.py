@@ -5,6 +5,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfeatdistill.models.connectors import OFDTeacherConnector
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import (config_path, fast_runner_cfg,
                            make_fake_fashion_mnist, save_trained_like_teacher)
 
@@ -26,8 +27,8 @@ def test_margins_survive_save_and_resume(tmp_path):
     runner = Runner.from_cfg(_cfg(tmp_path, ckpt, data_root))
     runner.train()
     bn = runner.model.teacher.backbone.layer1[1].bn2
-    saved = torch.load(str(tmp_path / 'work' / 'iter_2.pth'),
-                       weights_only=True)['state_dict']
+    saved = load_checkpoint_file(str(tmp_path / 'work' /
+                                     'iter_2.pth'))['state_dict']
     assert torch.equal(saved['connectors.t_stage1.margin'],
                        OFDTeacherConnector.margin_from_bn(bn))
     running = saved['connectors.t_stage4.margin']

@@ -10,6 +10,7 @@ from mmengine.logging import MMLogger
 from mmengine.runner import load_checkpoint
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import (cls_batch, config_path, save_model_checkpoint,
                            state_dict_copy)
 
@@ -103,7 +104,7 @@ def test_distiller_checkpoint_as_teacher_loads_its_teacher(tmp_path):
 
 def test_nan_from_the_teacher_blames_the_teacher(tmp_path):
     cfg = _cfg(tmp_path)
-    state = torch.load(cfg.teacher_ckpt, weights_only=True)
+    state = load_checkpoint_file(cfg.teacher_ckpt)
     state['state_dict']['backbone.conv1.weight'].fill_(float('nan'))
     torch.save(state, cfg.teacher_ckpt)
     model = MODELS.build(cfg)

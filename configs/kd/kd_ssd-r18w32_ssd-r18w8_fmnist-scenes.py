@@ -11,9 +11,8 @@ _base_ = ['../_base_/fmnist_scenes_det_pair.py']
 
 head = dict(type='MethodOutputRecorder', source='bbox_head.forward')
 model = dict(
-    type='FeatureDistiller', teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt, student=_base_.student,
-    teacher_norm_eval=True, student_recorders=dict(
+    type='FeatureDistiller', **_base_.pair, teacher_norm_eval=True,
+    student_recorders=dict(
         head=head, targets=dict(type='MethodOutputRecorder',
                                 source='bbox_head.get_targets')),
     teacher_recorders=dict(head=head), distill_losses=dict(loss_kd=dict(
@@ -23,4 +22,3 @@ model = dict(
         t_scores=dict(from_student=False, recorder='head', index=0),
         labels=dict(from_student=True, recorder='targets', index=0))))
 custom_hooks = _base_.task_hooks
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

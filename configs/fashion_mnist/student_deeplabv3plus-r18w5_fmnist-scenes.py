@@ -4,12 +4,10 @@
 # Size at 1x3x64x64 (mmengine get_model_complexity_info; its "flops" are
 # multiply-adds): 0.094M parameters (backbone 0.069M), 2.50M multiply-adds
 # (backbone 1.69M, decode head 0.79M): 10% of the teacher's parameters,
-# 10.6% of its multiply-adds. Training step (batch 16, data loading,
-# forward, backward, SGD; 2-core host shared with other jobs, load average
-# 1.4-2.7, OMP_NUM_THREADS=1): 0.057 s median; the teacher's 0.084-0.094 s.
-# A step at this size is mostly fixed per-operator cost: widths 4-8 all
-# cost about the same.
-# mIoU (seed 0, 2 epochs, the demo's default): val 21.5%, test 22.1%.
+# 10.6% of its multiply-adds. A step at this size is mostly fixed
+# per-operator cost: widths 4-8 all cost about the same.
+# Step times: benchmarks/results/step_profile.md; results: the task's
+# table in benchmarks/results/ (the main job writes it).
 _base_ = [
     '../_base_/datasets/fmnist_scenes_seg.py',
     '../_base_/schedules/fmnist_scenes_seg.py',

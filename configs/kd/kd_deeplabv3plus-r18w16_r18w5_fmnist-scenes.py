@@ -9,8 +9,5 @@
 _base_ = ['../_base_/fmnist_scenes_seg_pair.py']
 from mmfeatdistill.presets import kd
 
-model, custom_hooks = kd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, tau=1.0, weight=1.0,
+model, custom_hooks = kd(**_base_.pair, tau=1.0, weight=1.0,
                          logits_source='decode_head.conv_seg')
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

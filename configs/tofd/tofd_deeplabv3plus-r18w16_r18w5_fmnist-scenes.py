@@ -32,4 +32,3 @@ model, custom_hooks = tofd(
     samples_source='decode_head.loss', ce_loss=dict(ignore_index=255),
     head_weight=1 / len(stages), student_channels=_base_.student_channels,
     teacher_channels=_base_.teacher_channels)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

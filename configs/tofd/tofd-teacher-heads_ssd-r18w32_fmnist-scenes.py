@@ -8,18 +8,13 @@
 #   python tools/train_tofd_teacher_heads.py THIS_CONFIG
 # -> work_dirs/tofd-teacher-heads_ssd-r18w32_fmnist-scenes/
 #    teacher_with_heads.pth
-_base_ = [
-    '../_base_/fmnist_scenes_det_runtime.py',
-    '../_base_/models/fmnist_scenes_ssd_teacher.py',
-]
-teacher = {{_base_.teacher_model}}
-teacher_ckpt = 'work_dirs/demo_det/teacher/teacher.pth'
+_base_ = ['../_base_/fmnist_scenes_det_pair.py']
 teacher_stages = ['backbone.layer2', 'backbone.layer3'
                   ] + [f'neck.extra_layers.{i}' for i in range(2)]
 num_classes = 10
 
-model = dict(type='AuxHeadTrainer', model=teacher, model_ckpt=teacher_ckpt,
-             stages=teacher_stages, num_classes=num_classes,
-             labels=dict(type='GTMultiHotConnector', num_classes=num_classes),
+model = dict(type='AuxHeadTrainer', model=_base_.teacher,
+             model_ckpt=_base_.teacher_ckpt, stages=teacher_stages,
+             num_classes=num_classes, labels=dict(type='GTMultiHotConnector',
+                                                  num_classes=num_classes),
              head_loss=dict(type='LabelCrossEntropyLoss'))
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

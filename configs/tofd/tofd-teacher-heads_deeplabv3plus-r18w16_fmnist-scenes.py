@@ -18,4 +18,3 @@ model, custom_hooks = tofd_teacher_heads(
     stages=[f'backbone.layer{k}' for k in (1, 2, 3, 4)], num_classes=11,
     dense=True, labels=dict(type='GTSegMapConnector'),
     head_loss=dict(type='LabelCrossEntropyLoss', ignore_index=255))
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -15,10 +15,8 @@ positions = resnet_preact_positions(
      (3, 1))) + [position(f'neck.extra_layers.{i}.1.conv') for i in range(2)]
 
 model, custom_hooks = feature_mse(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=positions,
+    **_base_.pair, positions=positions,
     position_names=['c3', 'c4', 'extra1',
                     'extra2'], student_channels=_base_.student_channels,
     teacher_channels=_base_.teacher_channels, weight=1.0,
     hooks=_base_.task_hooks)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -14,11 +14,8 @@ from mmfeatdistill.presets import pefd, position
 
 # the maps the neck hands to the head; alpha 25 on each
 positions = [position('neck', k) for k in range(4)]
-model, custom_hooks = pefd(teacher=_base_.teacher,
-                           teacher_ckpt=_base_.teacher_ckpt,
-                           student=_base_.student, positions=positions,
+model, custom_hooks = pefd(**_base_.pair, positions=positions,
                            student_channels=_base_.student_channels,
                            teacher_channels=_base_.teacher_channels,
                            alpha=25.0 * len(positions), num_projectors=3,
                            dense=True, hooks=_base_.task_hooks)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

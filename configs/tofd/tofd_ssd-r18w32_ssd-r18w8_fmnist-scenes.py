@@ -26,4 +26,3 @@ model, custom_hooks = tofd(
                 num_classes=10), samples_source='bbox_head.loss',
     kd_loss=dict(multi_label=True), student_channels=_base_.student_channels,
     teacher_channels=_base_.teacher_channels, hooks=_base_.task_hooks)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

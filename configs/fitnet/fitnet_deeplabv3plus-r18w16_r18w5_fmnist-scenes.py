@@ -7,9 +7,9 @@
 _base_ = ['../_base_/fmnist_scenes_seg_pair.py']
 from mmfeatdistill.presets import feature_mse, position
 
-model, custom_hooks = feature_mse(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=[position('backbone.layer4')],
-    position_names=['stage4'], student_channels=_base_.student_channels[-1],
-    teacher_channels=_base_.teacher_channels[-1], weight=1.0)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')
+model, custom_hooks = feature_mse(**_base_.pair,
+                                  positions=[position('backbone.layer4')
+                                             ], position_names=['stage4'],
+                                  student_channels=_base_.student_channels[-1],
+                                  teacher_channels=_base_.teacher_channels[-1],
+                                  weight=1.0)

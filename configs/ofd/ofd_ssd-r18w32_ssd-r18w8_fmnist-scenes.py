@@ -31,9 +31,7 @@ extra_convs = [position(f'neck.extra_layers.{i}.1.conv') for i in range(2)]
 positions = resnet_preact_positions(blocks) + extra_convs
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
+    **_base_.pair,
     position_names=['c3', 'c4', 'extra1', 'extra2'],
     student_positions=positions,
     teacher_positions=positions,
@@ -43,4 +41,3 @@ model, custom_hooks = ofd(
     alpha=8e-4,  # layer weights 1/8 .. 1
     connector_warmup=dict(warmup_iters=20, lr_mult=10.0),
     hooks=_base_.task_hooks)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

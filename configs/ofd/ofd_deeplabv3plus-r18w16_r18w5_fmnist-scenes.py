@@ -38,14 +38,11 @@ positions = resnet_preact_positions(blocks) + [
 layer_weights = [1 / 8, 1 / 4, 1 / 2, 1.0, 1.0, 1 / 16]
 
 model, custom_hooks = ofd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, position_names=position_names,
-    student_positions=positions, teacher_positions=positions,
-    student_channels=_base_.student_channels +
+    **_base_.pair, position_names=position_names, student_positions=positions,
+    teacher_positions=positions, student_channels=_base_.student_channels +
     [_base_.student_head_channels] * 2,
     teacher_channels=_base_.teacher_channels +
     [_base_.teacher_head_channels] * 2,
     teacher_bns=resnet_block_bns(blocks) + head_positions, alpha=6.4e-4,
     layer_weights=layer_weights, connector_warmup=dict(warmup_ratio=1 / 30,
                                                        lr_mult=10.0))
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -14,9 +14,7 @@ _base_ = ['../_base_/fmnist_scenes_seg_pair.py']
 from mmfeatdistill.presets import nd
 
 model, custom_hooks = nd(
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student,
+    **_base_.pair,
     student_channels=_base_.student_head_channels,
     teacher_channels=_base_.teacher_head_channels,
     nd_weight=1.0,
@@ -26,4 +24,3 @@ model, custom_hooks = nd(
     # the data samples the decode head's loss gets: the label maps
     samples_source='decode_head.loss',
     ignore_index=255)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

@@ -4,11 +4,10 @@
 # Size (mmengine get_model_complexity_info, 1x3x64x64): 0.228M parameters
 # (1/8.4 of the teacher's), 0.0126 GFLOPs (multiply-adds; 1/9.0 of the
 # teacher's): backbone 0.0061 G, neck 0.0005 G, head 0.0060 G.
-# Training step (batch 32, 2 CPU cores, 2026-11-30): 0.18 s on idle
-# cores, 0.20-0.23 s with OMP_NUM_THREADS=1 on shared cores (SSD's
-# per-image target assignment and loss are about a third of it, so the
-# step is not 9x cheaper than the teacher's); a distillation step (teacher
-# forward included) 0.39-0.50 s there.
+# SSD's per-image target assignment and loss are a fixed part of a step,
+# so the step is not 9x cheaper than the teacher's.
+# Step times: benchmarks/results/step_profile.md; results: the task's
+# table in benchmarks/results/ (the main job writes it).
 _base_ = [
     '../_base_/fmnist_scenes_det_runtime.py',
     '../_base_/models/fmnist_scenes_ssd_student.py',

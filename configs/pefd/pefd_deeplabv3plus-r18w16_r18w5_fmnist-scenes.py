@@ -14,11 +14,9 @@ positions = [
 ]
 
 model, custom_hooks = pefd(
-    teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
-    student=_base_.student, positions=positions,
-    position_names=['stage4', 'decoder'], student_channels=[
+    **_base_.pair, positions=positions, position_names=['stage4', 'decoder'],
+    student_channels=[
         _base_.student_channels[-1], _base_.student_head_channels
     ], teacher_channels=[
         _base_.teacher_channels[-1], _base_.teacher_head_channels
     ], alpha=25.0, num_projectors=3, dense=True)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

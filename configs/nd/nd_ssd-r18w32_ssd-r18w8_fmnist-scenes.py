@@ -14,11 +14,8 @@
 _base_ = ['../_base_/fmnist_scenes_det_pair.py']
 from mmfeatdistill.presets import nd, position
 
-model, custom_hooks = nd(teacher=_base_.teacher,
-                         teacher_ckpt=_base_.teacher_ckpt,
-                         student=_base_.student, rows='anchor',
+model, custom_hooks = nd(**_base_.pair, rows='anchor',
                          positions=[position('neck', k) for k in range(4)],
                          student_channels=_base_.student_channels,
                          teacher_channels=_base_.teacher_channels,
                          nd_weight=1.0, hooks=_base_.task_hooks)
-optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')

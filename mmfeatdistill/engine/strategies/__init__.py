@@ -1,0 +1,3 @@
+from .distiller_fsdp import DistillerFSDPStrategy, ShardedDistiller
+
+__all__ = ['DistillerFSDPStrategy', 'ShardedDistiller']
