@@ -116,7 +116,10 @@ def detach_tree(value, requires_grad=False):
 
 def randomize_bn(model, seed=0):
     """BN weights drawn non-zero (as a trained model's): OFD's margins are
-    undefined for the zero-initialised last BNs of a fresh ResNet."""
+    undefined for the zero-initialised last BNs of a fresh ResNet. The same
+    draw as :func:`mmfeatdistill.testing.randomize_bn`, written again
+    because the peers' environments (MMRazor's, torchdistill's) cannot
+    import mmfeatdistill (torch only here)."""
     import torch
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():

@@ -363,7 +363,6 @@ SAFE_SCHEMES = (
     (('open-mmlab://', 'openmmlab://'), _load_from_openmmlab),
     ('mmcls://', _load_from_mmcls),
 )
-_INSTALLED = dict(depth=0, saved=None)
 
 
 @contextmanager
@@ -376,20 +375,20 @@ def safe_loaders() -> Iterator[None]:
     (``CheckpointLoader.register_scheme``) but has no public way to read or
     remove one, so the loaders it had are saved from, and put back into,
     its private ``CheckpointLoader._schemes`` (tested in
-    tests/test_reliability/test_safe_loading.py).
+    tests/test_reliability/test_safe_loading.py). A block inside another,
+    or after a run that stopped with an exception (its ``after_run`` never
+    came), finds our loaders in place and leaves them as they are.
     """
-    if _INSTALLED['depth'] == 0:
-        _INSTALLED['saved'] = CheckpointLoader._schemes.copy()
-        for prefixes, loader in SAFE_SCHEMES:
-            CheckpointLoader.register_scheme(prefixes, loader, force=True)
-    _INSTALLED['depth'] += 1
+    if CheckpointLoader._schemes.get('') is _load_from_local:
+        yield
+        return
+    saved = CheckpointLoader._schemes.copy()
+    for prefixes, loader in SAFE_SCHEMES:
+        CheckpointLoader.register_scheme(prefixes, loader, force=True)
     try:
         yield
     finally:
-        _INSTALLED['depth'] -= 1
-        if _INSTALLED['depth'] == 0:
-            CheckpointLoader._schemes = _INSTALLED['saved']
-            _INSTALLED['saved'] = None
+        CheckpointLoader._schemes = saved
 
 
 def is_remote(filename: str) -> bool:

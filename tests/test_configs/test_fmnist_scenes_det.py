@@ -3,9 +3,10 @@
 table's data step writes ~20 scenes from fake Fashion-MNIST files, then
 every stage of the ``'det'`` experiment (SSD teacher, plain student, KD
 on the anchors' class scores, feature MSE, OFD, TOFD with its
-teacher-heads step, PEFD, ND) trains its config in
-``configs/fmnist_scenes`` for one short epoch and is evaluated
-(COCO box mAP and mAP@0.5, mmdet's CocoMetric) on the test split."""
+teacher-heads step, PEFD, ND) trains its config in ``configs/<method>/``
+(teacher and student: ``configs/fashion_mnist/``) for one short epoch and
+is evaluated (COCO box mAP and mAP@0.5, mmdet's CocoMetric) on the test
+split."""
 import glob
 import os.path as osp
 

@@ -3,7 +3,8 @@
 table's data step writes ~30 scenes from fake Fashion-MNIST files, then
 every stage of the ``'seg'`` experiment (teacher, plain student, KD,
 feature MSE, OFD, TOFD with its teacher-heads step, PEFD, ND (KD++)) trains
-its config in ``configs/fmnist_scenes`` for one short epoch and is
+its config in ``configs/<method>/`` (teacher and student:
+``configs/fashion_mnist/``) for one short epoch and is
 evaluated (mIoU) on the test split."""
 import os.path as osp
 

@@ -1,6 +1,8 @@
 """``DistillerFSDPStrategy`` in one process: found by name through
 MMEngine's registry, and what it refuses (the trainings are in
 tests/test_reliability/test_fsdp.py)."""
+import types
+
 import pytest
 from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from torch import nn
@@ -45,3 +47,14 @@ def test_refuses_gradient_clipping(tmp_path):
         strategy.build_optim_wrapper(
             dict(optimizer=dict(type='SGD', lr=0.1),
                  clip_grad=dict(max_norm=1.0)), nn.Linear(2, 2))
+
+
+def test_connector_warmup_is_refused_under_fsdp():
+    """ConnectorWarmupHook switches requires_grad of parameters that FSDP
+    has flattened: it stops before training, naming what to do."""
+    from mmfeatdistill.engine.hooks import ConnectorWarmupHook
+    from mmfeatdistill.engine.strategies.distiller_fsdp import ShardedDistiller
+    runner = types.SimpleNamespace(
+        model=ShardedDistiller.__new__(ShardedDistiller))
+    with pytest.raises(RuntimeError, match='DistillerFSDPStrategy'):
+        ConnectorWarmupHook(warmup_iters=1).before_train(runner)

@@ -23,7 +23,8 @@ from mmfeatdistill.tools.train import main as train_main
 from mmfeatdistill.utils import (UnreadableCheckpointError,
                                  UntrustedCheckpointError, read_checkpoint,
                                  trust_checkpoints)
-from mmfeatdistill.utils.checkpoint import SAFE_GLOBALS, SAFE_SCHEMES
+from mmfeatdistill.utils.checkpoint import (SAFE_GLOBALS, SAFE_SCHEMES,
+                                            safe_loaders)
 from tests.helpers import (REPO, config_path, fake_data_and_teacher,
                            fast_runner_cfg)
 
@@ -282,19 +283,39 @@ def test_import_changes_no_loading():
     subprocess.run([sys.executable, '-c', code], check=True, cwd=REPO)
 
 
+def _mmengine_loaders() -> None:
+    """Put MMEngine's own loaders back (an earlier failed run in this
+    process may have left ours installed)."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    for prefixes, ours in SAFE_SCHEMES:
+        CheckpointLoader.register_scheme(
+            prefixes, getattr(mmengine_checkpoint, ours.__name__), force=True)
+
+
+def test_safe_loaders_nest_and_restore():
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    ours = SAFE_SCHEMES[0][1]
+    _mmengine_loaders()
+    with safe_loaders():
+        with safe_loaders():
+            assert CheckpointLoader._schemes[''] is ours
+        assert CheckpointLoader._schemes[''] is ours
+    assert CheckpointLoader._schemes[''] is mmengine_checkpoint.load_from_local
+
+
 def test_runner_from_cfg_loads_safely_during_the_run(env, tmp_path):
     """The runtime base's SafeLoadingHook: ``Runner.from_cfg`` alone (no
-    tools/train.py) refuses a code-running ``load_from``; after a run that
-    ends, MMEngine's loaders are back."""
+    tools/train.py) refuses a code-running ``load_from``, and loads it
+    with the config's ``trust_checkpoints = True``; after a run that ends,
+    MMEngine's loaders are back."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
     _, path, _ = env
-    ours = SAFE_SCHEMES[0][1]
-    saved = CheckpointLoader._schemes.copy()
+    _mmengine_loaders()
     cfg = Config.fromfile(path)
     cfg.work_dir = str(tmp_path / 'ok')
     cfg.visualizer.name = f'visualizer:{cfg.work_dir}'
     Runner.from_cfg(cfg).train()
-    assert CheckpointLoader._schemes == saved
-    assert CheckpointLoader._schemes[''] is not ours or saved[''] is ours
+    assert CheckpointLoader._schemes[''] is mmengine_checkpoint.load_from_local
     marker = str(tmp_path / 'MARKER')
     cfg.load_from = _evil(str(tmp_path / 'iter_1.pth'), 'system', marker)
     cfg.work_dir = str(tmp_path / 'evil')
@@ -304,5 +325,17 @@ def test_runner_from_cfg_loads_safely_during_the_run(env, tmp_path):
             Runner.from_cfg(cfg).train()
     finally:
         # the failed run never reached after_run
-        CheckpointLoader._schemes = saved
+        _mmengine_loaders()
     _assert_refused(info, ['posix.system'], marker)
+    # the config's opt-in reaches the run's loads without tools/train.py
+    cfg.trust_checkpoints = True
+    cfg.load_from = _evil(str(tmp_path / 'iter_1.pth'), 'exec', marker)
+    cfg.work_dir = str(tmp_path / 'trusted')
+    cfg.visualizer.name = f'visualizer:{cfg.work_dir}'
+    try:
+        Runner.from_cfg(cfg).train()
+    except Exception:  # noqa: BLE001 - the fake checkpoint has no weights
+        pass
+    finally:
+        _mmengine_loaders()
+    assert osp.exists(marker), 'the trusted file was not unpickled'

@@ -2,8 +2,9 @@
 data set, written by its own prepare script as image folders that
 mmpretrain's ``CustomDataset`` reads, and a tiny ResNet pair) trains its
 teacher, plain student and a KD stage through ``benchmarks/quality.py``
-and the main job's demo, which write its results table, with no edit to
-the demo, the benchmark or the configs of the other tasks."""
+(which runs the main job's demo for each seed) into the results file its
+entry names, with no edit to the demo, the benchmark or the configs of
+the other tasks."""
 import os.path as osp
 
 from benchmarks import quality
@@ -82,26 +83,28 @@ def _toy_task(root) -> Experiment:
         "optim_wrapper = dict(constructor='DistillerOptimWrapperConstructor')"
         '\n')
     return Experiment(
-        task='toy', title='Toy task (generated image folders)',
+        task='toy',
+        title='Toy task (generated image folders)',
         metrics=(Metric('accuracy/top1', 'top-1 (%)'), ),
         stages=(Stage('teacher', str(root / 'teacher_toy.py'), 'teacher'),
                 Stage('student (baseline)', str(root / 'student_toy.py'),
                       'baseline'),
-                Stage('KD', str(root / 'kd_toy.py'),
-                      'reference')), data_root=str(root / 'data'),
+                Stage('KD', str(root / 'kd_toy.py'), 'reference')),
+        data_root=str(root / 'data'),
         prepare=(str(root / 'prepare_toy.py'), '--out', '{data_root}'),
         schedules=dict(short=dict(epochs=1, train_subset=0, teacher_epochs=1,
-                                  teacher_train_subset=0)))
+                                  teacher_train_subset=0)),
+        # benchmarks/results/ would hold it; here a file of the test's
+        results_file=str(root / 'toy.md'))
 
 
 def test_a_new_task_is_one_table_entry(tmp_path, monkeypatch):
     experiment = _toy_task(tmp_path)
     monkeypatch.setitem(EXPERIMENTS, 'toy', experiment)
-    assert experiment.results_file == 'toy.md'
+    assert experiment.work_dir == 'work_dirs/demo_toy'  # the default
     out = tmp_path / 'toy.md'
     text = quality.main([
-        '--task', 'toy', '--seeds', '0', '--out',
-        str(out), '--work-dir',
+        '--task', 'toy', '--seeds', '0', '--work-dir',
         str(tmp_path / 'quality'), '--workers', '0', '--log-interval', '1'
     ])
     # the prepare script of the entry wrote the data

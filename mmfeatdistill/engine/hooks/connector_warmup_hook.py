@@ -85,6 +85,16 @@ class ConnectorWarmupHook(Hook):
         return unwrap_model(runner.model)
 
     def before_train(self, runner) -> None:
+        from mmfeatdistill.engine.strategies.distiller_fsdp import \
+            ShardedDistiller
+        if isinstance(runner.model, ShardedDistiller):
+            raise RuntimeError(
+                'ConnectorWarmupHook does not work under '
+                'DistillerFSDPStrategy: it switches requires_grad of the '
+                "student's parameters, which FSDP has flattened into shards. "
+                'Train this config with DDP (tools/dist_train.sh without '
+                'the FlexibleRunner options), or drop the warm-up '
+                '(connector_warmup=None in the preset call).')
         self._counts = accumulative_counts(runner.optim_wrapper)
         if self.warmup_epochs is not None:
             self.warmup_iters = math.ceil(self.warmup_epochs *

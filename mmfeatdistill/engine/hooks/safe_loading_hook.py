@@ -5,7 +5,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 
 from mmfeatdistill.registry import HOOKS
-from mmfeatdistill.utils.checkpoint import safe_loaders
+from mmfeatdistill.utils.checkpoint import safe_loaders, trust_checkpoints
 
 
 @HOOKS.register_module()
@@ -24,7 +24,9 @@ class SafeLoadingHook(Hook):
     run (``after_run``) MMEngine's own loaders are back. A run that stops
     with an exception never reaches ``after_run`` and leaves the safe
     loaders in place for the rest of the process. The runtime bases
-    declare it as ``default_hooks.safe_loading``.
+    declare it as ``default_hooks.safe_loading``. The config's
+    ``trust_checkpoints = True`` opts in to full unpickling for the run, as
+    ``tools/train.py`` does.
     """
 
     priority = 'HIGHEST'
@@ -36,6 +38,8 @@ class SafeLoadingHook(Hook):
         if self._stack is None:
             self._stack = ExitStack()
             self._stack.enter_context(safe_loaders())
+            trusted = runner.cfg.get('trust_checkpoints', False)
+            self._stack.enter_context(trust_checkpoints(trusted is True))
 
     def after_run(self, runner) -> None:
         if self._stack is not None:

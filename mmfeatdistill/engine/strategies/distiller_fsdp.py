@@ -183,8 +183,8 @@ class DistillerFSDPStrategy(FSDPStrategy):
     the GPU of ``LOCAL_RANK``.
 
     Not supported: gradient clipping (``optim_wrapper.clip_grad``: the
-    norm would be each rank's shard's), ``ConnectorWarmupHook`` (it
-    toggles ``requires_grad`` of sharded parameters) and
+    norm would be each rank's shard's; refused), ``ConnectorWarmupHook`` (it
+    toggles ``requires_grad`` of sharded parameters; refused) and
     ``paramwise_cfg.custom_keys`` that name student or teacher submodules
     (their parameter names contain FSDP's ``_fsdp_wrapped_module``).
 
@@ -309,6 +309,14 @@ class DistillerFSDPStrategy(FSDPStrategy):
         with self._state_dict_type(rank0_only=True):
             return FullyShardedDataParallel.optim_state_dict(
                 self.model.module, self.optim_wrapper.optimizer)
+
+    def _init_model_weights(self, model: nn.Module) -> nn.Module:
+        """MMEngine's, with our weights-only loaders: the
+        ``FlexibleRunner`` initialises the weights (``init_cfg``
+        checkpoints, e.g. ``torchvision://``) in ``prepare``, before its
+        ``before_run`` hooks."""
+        with safe_loaders():
+            return super()._init_model_weights(model)
 
     def load_checkpoint(self, filename: str, **kwargs) -> dict:
         """MMEngine's, with our weights-only loaders

@@ -39,8 +39,8 @@ class FeatureDistiller(RecordingMixin, BaseModel):
     student's graph is built), then the student its own ``loss`` (task
     losses); recorders capture features of both, connectors transform them
     and each distillation loss gets its arguments from
-    ``loss_forward_mappings``. The returned dict holds
-    the student's task losses under their usual keys (one named just
+    ``loss_forward_mappings``. The returned dict holds the student's task
+    losses under their usual keys (one named just
     ``'loss'``, as mmpretrain's, becomes ``'loss_student'`` so that the
     logged ``loss`` is the total) plus one key per distillation loss (its
     name in ``distill_losses``, which must contain ``'loss'`` so that
@@ -85,27 +85,18 @@ class FeatureDistiller(RecordingMixin, BaseModel):
             (see :class:`LossArgument`).
         schedules (dict): ``loss name -> {attribute -> schedule config}``,
             e.g. ``dict(loss_kd=dict(loss_weight=dict(type='LinearRamp',
-            start=0.0, length=20)))``: the attribute follows the schedule
-            (:mod:`mmfeatdistill.models.schedules`) over the run's epochs or
-            optimizer steps (read from MMEngine's message hub, so a resumed
-            run continues the schedule; under gradient accumulation a step
-            is ``accumulative_counts`` iterations, see
-            :func:`~.loss_schedules.apply_schedules`); outside a Runner the
-            configured value is used.
+            start=0.0, length=20)))``, over the run's epochs or optimizer
+            steps (:func:`~.loss_schedules.apply_schedules`); outside a
+            Runner the configured value is used.
         teacher_forward_mode (str): Mode of the teacher's forward. Defaults
             to ``'tensor'`` (backbone, neck and head, no post-processing).
         check_finite (bool): Raise ``FloatingPointError`` naming the loss
             and the iteration when a loss is NaN or inf. Defaults to True.
-        release_records (bool): In a training step (:meth:`loss`, and
-            :meth:`compute_distill_losses`), drop each record from its
-            recorder once the last loss that reads it has taken its inputs
-            (its connectors have run; the loss itself runs next): what
-            backward needs stays alive through the losses' graphs, the rest
-            (e.g. OFD's teacher features, which its loss does not keep) is
-            freed before backward. Losses and gradients are the same either
-            way. False keeps every record until the next forward (to read
-            them after ``loss()``, e.g. with :meth:`loss_inputs`). Defaults
-            to True.
+        release_records (bool): In a training step, drop each record once
+            the last loss that reads it has its inputs: what backward needs
+            lives on in the losses' graphs, the rest is freed before
+            backward (same losses and gradients). False keeps every record
+            until the next forward (:meth:`loss_inputs`). Defaults to True.
         data_preprocessor (dict, optional): Used for the student if its own
             config has none (the Runner passes the config's top-level one).
         init_cfg (dict, optional): Unused; kept for the MMEngine signature.
