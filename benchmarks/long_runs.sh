@@ -8,27 +8,46 @@
 # of a session). Finished stages come from the stage cache
 # (~/.cache/mmfeatdistill/stages, outside the work tree) and the stage that
 # was running continues from its last checkpoint (--resume) with the result
-# an uninterrupted run gives. Each step writes its section of
-# benchmarks/results/<task file>.md. Runs niced, at the main command's
-# thread count (OMP_NUM_THREADS=2), one stage at a time.
+# an uninterrupted run gives. Each finished stage's result also goes into
+# the stage ledger benchmarks/results/ledger/long.json, which is committed:
+# on a new machine (an empty cache) the ledger's stages are not trained
+# again, and a teacher or pretrained backbone is trained again only for a
+# stage the ledger lacks. Each step writes its section of
+# benchmarks/results/<task file>.md; an E-versus-2E step whose section is
+# there already is skipped (delete the section to run it again). Runs
+# niced, at the main command's thread count (OMP_NUM_THREADS=2), one stage
+# at a time.
 #
-#   nohup bash benchmarks/long_runs.sh > work_dirs/long_runs.log 2>&1 &
+#   setsid nohup bash benchmarks/long_runs.sh > /work/long_runs.log 2>&1 &
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
 PY="${PY:-.venv/bin/python}"
-run() { nice -n 19 "$PY" benchmarks/quality.py --resume "$@"; }
+LEDGER="${LEDGER:-benchmarks/results/ledger/long.json}"
+run() { nice -n 19 "$PY" benchmarks/quality.py --resume --ledger "$LEDGER" "$@"; }
+results_file() {
+  "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; print(E[sys.argv[1]].results_file)" "$1"
+}
+# run unless the results file has the section already
+run_once() {
+  local task="$1" label="$2"; shift 2
+  if grep -qF -- "<!-- $task-long-$label: written by" "benchmarks/results/$(results_file "$task")"; then
+    echo "[long_runs] $task long ($label): section present, skipped"
+  else
+    run --task "$task" --schedule long --seeds 0 --only --label "$label" "$@"
+  fi
+}
 
-# task, E (the schedule's students), 2E
-for spec in "cls 10 20" "seg 12 24" "det 12 24"; do
+# task, E (the schedule's students), 2E; the cheaper dense tasks first
+for spec in "seg 12 24" "det 12 24" "cls 10 20"; do
   set -- $spec
-  run --task "$1" --schedule long --seeds 0 --only --label "plain student, E=$2"
-  run --task "$1" --schedule long --seeds 0 --only --label "plain student, 2E=$3" --epochs "$3"
+  run_once "$1" "plain student, E=$2"
+  run_once "$1" "plain student, 2E=$3" --epochs "$3"
 done
-for task in cls seg det; do
+for task in seg det cls; do
   run --task "$task" --schedule long --seeds 0
 done
-for task in cls seg det; do
+for task in seg det cls; do
   run --task "$task" --schedule long --seeds 0 1 2
 done

@@ -85,6 +85,18 @@ def format_rows(rows: List[dict], experiment) -> str:
     return '\n'.join(lines)
 
 
+def effective_schedule(schedule: Dict[str, object],
+                       demo_args: List[str]) -> Dict[str, object]:
+    """The schedule's settings with the demo options that override them
+    (e.g. ``--epochs 20`` over the schedule's ``epochs``)."""
+    settings = dict(schedule)
+    for key in schedule:
+        flag = f'--{key.replace("_", "-")}'
+        if flag in demo_args[:-1]:
+            settings[key] = demo_args[demo_args.index(flag) + 1]
+    return settings
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--task', default='cls')
@@ -130,8 +142,12 @@ def main(argv=None) -> str:
         f'{" ".join(map(str, args.seeds))}' +
         (f' --schedule {args.schedule}' if args.schedule != 'short' else '') +
         (' ' + ' '.join(demo_args) if demo_args else ''))
-    settings = ', '.join(f'{k.replace("_", " ")} {v}'
-                         for k, v in schedule.items())
+    settings = ', '.join(
+        f'{k.replace("_", " ")} {v}'
+        for k, v in effective_schedule(schedule, demo_args).items())
+    ledger = sorted({(r['name'], r.get('date', '?'))
+                     for results in per_seed
+                     for r in results if r.get('ledger')})
     text = '\n'.join([
         f'## {experiment.title}: `{args.schedule}` schedule' +
         (f' ({args.label})' if args.label else ''), '',
@@ -140,7 +156,11 @@ def main(argv=None) -> str:
         f'{os.cpu_count()} CPU cores, {platform.platform()}. Schedule: '
         f'{settings} (0 = all). One teacher (seed 0) for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
-        f'deviations (method, baseline).', '',
+        f'deviations (method, baseline).' +
+        (' Rows taken from the stage ledger (trained earlier, by the same '
+         'stage key): ' + '; '.join(f'{name} ({date})'
+                                    for name, date in ledger) +
+         '.' if ledger else ''), '',
         format_rows(rows, experiment), ''
     ])
     out = args.out or osp.join(REPO, 'benchmarks', 'results',

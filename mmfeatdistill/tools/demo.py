@@ -16,9 +16,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmfeatdistill.tools.experiments import EXPERIMENTS, Experiment, Stage
 
@@ -198,6 +199,77 @@ def _last_log(work_dir: str) -> str:
         return f.read()
 
 
+class StageOutput:
+    """The checkpoint one stage makes for later stages (a teacher for its
+    students, a pretrained backbone, TOFD's teacher heads), named by the
+    making stage's key: a later stage's key holds ``stage:<key>`` in its
+    place, not the file's bytes, so it stays the same when the maker is
+    trained again on another machine (a checkpoint's bytes differ between
+    runs of the same recipe). Made on first use: a maker whose later stages
+    all come from the cache or the ledger is never trained.
+
+    Args:
+        key (str): The making stage's weight key.
+        make (callable): Trains the stage (or finds it in the cache) and
+            returns the checkpoint's path.
+        path (str, optional): The checkpoint, when it is made already.
+    """
+
+    def __init__(self, key: str, make: Callable[[], str],
+                 path: Optional[str] = None) -> None:
+        self.key = key
+        self._make = make
+        self._path = path
+        self._lock = threading.Lock()
+
+    @property
+    def token(self) -> str:
+        """What a later stage's key holds in the checkpoint's place."""
+        return f'stage:{self.key}'
+
+    def path(self) -> str:
+        """The checkpoint, made now if it is not yet (once, whichever
+        ``--jobs`` thread asks first)."""
+        with self._lock:
+            if self._path is None:
+                self._path = self._make()
+            return self._path
+
+
+def stage_key(
+    script: str, config: str, options: List[str],
+    inputs: Optional[Dict[str, StageOutput]] = None, extra: Sequence[str] = ()
+) -> Tuple[str, dict, str]:
+    """A stage's weight key, its payload and its evaluation key
+    (:func:`~mmfeatdistill.tools.stage_cache.stage_keys`), the checkpoints
+    it reads from other stages (``inputs``: option -> output) named by
+    their makers' keys.
+
+    Args:
+        script (str): The ``tools/`` script that trains it.
+        config (str): Its config.
+        options (list[str]): Its ``--cfg-options`` but ``inputs``.
+        inputs (dict, optional): ``option -> StageOutput``.
+        extra (Sequence[str]): More arguments of the script.
+    """
+    from mmfeatdistill.tools.stage_cache import resolve_config, stage_keys
+    options = list(options) + [
+        f'{name}={output.token}' for name, output in (inputs or {}).items()
+    ]
+    return stage_keys(resolve_config(_repo_path(config), options), _device(),
+                      extra=[script, *extra])
+
+
+def pretrain_output(role: str, args: argparse.Namespace,
+                    experiment: Experiment, seed: int) -> StageOutput:
+    """A role's pretrained backbone (:func:`pretrain_backbone`), made when
+    a stage that starts from it is trained."""
+    key = stage_key('train.py', experiment.pretrain[role],
+                    pretrain_options(args, args.pretrain_epochs, seed))[0]
+    return StageOutput(
+        key, lambda: pretrain_backbone(role, args, experiment, seed)['ckpt'])
+
+
 def pretrain_backbone(role: str, args: argparse.Namespace,
                       experiment: Experiment, seed: int) -> dict:
     """Pretrain a role's backbone (``experiment.pretrain[role]``, a
@@ -295,11 +367,14 @@ def _device() -> str:
     return 'cpu'
 
 
-def cached_run(
-        script: str, config: str, options: List[str], args: argparse.Namespace,
-        link: Optional[str] = None, extra: List[str] = (),
-        outputs: Callable[[str], Dict[str,
-                                      object]] = None) -> Tuple[dict, bool]:
+def cached_run(script: str, config: str, options: List[str],
+               args: argparse.Namespace, link: Optional[str] = None,
+               extra: List[str] = (), outputs: Callable[[str],
+                                                        Dict[str,
+                                                             object]] = None,
+               inputs: Optional[Dict[str, StageOutput]] = None,
+               ledger: bool = False,
+               from_ledger: bool = True) -> Tuple[dict, bool]:
     """Run ``tools/<script>`` on ``config`` in its entry of the stage cache
     (:mod:`mmfeatdistill.tools.stage_cache`), unless the entry holds the
     finished run already; an interrupted run is resumed with ``--resume``
@@ -308,33 +383,49 @@ def cached_run(
     Args:
         script (str): ``train.py`` or ``train_tofd_teacher_heads.py``.
         config (str): The stage's config.
-        options (list[str]): Its ``--cfg-options``.
+        options (list[str]): Its ``--cfg-options`` but ``inputs``.
         args (argparse.Namespace): The demo's arguments.
         link (str, optional): A symbolic link to the entry's work dir to
             make there (the demo's work dir per stage).
         extra (list[str]): More arguments of the script.
         outputs (callable): ``work_dir -> result`` of a finished run; its
             ``'files'`` must exist for a cached result to count.
+        inputs (dict, optional): ``option -> StageOutput``: checkpoints of
+            other stages, made (if they are not yet) only when this stage
+            is trained.
+        ledger (bool): Whether the stage's result goes into ``args.ledger``
+            (a :class:`StageLedger` file), if given, once trained, and may
+            come from it (see ``from_ledger``). Default False.
+        from_ledger (bool): With ``ledger``, whether the ledger's result
+            will do (the caller needs only the metrics, not the
+            checkpoint). Default True.
 
     Returns:
         tuple[dict, bool]: The result (with ``'time'``, the wall time of
-        the run that finished it) and whether it came from the cache.
+        the run that finished it) and whether it came from the cache (or
+        the ledger: ``result['ledger']``).
     """
-    from mmfeatdistill.tools.stage_cache import (StageCache, resolve_config,
-                                                 stage_keys)
+    from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
 
+    inputs = inputs or {}
     # what determines the weights, and what the result's metrics measure
-    key, payload, evaluation = stage_keys(
-        resolve_config(_repo_path(config), options), _device(),
-        extra=[script, *extra])
+    key, payload, evaluation = stage_key(script, config, options, inputs,
+                                         extra)
     cache = StageCache(args.cache_dir)
     entry = cache.entry(key)
+    book = StageLedger(
+        args.ledger) if ledger and getattr(args, 'ledger', None) else None
+    from_ledger = from_ledger and book is not None
     with entry.lock():
         if link:
             _link(entry.work_dir, link)
         result = None if args.no_cache else entry.result()
         if result is not None and result.get('eval_key') == evaluation:
             return result, True
+        recorded = book.get(key, evaluation) if from_ledger and \
+            result is None and not args.no_cache else None
+        if recorded is not None:
+            return dict(recorded, ledger=True), True
         # finished weights evaluated otherwise: test them again (resuming
         # the finished run trains nothing)
         retest = result is not None
@@ -355,14 +446,43 @@ def cached_run(
         if not go_on and osp.isdir(entry.work_dir):
             shutil.rmtree(entry.work_dir)
         os.makedirs(entry.work_dir, exist_ok=True)
-        elapsed = run_script(script, config, entry.work_dir, options,
+        run_options = list(options) + [
+            f'{name}={output.path()}' for name, output in inputs.items()
+        ]
+        elapsed = run_script(script, config, entry.work_dir, run_options,
                              args.quiet,
                              [*extra, '--resume', resume] if go_on else extra)
         result = dict(outputs(entry.work_dir), eval_key=evaluation,
                       resumed=go_on,
                       time=result['time'] if retest else elapsed)
         entry.save_result(result)
+    if book is not None:
+        book.add(key, ledger_record(result, config, options, inputs))
     return result, False
+
+
+def ledger_record(result: dict, config: str, options: List[str],
+                  inputs: Dict[str, StageOutput]) -> dict:
+    """What the ledger keeps of a finished stage: its metrics and how and
+    where it was measured (no checkpoint, no training records)."""
+    import platform
+
+    import torch
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
+                                capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    kept = ('metrics', 'val_metrics', 'time', 'eval_key', 'resumed')
+    return dict({k: result[k]
+                 for k in kept if k in result}, config=config,
+                options=[o.replace(REPO + os.sep, '') for o in options] +
+                [f'{name}={output.token}' for name, output in inputs.items()],
+                date=time.strftime('%Y-%m-%d %H:%M'), commit=commit,
+                machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, '
+                f'{platform.platform()}', torch=torch.__version__,
+                threads=os.environ.get('OMP_NUM_THREADS', ''))
 
 
 def _link(target: str, link: str) -> None:
@@ -376,40 +496,74 @@ def _link(target: str, link: str) -> None:
         os.replace(tmp, link)
 
 
+def stage_inputs(
+    stage: Stage, options: List[str], pretrained: Optional[StageOutput] = None,
+    teacher: Optional[StageOutput] = None
+) -> Tuple[List[str], Dict[str, StageOutput]]:
+    """A stage's options and the checkpoints it reads from other stages:
+    its backbone from ``pretrained`` (:func:`pretrained_backbone_options`)
+    and a distiller's teacher from ``teacher``.
+
+    Returns:
+        tuple[list[str], dict]: The options but the checkpoints, and
+        ``option -> StageOutput``.
+    """
+    options, inputs = list(options), {}
+    if pretrained is not None:
+        for option in pretrained_backbone_options(stage, pretrained.token):
+            name, value = option.split('=', 1)
+            if value == pretrained.token:
+                inputs[name] = pretrained
+            else:
+                options.append(option)
+    if teacher is not None:
+        inputs['model.teacher_ckpt'] = teacher
+    return options, inputs
+
+
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
                    args: argparse.Namespace, experiment: Experiment,
-                   pretrained: Optional[str] = None) -> dict:
+                   pretrained: Optional[StageOutput] = None,
+                   teacher: Optional[StageOutput] = None,
+                   from_ledger: bool = True) -> dict:
     """Train a stage (after its teacher-heads step) with ``tools/train.py
     --test`` in its entry of the stage cache (``work_dir`` links to it):
     the final model is evaluated on the test split in the same process.
-    With ``pretrained`` (a pretraining checkpoint), the stage's backbone
+    With ``pretrained`` (a pretraining stage's output), the stage's backbone
     starts from its ``backbone.`` weights (:func:`check_pretrained_load`
-    checks the run's log). Returns name, metrics (test split),
-    val_metrics (the last validation), time (training and evaluation),
-    records and the last checkpoint."""
+    checks the run's log); a distiller's teacher is ``teacher``'s
+    checkpoint. The result may come from the cache or, with
+    ``from_ledger``, from ``args.ledger`` (which records it either way).
+    Returns name, metrics (test split), val_metrics (the last validation),
+    time (training and evaluation), records and the last checkpoint (the
+    last two not from the ledger)."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
-    elapsed = 0.0
-    if pretrained:
-        options = list(options) + pretrained_backbone_options(
-            stage, pretrained)
+    options, inputs = stage_inputs(stage, options, pretrained, teacher)
+    heads_time = []
     if stage.teacher_heads:
-        teacher = [o for o in options if o.startswith('model.teacher_ckpt=')]
         # the heads' step trains on the teacher alone
-        student = [o for o in options if o.startswith('model.student.')]
-        heads, cached = cached_run(
-            'train_tofd_teacher_heads.py', stage.teacher_heads,
-            [o for o in options if o not in teacher + student] + [
-                o.replace('model.teacher_ckpt=', 'model.model_ckpt=')
-                for o in teacher
-            ], args, link=work_dir + '_teacher_heads', outputs=lambda w: dict(
-                files=[osp.join(w, 'teacher_with_heads.pth')]))
-        elapsed += 0.0 if cached else heads['time']
-        options = [o for o in options if o not in teacher
-                   ] + ['model.teacher_ckpt=' + heads['files'][0]]
+        heads_options = [
+            o for o in options if not o.startswith('model.student.')
+        ]
+        heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
+
+        def make_heads() -> str:
+            heads, cached = cached_run(
+                'train_tofd_teacher_heads.py', stage.teacher_heads,
+                heads_options, args, link=work_dir + '_teacher_heads',
+                outputs=lambda w: dict(
+                    files=[osp.join(w, 'teacher_with_heads.pth')]),
+                inputs=heads_inputs)
+            heads_time.append(0.0 if cached else heads['time'])
+            return heads['files'][0]
+
+        inputs['model.teacher_ckpt'] = StageOutput(
+            stage_key('train_tofd_teacher_heads.py', stage.teacher_heads,
+                      heads_options, heads_inputs)[0], make_heads)
 
     def outputs(work: str) -> dict:
-        if pretrained:
-            check_pretrained_load(_last_log(work), pretrained)
+        if pretrained is not None:
+            check_pretrained_load(_last_log(work), pretrained.path())
         metrics = read_test_metrics(work)
         missing = [m.key for m in experiment.metrics if m.key not in metrics]
         if missing:
@@ -430,13 +584,15 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
 
     result, cached = cached_run('train.py', stage.config, options, args,
                                 link=work_dir, extra=['--test'],
-                                outputs=outputs)
+                                outputs=outputs, inputs=inputs, ledger=True,
+                                from_ledger=from_ledger)
     metrics = ', '.join(f'{m.label} {result["metrics"][m.key]:.2f}'
                         for m in experiment.metrics)
+    elapsed = sum(heads_time) + (0.0 if cached else result['time'])
     if cached:
-        print(f'[demo] <== {stage.name}: cached ({metrics})', flush=True)
+        where = 'the ledger' if result.get('ledger') else 'cached'
+        print(f'[demo] <== {stage.name}: {where} ({metrics})', flush=True)
     else:
-        elapsed += result['time']
         print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: {metrics}',
               flush=True)
     return dict(result, name=stage.name, kind=stage.kind,
@@ -456,14 +612,39 @@ def prepare_data(experiment: Experiment, data_root: str,
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
+def teacher_work_dir(args: argparse.Namespace) -> str:
+    """Where the teacher's work dir links to (``--teacher-dir``)."""
+    return args.teacher_dir or osp.join(args.work_dir, 'teacher')
+
+
 def train_teacher(args, experiment: Experiment, options,
-                  pretrained: Optional[str] = None) -> dict:
+                  pretrained: Optional[StageOutput] = None,
+                  from_ledger: bool = True) -> dict:
     """The teacher, trained once per config and options (the stage cache
     keeps it; ``--teacher-dir`` links to it), its backbone initialised
-    from ``pretrained`` if given."""
-    work_dir = args.teacher_dir or osp.join(args.work_dir, 'teacher')
-    return train_and_test(experiment.teacher, work_dir, options, args,
-                          experiment, pretrained)
+    from ``pretrained`` if given; its row may come from the ledger
+    (``from_ledger``)."""
+    return train_and_test(experiment.teacher, teacher_work_dir(args), options,
+                          args, experiment, pretrained,
+                          from_ledger=from_ledger)
+
+
+def teacher_output(args, experiment: Experiment, options,
+                   pretrained: Optional[StageOutput] = None,
+                   row: Optional[dict] = None) -> StageOutput:
+    """The teacher's checkpoint for the distillation stages: that of its
+    row (``row``, the :func:`train_teacher` result) unless the row came
+    from the ledger; else trained when the first of them is (if the cache
+    does not hold it)."""
+    stage = experiment.teacher
+    options_, inputs = stage_inputs(stage, options, pretrained)
+    key = stage_key('train.py', stage.config, options_, inputs, ['--test'])[0]
+
+    # (the teacher's row may have come from the ledger, without training)
+    return StageOutput(
+        key, lambda: train_teacher(args, experiment, options, pretrained,
+                                   from_ledger=False)['ckpt'],
+        path=(row or {}).get('ckpt'))
 
 
 def format_table(results: List[dict], experiment: Experiment) -> str:
@@ -479,7 +660,8 @@ def format_table(results: List[dict], experiment: Experiment) -> str:
                             for m in experiment.metrics)
         gain = '' if r['kind'] in ('teacher', 'baseline') else \
             f'{r["metrics"][main.key] - base["metrics"][main.key]:+.2f}'
-        cached = ' (cached)' if r.get('cached') else ''
+        cached = ' (ledger)' if r.get('ledger') else \
+            ' (cached)' if r.get('cached') else ''
         lines.append(f'| {r["name"]} | {values} | {gain} | '
                      f'{r["time"]:.0f}{cached} |')
     return '\n'.join(lines)
@@ -506,7 +688,9 @@ def plot(results: List[dict], experiment: Experiment, path: str) -> None:
     ax.set_title(experiment.title)
     for i, r in enumerate(curves):
         axis = fig.add_subplot(grid[1, i])
-        train = [x for x in r['records'] if 'loss' in x and 'step' in x]
+        train = [
+            x for x in r.get('records', []) if 'loss' in x and 'step' in x
+        ]
         keys = sorted({k for x in train for k in x if k.startswith('loss')})
         for key in keys:
             pts = [(x['step'], x[key]) for x in train if key in x]
@@ -584,6 +768,13 @@ def parse_args(
         '(the result equals an uninterrupted run); without it they start '
         'over')
     parser.add_argument(
+        '--ledger', default=None,
+        help='a JSON file of finished stages\' results that can be '
+        'committed (e.g. benchmarks/results/ledger/long.json): a stage '
+        'recorded there is not trained again, and each trained stage is '
+        'recorded; its checkpoint is not kept (a later stage that needs it '
+        'trains it again)')
+    parser.add_argument(
         '--checkpoint-interval', type=int, default=200,
         help='iterations between the checkpoints a stage resumes from')
     parser.add_argument(
@@ -625,30 +816,31 @@ def main(argv: Optional[List[str]] = None,
     teacher_seed = args.seed if args.teacher_seed is None else \
         args.teacher_seed
     # the backbones' pretraining (one cached stage per backbone, with the
-    # teacher's seed: the same weights for every student seed)
-    pretrained: Dict[str, str] = {}
+    # teacher's seed: the same weights for every student seed), trained
+    # before the first stage that starts from it
+    pretrained: Dict[str, StageOutput] = {}
     if args.pretrain_epochs:
         args.pretrain_data_root = osp.abspath(args.pretrain_data_root)
         prepare_data(experiment, args.pretrain_data_root,
                      experiment.pretrain_prepare)
         for role in sorted(experiment.pretrain):
-            pretrained[role] = pretrain_backbone(role, args, experiment,
-                                                 teacher_seed)['ckpt']
-    teacher = train_teacher(
-        args, experiment,
-        common_options(args, experiment, args.teacher_epochs,
-                       args.teacher_train_subset, teacher_seed),
-        pretrained.get('teacher'))
+            pretrained[role] = pretrain_output(role, args, experiment,
+                                               teacher_seed)
+    teacher_options = common_options(args, experiment, args.teacher_epochs,
+                                     args.teacher_train_subset, teacher_seed)
+    teacher = train_teacher(args, experiment, teacher_options,
+                            pretrained.get('teacher'))
+    teacher_ckpt = teacher_output(args, experiment, teacher_options,
+                                  pretrained.get('teacher'), teacher)
     options = common_options(args, experiment, args.epochs, args.train_subset,
                              args.seed)
 
     def student(stage: Stage) -> dict:
-        stage_options = list(options)
-        if stage.kind != 'baseline':
-            stage_options.append(f'model.teacher_ckpt={teacher["ckpt"]}')
-        return train_and_test(stage, osp.join(args.work_dir, slug(stage.name)),
-                              stage_options, args, experiment,
-                              pretrained.get(pretrain_role(stage)))
+        return train_and_test(
+            stage, osp.join(args.work_dir,
+                            slug(stage.name)), options, args, experiment,
+            pretrained.get(pretrain_role(stage)),
+            None if stage.kind == 'baseline' else teacher_ckpt)
 
     stages = [
         s for s in experiment.stages[1:]

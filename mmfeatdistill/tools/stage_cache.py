@@ -6,7 +6,9 @@ entry in a cache outside the work tree (default
 ``~/.cache/mmfeatdistill/stages``, or ``$MMFD_STAGE_CACHE``), named by a key
 of what determines its weights: the model, the training data (its config
 and the content of the files it reads), the schedule, the optimizer, the
-seed, the initialisation (``load_from``, teacher checkpoints by content),
+seed, the initialisation (``load_from`` and teacher checkpoints by
+content; a checkpoint another stage of the demo makes by that stage's key,
+``stage:<key>``, see ``StageOutput`` in :mod:`mmfeatdistill.tools.demo`),
 the device with its thread count and the torch version. Hooks, logging,
 checkpoint intervals and work dirs stay out of the key, except hooks whose
 class declares ``changes_weights = True`` (e.g. a connector warm-up) and
@@ -20,6 +22,8 @@ it writes) and, once the stage has finished, ``stage.json`` (its result,
 written atomically). A stage that was interrupted resumes from its latest
 checkpoint (``tools/train.py --resume``), which continues exactly as the
 uninterrupted run (``ExactResumeEpochBasedTrainLoop``, ``RNGStateHook``).
+A :class:`StageLedger` keeps finished stages' results (not their weights)
+in a file that can be committed, for runs that outlive a machine.
 """
 import argparse
 import fcntl
@@ -27,6 +31,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import tempfile
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
@@ -330,3 +335,61 @@ class StageCache:
             json.dumps(
                 dict(key=key, config=config, options=options, payload=payload),
                 indent=1, default=str), osp.join(entry.folder, 'key.json'))
+
+
+class StageLedger:
+    """Finished stages' results in a file that travels with the repository
+    (e.g. ``benchmarks/results/ledger/long.json``), by stage key: what a
+    long benchmark has measured survives the loss of the machine and its
+    cache. A stage found there is not trained again; its checkpoint is not
+    kept, so a later stage that needs it trains it again (on the same
+    recipe). The key names the stages a stage reads by their own keys (see
+    ``StageOutput`` in :mod:`mmfeatdistill.tools.demo`), not by their
+    files' bytes, so a teacher trained again elsewhere leaves its students'
+    keys unchanged.
+
+    Args:
+        path (str): The ledger's JSON file (made on the first result).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = osp.abspath(path)
+
+    def _read(self) -> Dict[str, dict]:
+        try:
+            with open(self.path) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return {}
+        except ValueError as e:
+            raise ValueError(
+                f'The stage ledger {self.path} is not valid JSON ({e}); '
+                f'restore it from git (git checkout -- {self.path}) or '
+                f'pass another --ledger') from e
+
+    def get(self, key: str, evaluation: str) -> Optional[dict]:
+        """The result recorded for ``key`` and evaluated as ``evaluation``
+        (the stage's :func:`eval_key`), or None."""
+        record = self._read().get(key)
+        if record is None or record.get('eval_key') != evaluation:
+            return None
+        return record
+
+    def add(self, key: str, record: dict) -> None:
+        """Record a finished stage (the file is rewritten atomically, under
+        a lock that other processes on the same ledger wait for)."""
+        from mmfeatdistill.utils.checkpoint import atomic_write_text
+        lock = osp.join(
+            tempfile.gettempdir(), 'mmfd-ledger-' +
+            hashlib.sha256(self.path.encode()).hexdigest()[:16] + '.lock')
+        os.makedirs(osp.dirname(self.path), exist_ok=True)
+        with open(lock, 'w') as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                records = self._read()
+                records[key] = record
+                atomic_write_text(
+                    json.dumps(records, indent=1, sort_keys=True, default=str)
+                    + '\n', self.path)
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)

@@ -17,8 +17,13 @@ def _fake_runs(monkeypatch, tmp_path) -> List[tuple]:
     calls = []
 
     def cached_run(script, config, options, args, link=None, extra=(),
-                   outputs=None):
-        calls.append((script, config, list(options)))
+                   outputs=None, inputs=None, ledger=False, from_ledger=True):
+        # the checkpoints it reads from other stages, made first
+        options = list(options) + [
+            f'{name}={output.path()}'
+            for name, output in (inputs or {}).items()
+        ]
+        calls.append((script, config, options))
         ckpt = str(tmp_path / (osp.basename(config) + '.pth'))
         metrics = {m.key: 50.0 for m in EXPERIMENTS[args.task].metrics}
         return dict(ckpt=ckpt, files=[ckpt], metrics=metrics, val_metrics={},
@@ -59,10 +64,18 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
         role: str(tmp_path / (osp.basename(config) + '.pth'))
         for role, config in experiment.pretrain.items()
     }
-    # one pretraining stage per backbone, first, on Fashion-MNIST
-    pretrain = calls[:2]
+    # one pretraining stage per backbone, on Fashion-MNIST, each before
+    # the first stage that starts from it (the teacher's before the
+    # teacher, the student's before the plain student)
+    pretrain = [c for c in calls if c[1] in experiment.pretrain.values()]
     assert sorted(c[1]
                   for c in pretrain) == sorted(experiment.pretrain.values())
+    order = [c[1] for c in calls]
+    for role, config in experiment.pretrain.items():
+        first_user = min(
+            order.index(s.config) for s in experiment.stages
+            if demo.pretrain_role(s) == role)
+        assert order.index(config) < first_user, role
     for script, config, options in pretrain:
         assert script == 'train.py'
         assert f'train_cfg.max_epochs={long["pretrain_epochs"]}' in options
@@ -73,7 +86,7 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
         assert not any('indices' in o or 'evaluator' in o for o in options)
         assert not _init_cfg(options)
     # then every stage, its backbone from its role's pretraining
-    by_config = {c[1]: c for c in calls[2:]}
+    by_config = {c[1]: c for c in calls if c not in pretrain}
     for stage in experiment.stages:
         script, _, options = by_config[stage.config]
         module = 'model.student.backbone' if stage.kind in (

@@ -49,7 +49,9 @@ def test_key_covers_weights_not_hooks_or_logging(tmp_path):
     hooks = [dict(h) for h in warmup.custom_hooks]
     for hook in hooks:
         if hook['type'].endswith('ConnectorWarmupHook'):
-            hook['warmup_iters'] += 1
+            length = 'warmup_iters' if 'warmup_iters' in hook else \
+                'warmup_ratio'
+            hook[length] *= 2
     assert hooks != warmup.custom_hooks
     warmup.custom_hooks = hooks
     assert weight_key(warmup)[0] != _key(ssd)

@@ -1,0 +1,106 @@
+"""The stage ledger (``--ledger``) of the main job and the quality
+benchmark: finished stages' results survive the loss of the machine and
+its stage cache, a stage's key names the stages it reads by their keys
+(not their files' bytes), and a teacher is trained again only for a stage
+the ledger lacks. The stages' runs are replaced by a stand-in that writes
+what a run writes (a checkpoint with other bytes each time)."""
+import json
+import os
+import os.path as osp
+from typing import List
+
+import pytest
+
+from mmfeatdistill.tools import demo
+from mmfeatdistill.tools.experiments import EXPERIMENTS
+from mmfeatdistill.tools.stage_cache import StageLedger
+
+
+def _fake_runs(monkeypatch) -> List[tuple]:
+    """Replace each stage's run by one that writes its outputs; records
+    ``(script, config, options)``."""
+    calls = []
+    metrics = {m.key: 0.5 for e in EXPERIMENTS.values() for m in e.metrics}
+
+    def run_script(script, config, work_dir, options, quiet, extra=()):
+        calls.append((script, config, list(options)))
+        ckpt = osp.join(work_dir, 'epoch_1.pth')
+        with open(ckpt, 'wb') as f:
+            f.write(os.urandom(64))  # a rerun's bytes differ
+        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+            f.write(ckpt)
+        if script == 'train_tofd_teacher_heads.py':
+            with open(osp.join(work_dir, 'teacher_with_heads.pth'), 'wb') as f:
+                f.write(os.urandom(64))
+        with open(osp.join(work_dir, 'test_metrics.json'), 'w') as f:
+            json.dump(metrics, f)
+        os.makedirs(osp.join(work_dir, 'run', 'vis_data'), exist_ok=True)
+        with open(osp.join(work_dir, 'run', 'vis_data', 'scalars.json'),
+                  'w') as f:
+            f.write(json.dumps(dict(metrics, step=1)) + '\n')
+        return 1.0
+
+    monkeypatch.setattr(demo, 'run_script', run_script)
+    monkeypatch.setattr(demo, 'prepare_data', lambda *args: None)
+    monkeypatch.setattr(demo, 'plot', lambda *args: None)
+    return calls
+
+
+def _demo(tmp_path, cache: str, *only: str) -> List[dict]:
+    return demo.main([
+        '--task', 'cls', '--work-dir',
+        str(tmp_path / f'work_{cache}'), '--cache-dir',
+        str(tmp_path / cache), '--ledger',
+        str(tmp_path / 'ledger.json'), '--quiet', '--only', *only
+    ])
+
+
+def _configs(calls) -> List[str]:
+    return [osp.basename(c[1]) for c in calls]
+
+
+def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
+    calls = _fake_runs(monkeypatch)
+    experiment = EXPERIMENTS['cls']
+    by_name = {s.name: s for s in experiment.stages}
+    baseline = next(s for s in experiment.stages if s.kind == 'baseline')
+    first = _demo(tmp_path, 'cache1', 'OFD')
+    assert _configs(calls) == [
+        osp.basename(s.config)
+        for s in (experiment.teacher, baseline, by_name['OFD'])
+    ]
+    ledger = StageLedger(str(tmp_path / 'ledger.json'))._read()
+    assert len(ledger) == 3
+    # the distiller's key names its teacher by the teacher's key
+    ofd = next(r for r in ledger.values()
+               if r['config'] == by_name['OFD'].config)
+    teacher_ckpt = [o for o in ofd['options'] if 'teacher_ckpt' in o]
+    assert len(teacher_ckpt) == 1
+    assert teacher_ckpt[0].startswith('model.teacher_ckpt=stage:')
+
+    # a new machine: an empty cache, the same ledger: nothing is trained
+    calls.clear()
+    again = _demo(tmp_path, 'cache2', 'OFD')
+    assert calls == []
+    assert all(r['ledger'] for r in again)
+    assert [r['metrics'] for r in again] == [r['metrics'] for r in first]
+
+    # a stage the ledger lacks: its teacher (and TOFD's heads) trained
+    # again for it, nothing else
+    _demo(tmp_path, 'cache2', 'OFD', 'TOFD')
+    assert _configs(calls) == [
+        osp.basename(experiment.teacher.config),
+        osp.basename(by_name['TOFD'].teacher_heads),
+        osp.basename(by_name['TOFD'].config)
+    ]
+    # the retrained teacher (other bytes) changes no student's key
+    calls.clear()
+    _demo(tmp_path, 'cache3', 'OFD', 'TOFD')
+    assert calls == []
+
+
+def test_broken_ledger_names_the_fix(tmp_path):
+    path = tmp_path / 'ledger.json'
+    path.write_text('{"key": ')
+    with pytest.raises(ValueError, match='git checkout'):
+        StageLedger(str(path)).get('key', 'eval')
