@@ -57,7 +57,8 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from benchmarks._common import load_average, write_section  # noqa: E402
-from benchmarks.overhead import _proc_status, machine  # noqa: E402
+from benchmarks._overhead.memory import _proc_status  # noqa: E402
+from benchmarks.overhead import machine  # noqa: E402
 
 CONFIG = osp.join(REPO, 'configs', 'kd',
                   'kd_resnet18-w32_resnet18-w8_fmnist.py')

@@ -32,8 +32,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from benchmarks.overhead import DEFAULT_CONFIGS  # noqa: E402
-from benchmarks.overhead import build, discover, make_steps  # noqa: E402
+from benchmarks._overhead.rows import DEFAULT_CONFIGS, discover  # noqa: E402
+from benchmarks._overhead.steps import build, make_steps  # noqa: E402
 
 ORDER = ('distill', 'student', 'teacher', 'modules', 'base', 'recorders',
          'auto_clone')

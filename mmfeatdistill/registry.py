@@ -53,37 +53,40 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
 STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES,
                       locations=_ENGINE)
 
-# Children without components of ours, so that every lookup under the
-# ``mmfeatdistill`` scope resolves (through the parent) without warnings.
-# Their location imports the package's components: with ``mmfeatdistill`` in
-# MMEngine's MODULE2PACKAGE (``mmfeatdistill::`` configs), a registry
-# without one would look for ``mmfeatdistill.utils.register_all_modules``.
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=_ALL)
-RUNNER_CONSTRUCTORS = Registry('runner constructor',
-                               parent=MMENGINE_RUNNER_CONSTRUCTORS,
-                               locations=_ALL)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=_ALL)
-LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS,
-                          locations=_ALL)
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ALL)
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS,
-                          locations=_ALL)
-PARAM_SCHEDULERS = Registry('parameter scheduler',
-                            parent=MMENGINE_PARAM_SCHEDULERS, locations=_ALL)
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=_ALL)
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
-                         locations=_ALL)
-TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, locations=_ALL)
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
-                          locations=_ALL)
-WEIGHT_INITIALIZERS = Registry('weight initializer',
-                               parent=MMENGINE_WEIGHT_INITIALIZERS,
-                               locations=_ALL)
-METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=_ALL)
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=_ALL)
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
-                       locations=_ALL)
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
-                       locations=_ALL)
+
+def _child(name: str, parent: Registry) -> Registry:
+    """A child of MMEngine's ``parent`` without components of ours, so that
+    every lookup under the ``mmfeatdistill`` scope resolves (through the
+    parent) without warnings.
+
+    Its location imports the package's components: with ``mmfeatdistill``
+    in MMEngine's MODULE2PACKAGE (``mmfeatdistill::`` configs), a registry
+    without one would look for ``mmfeatdistill.utils.register_all_modules``.
+
+    Args:
+        name (str): The registry's name (MMEngine's, for its messages).
+        parent (Registry): MMEngine's registry.
+    """
+    return Registry(name, parent=parent, locations=_ALL)
+
+
+RUNNERS = _child('runner', MMENGINE_RUNNERS)
+RUNNER_CONSTRUCTORS = _child('runner constructor',
+                             MMENGINE_RUNNER_CONSTRUCTORS)
+LOOPS = _child('loop', MMENGINE_LOOPS)
+LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
+DATASETS = _child('dataset', MMENGINE_DATASETS)
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS)
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)
+WEIGHT_INITIALIZERS = _child('weight initializer',
+                             MMENGINE_WEIGHT_INITIALIZERS)
+METRICS = _child('metric', MMENGINE_METRICS)
+EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR)
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
 #: FSDP's auto-wrap policies and the like, looked up by the FSDP wrappers
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_ALL)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)

@@ -1,7 +1,8 @@
 """Helpers for tests, benchmarks and smoke runs (as ``mmengine.testing``):
 packed batches of each task and local teacher checkpoints."""
-from .checkpoints import (randomize_bn, save_model_checkpoint,
-                          save_teacher_with_heads, save_trained_like_teacher)
+from .batchnorm import randomize_bn
+from .checkpoints import (save_model_checkpoint, save_teacher_with_heads,
+                          save_trained_like_teacher)
 from .data import cls_batch, det_batch, seg_batch
 
 __all__ = [

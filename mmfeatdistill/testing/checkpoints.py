@@ -4,6 +4,8 @@ model-zoo downloads."""
 import torch
 from mmengine.config import Config
 
+from .batchnorm import randomize_bn
+
 
 def save_model_checkpoint(model_cfg: dict, path: str,
                           seed: int = 0) -> torch.nn.Module:
@@ -19,23 +21,6 @@ def save_model_checkpoint(model_cfg: dict, path: str,
         model.init_weights()
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return model
-
-
-def randomize_bn(model: torch.nn.Module, seed: int = 0) -> None:
-    """Draw the BN affine parameters of ``model`` non-zero, as a trained
-    model's (weights in [0.5, 1.5), biases N(0, 0.25)), in place.
-
-    Args:
-        model (nn.Module): The model.
-        seed (int): Seed of the draw. Defaults to 0.
-    """
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and \
-                    m.weight is not None:
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.5)
 
 
 def save_trained_like_teacher(model_cfg: dict, path: str) -> None:

@@ -1,4 +1,5 @@
-"""Checks of config values that Python would silently coerce."""
+"""Checks of config values: the ones Python would silently coerce, and
+the argument rules several components share."""
 from typing import Any
 
 
@@ -20,3 +21,39 @@ def check_bool(value: Any, where: str) -> bool:
             f'{where} must be True or False (a bool), got {value!r} '
             f'({type(value).__name__}); write it without quotes.')
     return value
+
+
+def check_positive_int(value: Any, where: str) -> int:
+    """Return ``value`` if it is an int above 0 (not a bool), else raise.
+
+    Args:
+        value: The configured value.
+        where (str): What it configures (``'accumulative_counts'``), for
+            the message.
+
+    Raises:
+        ValueError: ``value`` is not a positive int.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{where} must be a positive int, got {value!r}')
+    return value
+
+
+def check_exactly_one(owner: str, **values: Any) -> str:
+    """Return the name of the one argument of ``values`` that is not None,
+    else raise naming all of them.
+
+    Args:
+        owner (str): The class whose arguments these are, for the message.
+        **values: The mutually exclusive arguments, in the order to name
+            them.
+
+    Raises:
+        ValueError: None or several of them are given.
+    """
+    given = [name for name, value in values.items() if value is not None]
+    if len(given) != 1:
+        names = list(values)
+        listed = ', '.join(names[:-1]) + f' and {names[-1]}'
+        raise ValueError(f'{owner} needs exactly one of {listed}.')
+    return given[0]

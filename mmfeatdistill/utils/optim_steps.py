@@ -12,6 +12,8 @@ reaches the distiller through the message hub
 import math
 from typing import Optional, Tuple
 
+from .checks import check_positive_int
+
 #: Key of the message hub's runtime info holding the optimizer wrapper's
 #: ``accumulative_counts``
 ACCUMULATIVE_COUNTS = 'accumulative_counts'
@@ -63,8 +65,6 @@ def optimizer_steps(iteration: int, max_iters: Optional[int],
     Returns:
         tuple: ``(step, total)``; ``total`` is None when ``max_iters`` is.
     """
-    if isinstance(counts, bool) or not isinstance(counts, int) or counts < 1:
-        raise ValueError(f'accumulative_counts must be a positive int, got '
-                         f'{counts!r}')
+    check_positive_int(counts, 'accumulative_counts')
     total = None if max_iters is None else math.ceil(max_iters / counts)
     return iteration // counts, total

@@ -4,8 +4,9 @@ import json
 import tempfile
 from dataclasses import asdict
 
-from benchmarks.overhead import (DEFAULT_CONFIGS, build, discover, make_steps,
-                                 memory_ratios, memory_worker, row_of)
+from benchmarks._overhead.memory import memory_ratios, memory_worker
+from benchmarks._overhead.rows import DEFAULT_CONFIGS, discover, row_of
+from benchmarks._overhead.steps import build, make_steps
 
 
 def test_default_rows_come_from_the_configs():
@@ -116,6 +117,21 @@ def test_peers_op_differences_and_teacher_bn():
     assert _mmrazor_model('ofd', 100, 'batch') == dict(own,
                                                        teacher_norm_eval=False)
     assert _mmrazor_model('kd', 1000, 'running')['teacher_norm_eval'] is True
+
+
+def test_peers_draw_our_bn_weights():
+    """The peers' teachers get mmfeatdistill.testing's BN draw, which the
+    workers load from its file (their environments cannot import
+    mmfeatdistill)."""
+    import torch
+
+    from benchmarks._peers.measuring import randomize_bn
+    from mmfeatdistill.testing import randomize_bn as ours
+    models = [torch.nn.Sequential(torch.nn.BatchNorm2d(4)) for _ in '12']
+    randomize_bn(models[0], seed=3)
+    ours(models[1], seed=3)
+    assert torch.equal(models[0][0].weight, models[1][0].weight)
+    assert models[0][0].weight.min() >= 0.5
 
 
 def test_overhead_results_sections_keep_runs_apart():

@@ -7,8 +7,14 @@ under the installed package's ``.mim/`` (where MMEngine's
 ``mmfeatdistill::`` lookup and ``mim search`` resolve them: a missing one
 breaks every lookup); model names are unique, every ``In Collection`` names
 a defined collection, every ``Config`` (and TOFD's ``Teacher Heads
-Config``) exists; no model claims results or weights (none are released);
-and every distillation config is listed. A distillation config is any
+Config``) exists; no model claims weights (none are released); every
+``Results`` entry cites the committed benchmark table it comes from
+(``Table: <results file>#<section>``, the section between the markers
+``benchmarks/quality.py`` writes) with the ``Command`` that wrote it, and
+each of its numbers is the mean the table gives in the row of the model's
+config (the row the experiment table, ``mmfeatdistill/tools/
+experiments.py``, names for that config); and every distillation config is
+listed. A distillation config is any
 ``configs/<folder>/*.py`` outside ``configs/_base_`` (fragments, no model)
 whose parsed config (``mmengine.config.Config.fromfile``, all of them in
 about 10 s on 2 busy cores) has ``model.type == 'FeatureDistiller'``, or
@@ -17,18 +23,29 @@ TOFD metafile lists too, marked by a ``Step`` in its Metadata.
 """
 import glob
 import os.path as osp
+import re
+from typing import Dict, Tuple
 
 import pytest
 import yaml
 from mmengine.config import Config
 
 import mmfeatdistill  # registers the `mmfeatdistill::` config prefix
+from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 INDEX = osp.join(REPO, 'model-index.yml')
 TASKS = ('Image Classification', 'Object Detection', 'Semantic Segmentation')
 #: model types of our trained models: distillers, TOFD's head trainer
 TRAINED = ('FeatureDistiller', 'AuxHeadTrainer')
+#: metric name in the metafiles (OpenMMLab's) -> column of the results
+#: tables (the experiment table's metric labels)
+METRIC_COLUMNS = {
+    'Top 1 Accuracy': 'top-1 (%)',
+    'mIoU': 'mIoU (%)',
+    'box AP': 'mAP (%)',
+    'box AP50': 'mAP@0.5 (%)',
+}
 
 
 def _load(path: str) -> dict:
@@ -43,6 +60,42 @@ def _task_of(name: str) -> str:
     if 'deeplabv3plus' in name:
         return 'Semantic Segmentation'
     return 'Image Classification'
+
+
+def _results_section(path: str,
+                     section: str) -> Tuple[str, Dict[str, Dict[str, str]]]:
+    """The command and the rows (row name -> column header -> cell) of
+    the table in ``section`` of the results file ``path``."""
+    with open(path) as f:
+        text = f.read()
+    begin = re.search(rf'<!-- {re.escape(section)}: written by [^>]* -->',
+                      text)
+    assert begin, f'{path} has no section {section!r}'
+    end = text.index(f'<!-- end of {section} -->', begin.end())
+    body = text[begin.end():end]
+    command = re.search(r'Command: `([^`]*)`', body)
+    assert command, f'{path}#{section} names no command'
+    lines = [line for line in body.splitlines() if line.startswith('|')]
+    header, rows = None, {}
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if header is None:
+            header = cells
+        elif not set(''.join(cells)) <= set('-:'):
+            rows[cells[0]] = dict(zip(header, cells))
+    return command.group(1), rows
+
+
+def _row_of(config: str, results_file: str) -> str:
+    """The row of ``config`` in the tables of ``results_file``: the name
+    of its stage in the experiment that writes that file."""
+    names = [
+        stage.name for experiment in EXPERIMENTS.values()
+        if experiment.results_file == results_file
+        for stage in experiment.stages if stage.config == config
+    ]
+    assert len(names) == 1, (config, results_file, names)
+    return names[0]
 
 
 def _imports() -> list:
@@ -111,8 +164,7 @@ def test_metafile(path):
         assert osp.splitext(osp.basename(config))[0] == name
         # one folder per method
         assert osp.dirname(config) == folder, name
-        # nothing measured at full scale, nothing released
-        assert model.get('Results') is None, name
+        # nothing released; measured numbers: test_results_match_tables
         assert 'Weights' not in model, name
         data = model['Metadata']
         assert data['Task'] in TASKS, name
@@ -123,6 +175,32 @@ def test_metafile(path):
             assert data['Student'], name
         if 'Teacher Heads Config' in data:
             assert osp.isfile(osp.join(REPO, data['Teacher Heads Config']))
+
+
+def test_results_match_tables():
+    """Each ``Results`` entry equals the mean its table gives for the
+    model's config, under the command that table was written with."""
+    measured = [m for m in _models() if m.get('Results') is not None]
+    assert measured
+    for model in measured:
+        name, data = model['Name'], model['Metadata']
+        assert isinstance(model['Results'], list) and model['Results'], name
+        for result in model['Results']:
+            assert set(result) == {
+                'Task', 'Dataset', 'Metrics', 'Table', 'Command'
+            }, (name, sorted(result))
+            assert (result['Task'], result['Dataset']) == \
+                (data['Task'], data['Dataset']), name
+            path, section = result['Table'].split('#', 1)
+            assert osp.dirname(path) == 'benchmarks/results', name
+            command, rows = _results_section(osp.join(REPO, path), section)
+            assert result['Command'] == command, name
+            row = rows[_row_of(model['Config'], osp.basename(path))]
+            assert result['Metrics'], name
+            for metric, value in result['Metrics'].items():
+                cell = row[f'{METRIC_COLUMNS[metric]} mean ± std']
+                mean = float(cell.split('±')[0])
+                assert value == mean, (name, metric, value, cell)
 
 
 def test_names_unique_and_collections_defined():

@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmfeatdistill.registry import HOOKS
 from mmfeatdistill.utils import (accumulative_counts, optimizer_steps,
                                  unwrap_model)
+from mmfeatdistill.utils.checks import check_exactly_one
 
 DATA_BATCH = Optional[dict]
 
@@ -55,13 +56,9 @@ class ConnectorWarmupHook(Hook):
         warmup_ratio: Optional[float] = None, lr_mult: float = 10.0,
         module_names: Sequence[str] = ('connectors', )
     ) -> None:
-        given = [
-            v for v in (warmup_iters, warmup_epochs, warmup_ratio)
-            if v is not None
-        ]
-        if len(given) != 1:
-            raise ValueError('ConnectorWarmupHook needs exactly one of '
-                             'warmup_iters, warmup_epochs and warmup_ratio.')
+        check_exactly_one('ConnectorWarmupHook', warmup_iters=warmup_iters,
+                          warmup_epochs=warmup_epochs,
+                          warmup_ratio=warmup_ratio)
         if warmup_ratio is not None and not 0 < warmup_ratio < 1:
             raise ValueError(f'warmup_ratio must be in (0, 1), got '
                              f'{warmup_ratio}')

@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 
 from mmfeatdistill.registry import HOOKS
 from mmfeatdistill.utils import unwrap_model
+from mmfeatdistill.utils.checks import check_positive_int
 
 DATA_BATCH = Optional[dict]
 
@@ -52,10 +53,7 @@ class LossBalanceHook(Hook):
 
     def __init__(self, num_iters: int = 10, min_ratio: float = 0.01,
                  max_ratio: float = 100.0) -> None:
-        if isinstance(num_iters, bool) or not isinstance(num_iters, int) \
-                or num_iters < 1:
-            raise ValueError(f'LossBalanceHook(num_iters=...) must be a '
-                             f'positive int, got {num_iters!r}')
+        check_positive_int(num_iters, 'LossBalanceHook(num_iters=...)')
         if not 0 <= min_ratio < max_ratio:
             raise ValueError(f'LossBalanceHook needs 0 <= min_ratio < '
                              f'max_ratio, got {min_ratio} and {max_ratio}')

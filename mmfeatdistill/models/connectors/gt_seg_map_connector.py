@@ -4,6 +4,7 @@ from typing import Sequence
 import torch
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.data_samples import sample_fields
 from .base_connector import BaseConnector
 
 
@@ -27,14 +28,9 @@ class GTSegMapConnector(BaseConnector):
         self.field = field
 
     def forward(self, data_samples: Sequence) -> torch.Tensor:
-        maps = []
-        for i, sample in enumerate(data_samples):
-            value = getattr(sample, self.field, None)
-            if value is None:
-                raise KeyError(
-                    f'data sample {i} has no {self.field!r}; record the '
-                    f"samples of the decode head's loss "
-                    f"(MethodInputRecorder(source='decode_head.loss', "
-                    f'arg_index=1)).')
-            maps.append(value.data.reshape(value.data.shape[-2:]))
-        return torch.stack(maps).long()
+        values = sample_fields(
+            data_samples, self.field,
+            "the samples of the decode head's loss (MethodInputRecorder("
+            "source='decode_head.loss', arg_index=1))")
+        return torch.stack([v.data.reshape(v.data.shape[-2:])
+                            for v in values]).long()

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.checks import check_exactly_one
 from .base_connector import BaseConnector
 
 
@@ -26,9 +27,8 @@ class ResizeConnector(BaseConnector):
                  scale_factor: Optional[float] = None, mode: str = 'bilinear',
                  align_corners: Optional[bool] = None) -> None:
         super().__init__()
-        if (size is None) == (scale_factor is None):
-            raise ValueError('ResizeConnector needs exactly one of size and '
-                             'scale_factor')
+        check_exactly_one('ResizeConnector', size=size,
+                          scale_factor=scale_factor)
         self.size = tuple(size) if isinstance(size, (list, tuple)) else size
         self.scale_factor = scale_factor
         self.mode = mode

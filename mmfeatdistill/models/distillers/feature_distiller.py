@@ -1,9 +1,9 @@
 """The distiller: a frozen teacher, a student, recorders, connectors and
 losses, as one MMEngine model. Its parts live beside it: the teacher
-(:mod:`.teacher`), the losses' inputs (:mod:`.loss_pipeline`), schedules
-(:mod:`.loss_schedules`), the NaN/inf check (:mod:`.finite_check`), shape
-errors (:mod:`.shape_check`) and checkpoint loading
-(:mod:`.state_migration`)."""
+(:mod:`.teacher`), the losses' inputs and their evaluation
+(:mod:`.loss_pipeline`), schedules (:mod:`.loss_schedules`), the NaN/inf
+check (:mod:`.finite_check`), shape errors (:mod:`.shape_check`) and
+checkpoint loading (:mod:`.state_migration`)."""
 from typing import Dict, List, Optional, Type, Union
 
 import torch
@@ -15,12 +15,10 @@ from mmfeatdistill.registry import MODELS
 from mmfeatdistill.utils import resolve_model_cfg
 from mmfeatdistill.utils.checks import check_bool
 from ..recorders import RecorderManager
-from .finite_check import check_losses_finite
 from .loss_mapping import LossArgument, build_all_loss_arguments
 from .loss_pipeline import LossPipeline
 from .loss_schedules import apply_schedules, build_schedules
 from .recording import RecordingMixin
-from .shape_check import check_paired_shapes
 from .state_migration import migrate_state_dict
 from .teacher import (load_frozen_teacher, require_teacher_ckpt,
                       set_teacher_mode, state_fingerprint)
@@ -226,9 +224,7 @@ class FeatureDistiller(RecordingMixin, BaseModel):
             losses['loss_student'] = losses.pop('loss')
         losses.update(self.compute_distill_losses(losses))
         if self.check_finite:
-            check_losses_finite(losses, self.teacher_recorders,
-                                self.pipeline.released_teacher_finite,
-                                self.teacher_ckpt)
+            self.pipeline.check_finite(losses, self.teacher_ckpt)
         return losses
 
     def compute_distill_losses(
@@ -236,21 +232,9 @@ class FeatureDistiller(RecordingMixin, BaseModel):
             task_losses: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         """Evaluate every distillation loss on the last recorded forward,
         one at a time: the inputs only later losses need are not computed
-        yet, and those no later loss needs are released."""
-        for name in self.distill_losses:
-            if task_losses and name in task_losses:
-                raise KeyError(
-                    f'Distillation loss {name!r} has the name of a task loss '
-                    f'of the student; rename it in the config.')
-        results = {}
-        for name, kwargs in self.pipeline.inputs(release=True):
-            loss = self.distill_losses[name]
-            check_paired_shapes(name, loss, self.loss_arguments[name], kwargs,
-                                self.connectors, self.student_recorders,
-                                self.teacher_recorders)
-            results[name] = loss(**kwargs)
-            del kwargs
-        return results
+        yet, and those no later loss needs are released
+        (:meth:`LossPipeline.losses`)."""
+        return self.pipeline.losses(self.distill_losses, task_losses)
 
     def _load_from_state_dict(self, state_dict, prefix, *args,
                               **kwargs) -> None:

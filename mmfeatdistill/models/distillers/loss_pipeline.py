@@ -1,17 +1,20 @@
-"""The distillation losses' inputs in a step: records through connectors,
-one loss at a time, each record released once no later loss reads it."""
+"""The distillation losses in a step: their inputs (records through
+connectors, one loss at a time, each record released once no later loss
+reads it), their evaluation and the check that they are finite."""
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
 from ..recorders import RecorderManager
-from .finite_check import all_finite
+from .finite_check import all_finite, check_losses_finite
 from .loss_argument import LossArgument
+from .shape_check import check_paired_shapes
 
 
 class LossPipeline:
-    """Computes the configured arguments of the distillation losses.
+    """Computes the configured arguments of the distillation losses and
+    evaluates the losses on them.
 
     Args:
         loss_arguments (dict): ``loss name -> {argument -> LossArgument}``,
@@ -94,6 +97,50 @@ class LossPipeline:
                                   later_args)
             yield name, values
             values = None  # the caller's loss holds what backward needs
+
+    def losses(self, distill_losses: nn.ModuleDict,
+               task_losses: Optional[dict] = None) -> Dict[str, torch.Tensor]:
+        """Evaluate every loss of ``distill_losses`` on the last recorded
+        forward, one at a time (:meth:`inputs` with ``release``), after
+        checking the shapes of its paired arguments.
+
+        Args:
+            distill_losses (nn.ModuleDict): The distiller's losses, named
+                as in ``loss_arguments``.
+            task_losses (dict, optional): The student's task losses, whose
+                names no distillation loss may take.
+
+        Returns:
+            dict: ``loss name -> loss``.
+        """
+        for name in distill_losses:
+            if task_losses and name in task_losses:
+                raise KeyError(
+                    f'Distillation loss {name!r} has the name of a task loss '
+                    f'of the student; rename it in the config.')
+        results = {}
+        for name, kwargs in self.inputs(release=True):
+            loss = distill_losses[name]
+            check_paired_shapes(name, loss, self.loss_arguments[name], kwargs,
+                                self.connectors, self.student_recorders,
+                                self.teacher_recorders)
+            results[name] = loss(**kwargs)
+            del kwargs
+        return results
+
+    def check_finite(self, losses: Dict[str, torch.Tensor],
+                     teacher_ckpt: Optional[str]) -> None:
+        """Raise naming the loss, the iteration and a likely cause when one
+        of ``losses`` is NaN or inf (see
+        :func:`~.finite_check.check_losses_finite`).
+
+        Args:
+            losses (dict): The step's losses, task and distillation.
+            teacher_ckpt (str, optional): The teacher's checkpoint, for the
+                message.
+        """
+        check_losses_finite(losses, self.teacher_recorders,
+                            self.released_teacher_finite, teacher_ckpt)
 
     def _release(self, read: Sequence[LossArgument],
                  later: Sequence[LossArgument]) -> None:
