@@ -145,6 +145,9 @@ def main(argv=None) -> str:
     settings = ', '.join(
         f'{k.replace("_", " ")} {v}'
         for k, v in effective_schedule(schedule, demo_args).items())
+    device = demo.resolve_device(demo_args[demo_args.index('--device') +
+                                           1] if '--device' in
+                                 demo_args[:-1] else 'auto')
     ledger = sorted({(r['name'], r.get('date', '?'))
                      for results in per_seed
                      for r in results if r.get('ledger')})
@@ -153,7 +156,8 @@ def main(argv=None) -> str:
         (f' ({args.label})' if args.label else ''), '',
         f'Command: `{command}` ({hours:.1f} h, '
         f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
-        f'{os.cpu_count()} CPU cores, {platform.platform()}. Schedule: '
+        f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
+        f'{device}. Schedule: '
         f'{settings} (0 = all). One teacher (seed 0) for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
         f'deviations (method, baseline).' +
@@ -166,6 +170,8 @@ def main(argv=None) -> str:
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                experiment.results_file)
     key = f'{args.task}-{args.schedule}'
+    if device != 'cpu':  # one device per table
+        key += '-cuda'
     if args.label:
         key += f'-{args.label}'
     write_section(out, key, text, 'benchmarks/quality.py')

@@ -237,7 +237,7 @@ class StageOutput:
 
 
 def stage_key(
-    script: str, config: str, options: List[str],
+    args: argparse.Namespace, script: str, config: str, options: List[str],
     inputs: Optional[Dict[str, StageOutput]] = None, extra: Sequence[str] = ()
 ) -> Tuple[str, dict, str]:
     """A stage's weight key, its payload and its evaluation key
@@ -246,6 +246,7 @@ def stage_key(
     their makers' keys.
 
     Args:
+        args (argparse.Namespace): The demo's arguments (``device``).
         script (str): The ``tools/`` script that trains it.
         config (str): Its config.
         options (list[str]): Its ``--cfg-options`` but ``inputs``.
@@ -256,7 +257,7 @@ def stage_key(
     options = list(options) + [
         f'{name}={output.token}' for name, output in (inputs or {}).items()
     ]
-    return stage_keys(resolve_config(_repo_path(config), options), _device(),
+    return stage_keys(resolve_config(_repo_path(config), options), args.device,
                       extra=[script, *extra])
 
 
@@ -264,7 +265,7 @@ def pretrain_output(role: str, args: argparse.Namespace,
                     experiment: Experiment, seed: int) -> StageOutput:
     """A role's pretrained backbone (:func:`pretrain_backbone`), made when
     a stage that starts from it is trained."""
-    key = stage_key('train.py', experiment.pretrain[role],
+    key = stage_key(args, 'train.py', experiment.pretrain[role],
                     pretrain_options(args, args.pretrain_epochs, seed))[0]
     return StageOutput(
         key, lambda: pretrain_backbone(role, args, experiment, seed)['ckpt'])
@@ -330,9 +331,12 @@ def _die_with_parent() -> None:
 
 
 def run_script(script: str, config: str, work_dir: str, options: List[str],
-               quiet: bool, extra: List[str] = ()) -> float:
+               quiet: bool, extra: List[str] = (),
+               device: str = 'cpu') -> float:
     """Run ``tools/<script> CONFIG [extra] --work-dir W --cfg-options ...``
-    (a child process that ends with this one); returns the wall time."""
+    (a child process that ends with this one) on ``device``
+    (:func:`resolve_device`; on ``'cpu'`` the child sees no GPU); returns
+    the wall time."""
     cmd = [
         sys.executable,
         osp.join(REPO, 'tools', script),
@@ -342,6 +346,8 @@ def run_script(script: str, config: str, work_dir: str, options: List[str],
     start = time.time()
     env = dict(os.environ,
                PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    if device == 'cpu':
+        env['CUDA_VISIBLE_DEVICES'] = ''
     proc = subprocess.run(cmd, cwd=REPO, env=env,
                           stdout=subprocess.PIPE if quiet else None,
                           stderr=subprocess.STDOUT if quiet else None,
@@ -359,10 +365,26 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def _device() -> str:
-    """What the stages train on, for the cache key."""
+def resolve_device(name: str) -> str:
+    """What the stages train on (``--device``), for the cache key and the
+    tables: ``'cpu'`` or ``'cuda:<GPU name>'``.
+
+    Args:
+        name (str): ``'auto'`` (a GPU when there is one, as MMEngine
+            chooses), ``'cpu'`` or ``'cuda'``.
+
+    Raises:
+        ValueError: ``'cuda'`` without a GPU that torch can use.
+    """
     import torch
-    if torch.cuda.is_available():
+    if name not in ('auto', 'cpu', 'cuda'):
+        raise ValueError(f'--device must be auto, cpu or cuda, got {name!r}')
+    if name == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(
+            '--device cuda: torch sees no GPU here (torch.cuda.is_available() '
+            'is False: is CUDA_VISIBLE_DEVICES empty, or torch a CPU build?); '
+            'use --device cpu')
+    if name != 'cpu' and torch.cuda.is_available():
         return f'cuda:{torch.cuda.get_device_name(0)}'
     return 'cpu'
 
@@ -409,7 +431,7 @@ def cached_run(script: str, config: str, options: List[str],
 
     inputs = inputs or {}
     # what determines the weights, and what the result's metrics measure
-    key, payload, evaluation = stage_key(script, config, options, inputs,
+    key, payload, evaluation = stage_key(args, script, config, options, inputs,
                                          extra)
     cache = StageCache(args.cache_dir)
     entry = cache.entry(key)
@@ -451,7 +473,8 @@ def cached_run(script: str, config: str, options: List[str],
         ]
         elapsed = run_script(script, config, entry.work_dir, run_options,
                              args.quiet,
-                             [*extra, '--resume', resume] if go_on else extra)
+                             [*extra, '--resume', resume] if go_on else extra,
+                             args.device)
         result = dict(outputs(entry.work_dir), eval_key=evaluation,
                       resumed=go_on,
                       time=result['time'] if retest else elapsed)
@@ -558,7 +581,7 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
             return heads['files'][0]
 
         inputs['model.teacher_ckpt'] = StageOutput(
-            stage_key('train_tofd_teacher_heads.py', stage.teacher_heads,
+            stage_key(args, 'train_tofd_teacher_heads.py', stage.teacher_heads,
                       heads_options, heads_inputs)[0], make_heads)
 
     def outputs(work: str) -> dict:
@@ -638,7 +661,8 @@ def teacher_output(args, experiment: Experiment, options,
     does not hold it)."""
     stage = experiment.teacher
     options_, inputs = stage_inputs(stage, options, pretrained)
-    key = stage_key('train.py', stage.config, options_, inputs, ['--test'])[0]
+    key = stage_key(args, 'train.py', stage.config, options_, inputs,
+                    ['--test'])[0]
 
     # (the teacher's row may have come from the ledger, without training)
     return StageOutput(
@@ -768,6 +792,10 @@ def parse_args(
         '(the result equals an uninterrupted run); without it they start '
         'over')
     parser.add_argument(
+        '--device', default='auto', choices=('auto', 'cpu', 'cuda'),
+        help='what every stage trains on (default: a GPU when torch sees '
+        'one, as MMEngine chooses); part of each stage\'s cache key')
+    parser.add_argument(
         '--ledger', default=None,
         help='a JSON file of finished stages\' results that can be '
         'committed (e.g. benchmarks/results/ledger/long.json): a stage '
@@ -782,6 +810,10 @@ def parse_args(
         help='students trained at once, each in its own process (the '
         'teacher first); give each OMP_NUM_THREADS=1 on 2 cores')
     args = parser.parse_args(argv)
+    try:
+        args.device = resolve_device(args.device)
+    except ValueError as e:
+        parser.error(str(e))
     defaults = experiments[args.task].defaults
     for key, value in defaults.items():
         if getattr(args, key, None) is None:

@@ -22,7 +22,8 @@ def _fake_runs(monkeypatch) -> List[tuple]:
     calls = []
     metrics = {m.key: 0.5 for e in EXPERIMENTS.values() for m in e.metrics}
 
-    def run_script(script, config, work_dir, options, quiet, extra=()):
+    def run_script(script, config, work_dir, options, quiet, extra=(),
+                   device='cpu'):
         calls.append((script, config, list(options)))
         ckpt = osp.join(work_dir, 'epoch_1.pth')
         with open(ckpt, 'wb') as f:
