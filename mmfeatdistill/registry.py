@@ -54,39 +54,31 @@ STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES,
                       locations=_ENGINE)
 
 
-def _child(name: str, parent: Registry) -> Registry:
-    """A child of MMEngine's ``parent`` without components of ours, so that
-    every lookup under the ``mmfeatdistill`` scope resolves (through the
-    parent) without warnings.
+def _child(parent: Registry) -> Registry:
+    """A child of MMEngine's ``parent`` (with its name) without components
+    of ours, so that every lookup under the ``mmfeatdistill`` scope resolves
+    (through the parent) without warnings.
 
     Its location imports the package's components: with ``mmfeatdistill``
     in MMEngine's MODULE2PACKAGE (``mmfeatdistill::`` configs), a registry
     without one would look for ``mmfeatdistill.utils.register_all_modules``.
 
     Args:
-        name (str): The registry's name (MMEngine's, for its messages).
         parent (Registry): MMEngine's registry.
     """
-    return Registry(name, parent=parent, locations=_ALL)
+    return Registry(parent.name, parent=parent, locations=_ALL)
 
 
-RUNNERS = _child('runner', MMENGINE_RUNNERS)
-RUNNER_CONSTRUCTORS = _child('runner constructor',
-                             MMENGINE_RUNNER_CONSTRUCTORS)
-LOOPS = _child('loop', MMENGINE_LOOPS)
-LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
-OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS)
-OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
-PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
-DATASETS = _child('dataset', MMENGINE_DATASETS)
-DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS)
-MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)
-WEIGHT_INITIALIZERS = _child('weight initializer',
-                             MMENGINE_WEIGHT_INITIALIZERS)
-METRICS = _child('metric', MMENGINE_METRICS)
-EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR)
-VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
-VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
-#: FSDP's auto-wrap policies and the like, looked up by the FSDP wrappers
-FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
+# (FUNCTIONS: FSDP's auto-wrap policies and the like, looked up by the FSDP
+# wrappers)
+(RUNNERS, RUNNER_CONSTRUCTORS, LOOPS, LOG_PROCESSORS, OPTIMIZERS,
+ OPTIM_WRAPPERS, PARAM_SCHEDULERS, DATASETS, DATA_SAMPLERS, TRANSFORMS,
+ MODEL_WRAPPERS, WEIGHT_INITIALIZERS,
+ METRICS, EVALUATOR, VISUALIZERS, VISBACKENDS, FUNCTIONS) = map(
+     _child,
+     (MMENGINE_RUNNERS, MMENGINE_RUNNER_CONSTRUCTORS, MMENGINE_LOOPS,
+      MMENGINE_LOG_PROCESSORS, MMENGINE_OPTIMIZERS, MMENGINE_OPTIM_WRAPPERS,
+      MMENGINE_PARAM_SCHEDULERS, MMENGINE_DATASETS, MMENGINE_DATA_SAMPLERS,
+      MMENGINE_TRANSFORMS, MMENGINE_MODEL_WRAPPERS,
+      MMENGINE_WEIGHT_INITIALIZERS, MMENGINE_METRICS, MMENGINE_EVALUATOR,
+      MMENGINE_VISUALIZERS, MMENGINE_VISBACKENDS, MMENGINE_FUNCTIONS))
