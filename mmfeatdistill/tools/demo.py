@@ -775,7 +775,8 @@ def parse_args(
     parser.add_argument(
         '--only', nargs='*', default=None,
         help='names of the stages to run after the teacher '
-        '(the baseline always runs)')
+        '(the baseline always runs; with no name but the baseline\'s, '
+        'the teacher is not trained)')
     parser.add_argument('--quiet', action='store_true',
                         help='hide the training logs (one line per stage)')
     parser.add_argument(
@@ -860,8 +861,16 @@ def main(argv: Optional[List[str]] = None,
                                                teacher_seed)
     teacher_options = common_options(args, experiment, args.teacher_epochs,
                                      args.teacher_train_subset, teacher_seed)
-    teacher = train_teacher(args, experiment, teacher_options,
-                            pretrained.get('teacher'))
+    stages = [
+        s for s in experiment.stages[1:]
+        if args.only is None or s.name in args.only or s.kind == 'baseline'
+    ]
+    # the teacher's row, unless --only names no stage that needs a teacher
+    # (e.g. the plain student alone: no teacher is trained)
+    teacher = None
+    if args.only is None or any(s.kind != 'baseline' for s in stages):
+        teacher = train_teacher(args, experiment, teacher_options,
+                                pretrained.get('teacher'))
     teacher_ckpt = teacher_output(args, experiment, teacher_options,
                                   pretrained.get('teacher'), teacher)
     options = common_options(args, experiment, args.epochs, args.train_subset,
@@ -874,12 +883,9 @@ def main(argv: Optional[List[str]] = None,
             pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
 
-    stages = [
-        s for s in experiment.stages[1:]
-        if args.only is None or s.name in args.only or s.kind == 'baseline'
-    ]
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = [teacher] + list(pool.map(student, stages))
+        results = [teacher] * (teacher is not None) + list(
+            pool.map(student, stages))
     table = format_table(results, experiment)
     print('\n' + table + '\n')
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:

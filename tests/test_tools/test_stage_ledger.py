@@ -105,3 +105,14 @@ def test_broken_ledger_names_the_fix(tmp_path):
     path.write_text('{"key": ')
     with pytest.raises(ValueError, match='git checkout'):
         StageLedger(str(path)).get('key', 'eval')
+
+
+def test_plain_student_alone_trains_no_teacher(monkeypatch, tmp_path):
+    """``--only`` with no stage that needs a teacher (the long runs' E and
+    2E plain students): the teacher is neither trained nor in the table."""
+    calls = _fake_runs(monkeypatch)
+    results = _demo(tmp_path, 'cache')
+    baseline = next(s for s in EXPERIMENTS['cls'].stages
+                    if s.kind == 'baseline')
+    assert _configs(calls) == [osp.basename(baseline.config)]
+    assert [r['kind'] for r in results] == ['baseline']
