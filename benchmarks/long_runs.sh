@@ -23,6 +23,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
+# idle OpenMP threads sleep instead of spinning: on cores shared with other
+# work (tests, a second job) spinning threads take the time the working
+# thread needs (same numbers: the thread count and the split are the same)
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY="${PY:-.venv/bin/python}"
 LEDGER="${LEDGER:-benchmarks/results/ledger/long.json}"
 run() { nice -n 19 "$PY" benchmarks/quality.py --resume --ledger "$LEDGER" "$@"; }
