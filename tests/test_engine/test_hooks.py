@@ -130,6 +130,37 @@ def test_connector_warmup_as_a_fraction_of_the_run(counts):
     assert hook.warmup_iters == (7 + counts - 1) // counts
 
 
+@pytest.mark.parametrize('schedule,expected', [('short', 2), ('long', 25)])
+def test_detection_ofd_warmup_follows_the_runs_iterations(schedule, expected):
+    """The scenes detection OFD config warms the connectors up for 1/120
+    of the run's optimizer steps (the VOC config's 500 of ~62k), so the
+    length follows the schedule: epochs x ceil(training scenes / batch)
+    iterations of the demo's short (250) and long (3000) schedules."""
+    import math
+
+    from mmfeatdistill.registry import HOOKS
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    cfg = Config.fromfile(
+        config_path('ofd/ofd_ssd-r18w32_ssd-r18w8_fmnist-scenes.py'))
+    hook_cfg, = [
+        h for h in cfg.custom_hooks if h['type'] == 'ConnectorWarmupHook'
+    ]
+    assert 'warmup_iters' not in hook_cfg
+    run = EXPERIMENTS['det'].schedules[schedule]
+    scenes = run['train_subset'] or 8000  # the scenes' training split
+    steps = run['epochs'] * math.ceil(scenes / cfg.train_dataloader.batch_size)
+    model = types.SimpleNamespace(connectors=torch.nn.Linear(1, 1),
+                                  student=torch.nn.Linear(1, 1))
+    runner = types.SimpleNamespace(
+        model=model, iter=0, max_iters=steps, optim_wrapper=OptimWrapper(
+            torch.optim.SGD(model.student.parameters(), lr=0.1)),
+        logger=types.SimpleNamespace(info=lambda *a: None))
+    hook = HOOKS.build(hook_cfg)
+    hook.before_train(runner)
+    assert hook.warmup_iters == expected
+    assert hook.warmup_iters == max(1, round(steps / 120))
+
+
 def test_ssd_predict_fix_hook_makes_ssd_predict():
     model = MODELS.build(
         resolve_model_cfg(

@@ -48,6 +48,8 @@ ALL_PRESETS = {
     lambda: _ofd(connector_warmup=dict(warmup_iters=5)),
     'tofd':
     _tofd,
+    'tofd_anchor':
+    lambda: _tofd(anchors=[6, 4], head_weight=0.5),
     'pefd':
     lambda: pefd(**PAIR, student_channels=32, teacher_channels=64),
     'pefd_maps':
@@ -231,6 +233,40 @@ def test_tofd_dense_widths_and_loss_options():
         'by_epoch'] is False
     with pytest.raises(ValueError, match='student_channels: 3'):
         _tofd(student_channels=[1, 2, 3])
+
+
+def test_tofd_anchor_heads_read_the_student_heads_assignment():
+    """``anchors``: per-anchor heads, each head's level's labels from the
+    student head's recorded get_targets, SSD's classification loss and KD
+    over its anchors (no T^2), T scheduled on the KD's ``tau``."""
+    model, _ = _tofd(anchors=[6, 4], head_weight=0.5, by_epoch=False)
+    assert model['student_recorders']['targets'] == dict(
+        type='MethodOutputRecorder', source='bbox_head.get_targets')
+    assert 'samples' not in model['student_recorders']
+    for k in (1, 2):
+        assert model['connectors'][f'labels{k}'] == dict(
+            type='AnchorLabelsConnector', level=k - 1)
+        for side in 'st':
+            assert model['connectors'][f'{side}_head{k}']['num_anchors'] == [
+                6, 4
+            ]
+        labels = dict(from_student=True, recorder='targets',
+                      connector=f'labels{k}')
+        mapping = model['loss_forward_mappings']
+        assert mapping[f'loss_tofd_ce{k}']['labels'] == labels
+        assert mapping[f'loss_tofd_kd{k}']['labels'] == labels
+        assert mapping[f'loss_tofd_kd{k}']['s_scores']['output_index'] == 1
+    assert model['distill_losses']['loss_tofd_ce1'] == dict(
+        type='AnchorCrossEntropyLoss', neg_pos_ratio=3, loss_weight=0.5)
+    assert model['distill_losses']['loss_tofd_kd2'] == dict(
+        type='AnchorKDLoss', tau=1.0, neg_pos_ratio=3, t_square=False,
+        loss_weight=0.5)
+    assert model['schedules']['loss_tofd_kd1'] == dict(
+        tau=dict(type='LinearRamp', start=1.0, end=4.0, by_epoch=False))
+    with pytest.raises(ValueError, match='leave labels out'):
+        _tofd(anchors=[6, 4], labels=dict(type='GTMultiHotConnector'))
+    with pytest.raises(ValueError, match='anchors: 1'):
+        _tofd(anchors=[6])
 
 
 def test_nd_transform_only_when_widths_differ_and_kd_warmup():

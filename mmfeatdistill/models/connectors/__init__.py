@@ -1,4 +1,5 @@
 from .anchor_labels_connector import AnchorLabelsConnector
+from .anchor_targets_connector import AnchorTargetsConnector
 from .base_connector import BaseConnector
 from .conv_connector import ConvConnector
 from .embedding_transform_connector import EmbeddingTransformConnector
@@ -17,5 +18,6 @@ __all__ = [
     'OFDStudentConnector', 'ProjectorEnsembleConnector',
     'EmbeddingTransformConnector', 'GTLabelConnector', 'TOFDAuxHead',
     'AnchorLabelsConnector', 'GTMultiHotConnector', 'GTSegMapConnector',
-    'ResizeConnector', 'SequentialConnector', 'TokenPoolConnector'
+    'ResizeConnector', 'SequentialConnector', 'TokenPoolConnector',
+    'AnchorTargetsConnector'
 ]

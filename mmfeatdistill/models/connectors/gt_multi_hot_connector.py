@@ -5,6 +5,7 @@ import torch
 
 from mmfeatdistill.registry import MODELS
 from .base_connector import BaseConnector
+from .utils import detection_instances
 
 
 @MODELS.register_module()
@@ -30,13 +31,7 @@ class GTMultiHotConnector(BaseConnector):
     def forward(self, data_samples: Sequence) -> torch.Tensor:
         rows = []
         for i, sample in enumerate(data_samples):
-            instances = getattr(sample, self.field, None)
-            if instances is None:
-                raise KeyError(
-                    f'data sample {i} has no {self.field!r}; record the '
-                    f"samples of the detection head's loss "
-                    f"(MethodInputRecorder(source='bbox_head.loss', "
-                    f'arg_index=1)).')
+            instances = detection_instances(sample, i, self.field)
             labels = instances.labels.long()
             if labels.numel() and (labels.min() < 0
                                    or labels.max() >= self.num_classes):

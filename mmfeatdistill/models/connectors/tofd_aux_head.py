@@ -11,11 +11,12 @@ from .base_connector import BaseConnector
 from .utils import linear_map, pool_maps
 
 
-def sep_conv(in_channels: int, out_channels: int) -> nn.Sequential:
-    """TOFD's SepConv: depthwise 3x3 stride 2, 1x1, BN, ReLU, depthwise 3x3
-    stride 1, 1x1, BN, ReLU."""
+def sep_conv(in_channels: int, out_channels: int,
+             stride: int = 2) -> nn.Sequential:
+    """TOFD's SepConv: depthwise 3x3 stride 2 (``stride``), 1x1, BN, ReLU,
+    depthwise 3x3 stride 1, 1x1, BN, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, in_channels, 3, 2, 1, groups=in_channels,
+        nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels,
                   bias=False),
         nn.Conv2d(in_channels, in_channels, 1, bias=False),
         nn.BatchNorm2d(in_channels), nn.ReLU(inplace=False),
@@ -74,6 +75,21 @@ class TOFDAuxHead(BaseConnector):
     of the last stage halved ``n - 1 - k`` times; student and teacher heads
     of a stage match).
 
+    Anchor variant (``num_anchors``, TOFD on anchor-based detection): the
+    head classifies the anchors of the detection level its stage feeds,
+    with the head's own classes plus the background, as an SSD head does.
+    The SepConv blocks keep the stage's resolution (stride 1, so the map
+    stays the level's grid; the same number of blocks and widths as
+    above), and the classifier is a 1x1 convolution with
+    ``A * (num_classes + 1)`` outputs at every position (A =
+    ``num_anchors[stage_index]``), in mmdet's ``SSDHead`` layout (channel
+    ``a * (num_classes + 1) + c``: anchor a of the position, class c, the
+    background last). Feature and link are per position, as in the dense
+    variant; the targets are the anchors' labels of the head's assignment
+    (``AnchorLabelsConnector`` on the recorded ``bbox_head.get_targets``,
+    or ``AnchorTargetsConnector`` on the data samples) and the loss
+    ``AnchorCrossEntropyLoss``.
+
     The layers are built at construction when the widths are given
     (``stage_channels``, and ``link_channels`` for a link); otherwise they
     are read from the model's stage modules when the distiller calls
@@ -89,7 +105,8 @@ class TOFDAuxHead(BaseConnector):
     Args:
         stages (list[str]): Module paths of every stage, in order.
         stage_index (int): 0-based stage this head sits on.
-        num_classes (int): Classes of the auxiliary classifier.
+        num_classes (int): Classes of the auxiliary classifier (anchor
+            heads: the object classes, the background is added).
         side (str): ``'student'`` or ``'teacher'``: which model's stages.
         link_to (str, optional): Teacher module whose output width is D_t;
             adds the link (student heads).
@@ -103,6 +120,11 @@ class TOFDAuxHead(BaseConnector):
         stage_channels (Sequence[int], optional): Output widths of every
             stage of ``side``'s model (builds the layers at construction).
         link_channels (int, optional): D_t, the width of ``link_to``.
+        num_anchors (Sequence[int], optional): Anchors per position of the
+            detection level of every stage (one per stage, e.g. SSD300's
+            ``[4, 6, 6, 6, 4, 4]``): per-anchor classifier, see above.
+            Defaults to None (image-level or, with ``dense``, per-pixel
+            classes).
     """
 
     def __init__(self, stages: List[str], stage_index: int, num_classes: int,
@@ -112,6 +134,7 @@ class TOFDAuxHead(BaseConnector):
                  head_key: Optional[str] = None, dense: bool = False,
                  stage_channels: Optional[Sequence[int]] = None,
                  link_channels: Optional[int] = None,
+                 num_anchors: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if side not in ('student', 'teacher'):
@@ -124,6 +147,14 @@ class TOFDAuxHead(BaseConnector):
             raise ValueError(
                 f'TOFDAuxHead: stage_channels {list(stage_channels)} needs '
                 f'one width per stage of {stages}.')
+        if num_anchors is not None and (len(num_anchors) != len(stages) or any(
+                isinstance(a, bool) or not isinstance(a, int) or a < 1
+                for a in num_anchors)):
+            raise ValueError(
+                f'TOFDAuxHead: num_anchors {num_anchors!r} needs one '
+                f'positive int per stage of {stages} (the anchors per '
+                f'position of the detection level each stage feeds).')
+        self.num_anchors = None if num_anchors is None else list(num_anchors)
         self.stages = list(stages)
         self.stage_index = stage_index
         self.num_classes = num_classes
@@ -133,7 +164,9 @@ class TOFDAuxHead(BaseConnector):
         self.head_key = head_key or f'stage{stage_index + 1}'
         self.from_teacher_ckpt = check_bool(
             from_teacher_ckpt, 'TOFDAuxHead(from_teacher_ckpt=...)')
-        self.dense = check_bool(dense, 'TOFDAuxHead(dense=...)')
+        # the anchor classifier runs at every position of the level's map
+        self.dense = check_bool(dense, 'TOFDAuxHead(dense=...)') or \
+            self.num_anchors is not None
         self.frozen = from_teacher_ckpt or pretrained is not None
         self.widths: Optional[Tuple[List[int], Optional[int]]] = None
         self.blocks: Optional[nn.Sequential] = None
@@ -147,13 +180,17 @@ class TOFDAuxHead(BaseConnector):
         channels, final = widths[self.stage_index], widths[-1]
         blocks = []
         num_blocks = len(self.stages) - 1 - self.stage_index
+        # anchor heads keep the level's grid: stride-1 blocks
+        stride = 2 if self.num_anchors is None else 1
         for i in range(num_blocks):
             out = final if i == num_blocks - 1 else min(2 * channels, final)
-            blocks.append(sep_conv(channels, out))
+            blocks.append(sep_conv(channels, out, stride))
             channels = out
         self.blocks = nn.Sequential(*blocks)
         self.feature_dim = channels
-        self.fc = nn.Linear(channels, self.num_classes)
+        outputs = self.num_classes if self.num_anchors is None else \
+            self.num_anchors[self.stage_index] * (self.num_classes + 1)
+        self.fc = nn.Linear(channels, outputs)
         if self.link_to is not None:
             self.link = nn.Linear(channels, link_channels, bias=False)
 

@@ -31,3 +31,22 @@ def check_channels(connector: nn.Module, feature: torch.Tensor, expected: int,
             f'feature of shape {tuple(feature.shape)}: its channels (dim 1) '
             f'must be {expected}. Set {argument} (in a preset: the '
             f'student/teacher channels or dim) to the recorded width.')
+
+
+def detection_instances(sample, index: int, field: str = 'gt_instances'):
+    """The ``field`` instances (mmengine ``InstanceData``) of detection
+    data sample ``index``, or a ``KeyError`` naming the recorder that
+    gives the detection head's samples.
+
+    Args:
+        sample: An mmdet ``DetDataSample``.
+        index (int): Its index in the batch (for the message).
+        field (str): Defaults to ``'gt_instances'``.
+    """
+    instances = getattr(sample, field, None)
+    if instances is None:
+        raise KeyError(f'data sample {index} has no {field!r}; record the '
+                       f"samples of the detection head's loss "
+                       f"(MethodInputRecorder(source='bbox_head.loss', "
+                       f'arg_index=1)).')
+    return instances

@@ -1,3 +1,4 @@
+from .anchor_cross_entropy_loss import AnchorCrossEntropyLoss
 from .anchor_kd_loss import AnchorKDLoss
 from .anchor_nd_loss import AnchorNDLoss
 from .base_distill_loss import BaseDistillLoss
@@ -16,5 +17,5 @@ __all__ = [
     'BaseDistillLoss', 'KDLoss', 'FeatureMSELoss', 'OFDLoss',
     'DirectionAlignmentLoss', 'NDLoss', 'OrthogonalLoss',
     'FrobeniusDistanceLoss', 'SoftCrossEntropyLoss', 'LabelCrossEntropyLoss',
-    'DenseNDLoss', 'AnchorNDLoss', 'AnchorKDLoss'
+    'DenseNDLoss', 'AnchorNDLoss', 'AnchorKDLoss', 'AnchorCrossEntropyLoss'
 ]

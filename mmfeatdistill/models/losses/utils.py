@@ -91,3 +91,30 @@ def global_norm(squares: torch.Tensor) -> torch.Tensor:
     norm = total.sqrt()
     surrogate = squares * (n / (2 * norm.clamp_min(1e-12)))
     return _with_gradient_of(norm, surrogate)
+
+
+def global_sum_per_count(local_sum: torch.Tensor,
+                         count: torch.Tensor) -> torch.Tensor:
+    """``sum_r local_sum_r / sum_r count_r`` over the ranks (e.g. SSD's
+    classification loss: summed over the chosen anchors, divided by the
+    positive anchors of the whole batch).
+
+    Value: the same on every rank. Gradient on rank r: ``world_size /
+    sum_r count_r`` times that of ``local_sum_r``, which DDP's averaging
+    turns into the single-process gradient. 0 (with a zero gradient) when
+    no rank counts anything. Every rank must call it.
+
+    Args:
+        local_sum (Tensor): This rank's sum (a scalar, with its graph).
+        count (Tensor): This rank's count (a scalar, no gradient).
+    """
+    n = world_size()
+    stats = torch.stack([local_sum.detach().float(), count.detach().float()])
+    if n > 1:
+        stats = global_sum(stats)
+    total, num = stats[0], stats[1]
+    if num.item() == 0:
+        return local_sum * 0.0
+    if n == 1:
+        return local_sum / num
+    return _with_gradient_of(total / num, local_sum * (n / num))

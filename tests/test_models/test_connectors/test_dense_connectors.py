@@ -164,6 +164,32 @@ def test_dense_tofd_head_classifies_every_position():
     assert torch.allclose(pooled, feat.mean(dim=(2, 3)), atol=1e-6)
 
 
+def test_anchor_tofd_head_classifies_every_anchor_on_the_levels_grid():
+    """``num_anchors``: stride-1 blocks (the stage's map is the detection
+    level's grid), A * (K + 1) logits a position in SSDHead's layout, the
+    classifier and the link the same linear maps at every position."""
+    torch.manual_seed(0)
+    head = TOFDAuxHead(['a', 'b', 'c'], 0, num_classes=5, link_to='t',
+                       stage_channels=[4, 8, 16], link_channels=32,
+                       num_anchors=[2, 3, 3])
+    x = torch.randn(2, 4, 6, 6, generator=_gen(4))
+    feat, logits, linked = head(x)
+    # 2 blocks (stage 1 of 3): 4 -> 8 -> 16 channels, still 6x6
+    assert feat.shape == (2, 16, 6, 6) and len(head.blocks) == 2
+    assert logits.shape == (2, 2 * 6, 6, 6) and linked.shape == (2, 32, 6, 6)
+    for i, j in ((0, 0), (5, 2)):
+        assert torch.allclose(logits[:, :, i, j], head.fc(feat[:, :, i, j]),
+                              atol=1e-5)
+        assert torch.allclose(linked[:, :, i, j], head.link(feat[:, :, i, j]),
+                              atol=1e-5)
+    last = TOFDAuxHead(['a', 'b', 'c'], 2, num_classes=5,
+                       stage_channels=[4, 8, 16], num_anchors=[2, 3, 3])
+    feat, logits = last(torch.randn(1, 16, 2, 2, generator=_gen(5)))
+    assert feat.shape == (1, 16, 2, 2) and logits.shape == (1, 18, 2, 2)
+    with pytest.raises(ValueError, match='one positive int per stage'):
+        TOFDAuxHead(['a', 'b'], 0, num_classes=5, num_anchors=[2])
+
+
 def test_tofd_head_width_of_an_activation_in_a_sequential():
     """VGG's ReLU after conv4_3 (SSD's feature position) has no weights:
     its width is that of the conv before it."""
