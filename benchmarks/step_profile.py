@@ -45,10 +45,13 @@ import os
 import os.path as osp
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 from mmengine.hooks import Hook
 
@@ -425,9 +428,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--data-root D --workers 0 --batch-size 8); last on the command '
         'line')
     parser.add_argument(
+        '--busy', type=int, default=0,
+        help='processes that keep a core busy (a plain Python loop each) '
+        'while the stages are profiled: a host shared with other work')
+    parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results',
                                   'step_profile.md'))
     return parser.parse_args(argv)
+
+
+@contextmanager
+def busy_cores(num: int) -> Iterator[None]:
+    """``num`` processes that spin on a core each while the block runs."""
+    procs = [
+        subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+        for _ in range(num)
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -436,17 +458,22 @@ def main(argv: Optional[List[str]] = None) -> str:
     torch.set_num_threads(args.threads)
     loads = [load_average()]
     lines = []
-    for task in args.tasks:
-        for stage in stages_of(task, args.stage):
-            row = profile_stage(task, stage, args)
-            lines.append(format_row(row))
-            loads.append(load_average())
-            print(lines[-1], flush=True)
-    command = (f'python benchmarks/step_profile.py --tasks '
+    with busy_cores(args.busy):
+        for task in args.tasks:
+            for stage in stages_of(task, args.stage):
+                row = profile_stage(task, stage, args)
+                lines.append(format_row(row))
+                loads.append(load_average())
+                print(lines[-1], flush=True)
+    # the OpenMP settings that change how threads wait, not what they sum
+    env = ''.join(f'{k}={os.environ[k]} ' for k in ('OMP_WAIT_POLICY', )
+                  if k in os.environ)
+    command = (f'{env}python benchmarks/step_profile.py --tasks '
                f'{" ".join(args.tasks)} --stage {args.stage!r} --label '
                f'{args.label} --threads {args.threads} --warmup '
                f'{args.warmup} --iters {args.iters} --val-batches '
-               f'{args.val_batches}')
+               f'{args.val_batches}' +
+               (f' --busy {args.busy}' if args.busy else ''))
     if args.demo_args:
         command += ' --demo-args ' + ' '.join(args.demo_args)
     text = '\n'.join([
