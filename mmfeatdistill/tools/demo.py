@@ -18,7 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import (FIRST_COMPLETED, Future, ThreadPoolExecutor,
+                                wait)
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmfeatdistill.tools.experiments import EXPERIMENTS, Experiment, Stage
@@ -728,6 +729,48 @@ def plot(results: List[dict], experiment: Experiment, path: str) -> None:
     plt.close(fig)
 
 
+def run_stages(train: Callable[[Stage], dict], stages: List[Stage],
+               jobs: int) -> List[dict]:
+    """``train`` each stage, ``jobs`` at a time (threads, each running its
+    stage's process); results in the stages' order. The first stage that
+    fails is reported at once and the stages not started yet are not
+    started; the running ones finish (their cache entries stay
+    resumable), then its error is raised.
+
+    Args:
+        train (callable): Trains one stage, returns its result.
+        stages (list[Stage]): The stages.
+        jobs (int): How many run at once (at least 1).
+    """
+    jobs = max(1, jobs)
+    waiting = list(enumerate(stages))
+    running: Dict[Future, int] = {}
+    results: Dict[int, dict] = {}
+    error: Optional[BaseException] = None
+    with ThreadPoolExecutor(jobs) as pool:
+        while waiting or running:
+            while waiting and len(running) < jobs and error is None:
+                index, stage = waiting.pop(0)
+                running[pool.submit(train, stage)] = index
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                if future.exception() is None:
+                    results[index] = future.result()
+                elif error is None:
+                    error = future.exception()
+                    print(
+                        f'[demo] {stages[index].name} failed: {error!r}; '
+                        f'not starting '
+                        f'{[s.name for _, s in waiting] or "no other stage"}'
+                        f'; waiting for the running ones', flush=True)
+    if error is not None:
+        raise error
+    return [results[i] for i in range(len(stages))]
+
+
 def parse_args(
         argv: Optional[List[str]] = None,
         experiments: Optional[Dict[str,
@@ -883,9 +926,8 @@ def main(argv: Optional[List[str]] = None,
             pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
 
-    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = [teacher] * (teacher is not None) + list(
-            pool.map(student, stages))
+    results = [teacher] * (teacher is not None) + run_stages(
+        student, stages, args.jobs)
     table = format_table(results, experiment)
     print('\n' + table + '\n')
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:

@@ -116,3 +116,24 @@ def test_plain_student_alone_trains_no_teacher(monkeypatch, tmp_path):
                     if s.kind == 'baseline')
     assert _configs(calls) == [osp.basename(baseline.config)]
     assert [r['kind'] for r in results] == ['baseline']
+
+
+def test_failed_stage_stops_the_stages_not_started(monkeypatch, tmp_path):
+    """``--jobs``: the first failing stage is reported at once, the stages
+    not started yet are not started, its error is raised."""
+    calls = _fake_runs(monkeypatch)
+    fake = demo.run_script
+    kd = next(s for s in EXPERIMENTS['cls'].stages if s.name == 'KD')
+
+    def run_script(script, config, *args, **kwargs):
+        if config == kd.config:
+            raise RuntimeError('KD broke')
+        return fake(script, config, *args, **kwargs)
+
+    monkeypatch.setattr(demo, 'run_script', run_script)
+    with pytest.raises(RuntimeError, match='KD broke'):
+        _demo(tmp_path, 'cache', 'KD', 'OFD', 'PEFD')
+    # the teacher, then the plain student and KD (one job); nothing after
+    assert _configs(calls) == [
+        osp.basename(s.config) for s in EXPERIMENTS['cls'].stages[:2]
+    ]
