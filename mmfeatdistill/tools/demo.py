@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import signal
 import subprocess
@@ -476,9 +477,10 @@ def cached_run(script: str, config: str, options: List[str],
                              args.quiet,
                              [*extra, '--resume', resume] if go_on else extra,
                              args.device)
-        result = dict(outputs(entry.work_dir), eval_key=evaluation,
-                      resumed=go_on,
-                      time=result['time'] if retest else elapsed)
+        result = dict(
+            outputs(entry.work_dir), eval_key=evaluation, resumed=go_on,
+            time=result['time']
+            if retest else runs_time(entry.work_dir) if go_on else elapsed)
         entry.save_result(result)
     if book is not None:
         book.add(key, ledger_record(result, config, options, inputs))
@@ -507,6 +509,28 @@ def ledger_record(result: dict, config: str, options: List[str],
                 machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, '
                 f'{platform.platform()}', torch=torch.__version__,
                 threads=os.environ.get('OMP_NUM_THREADS', ''))
+
+
+_LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) - ')
+
+
+def runs_time(work_dir: str) -> float:
+    """The seconds a stage's runs took together (an interrupted run and the
+    runs that resumed it): from the first to the last time stamp of each
+    run's MMEngine log in ``work_dir``, summed."""
+    import datetime
+    total = 0.0
+    for run in sorted(os.listdir(work_dir)):
+        log = osp.join(work_dir, run, f'{run}.log')
+        if not osp.isfile(log):
+            continue
+        with open(log, errors='replace') as f:
+            stamps = [m.group(1) for m in map(_LOG_TIME.match, f) if m]
+        if len(stamps) > 1:
+            first, last = (datetime.datetime.strptime(t, '%Y/%m/%d %H:%M:%S')
+                           for t in (stamps[0], stamps[-1]))
+            total += (last - first).total_seconds()
+    return total
 
 
 def _link(target: str, link: str) -> None:

@@ -120,3 +120,19 @@ def test_killed_stage_resumes_to_the_uninterrupted_weights(tmp_path):
     assert not again['cached'] and again['resumed'] and teacher['resumed']
     assert again['ckpt'] == full['ckpt']
     assert osp.getmtime(full['ckpt']) == mtime
+
+
+def test_resumed_stage_time_counts_every_run(tmp_path):
+    """A resumed stage's time is its runs' time together (from each run's
+    log), not the last run's alone."""
+    for run, (start, end) in {
+            '20261207_010000': ('01:00:00', '01:10:00'),
+            '20261207_020000': ('02:00:00', '02:05:30')
+    }.items():
+        (tmp_path / run).mkdir()
+        (tmp_path / run / f'{run}.log').write_text(
+            f'2026/12/07 {start} - mmengine - INFO - start\n'
+            'a line of the environment, no time stamp\n'
+            f'2026/12/07 {end} - mmengine - INFO - Epoch(train) ...\n')
+    (tmp_path / 'iter_8.pth').write_bytes(b'')
+    assert demo.runs_time(str(tmp_path)) == 600 + 330
