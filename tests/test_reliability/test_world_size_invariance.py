@@ -171,6 +171,17 @@ def _anchor_kd(g) -> List[Case]:
     ]
 
 
+def _anchor_ce(g) -> List[Case]:
+    """TOFD's anchor heads' loss on the same level and labels: positives
+    and 3x as many hard negatives per image, summed over the batch of every
+    rank and divided by its positives."""
+    labels = _anchor_nd(g)[0].inputs['labels']
+    return [
+        Case('AnchorCrossEntropyLoss', dict(type='AnchorCrossEntropyLoss'),
+             dict(logits=_randn(g, BATCH, 12, 2, 2), labels=labels))
+    ]
+
+
 #: loss type -> function(generator) -> its cases
 CASE_MAKERS: Dict[str, Callable] = {
     'KDLoss': _kd,
@@ -185,6 +196,7 @@ CASE_MAKERS: Dict[str, Callable] = {
     'DenseNDLoss': _dense_nd,
     'AnchorNDLoss': _anchor_nd,
     'AnchorKDLoss': _anchor_kd,
+    'AnchorCrossEntropyLoss': _anchor_ce,
 }
 
 
