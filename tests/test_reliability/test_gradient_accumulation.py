@@ -156,6 +156,9 @@ NOT_ACCUMULABLE: Dict[str, str] = {
     'AnchorKDLoss':
     'a mean over the selected anchors, whose number differs per '
     'micro-batch',
+    'AnchorCrossEntropyLoss':
+    'TOFD on SSD: a sum over the chosen anchors per positive anchor, '
+    'whose number differs per micro-batch',
 }
 
 
