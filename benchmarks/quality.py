@@ -89,9 +89,10 @@ def effective_schedule(schedule: Dict[str, object],
                        demo_args: List[str]) -> Dict[str, object]:
     """The schedule's settings with the demo options that override them
     (e.g. ``--epochs 20`` over the schedule's ``epochs``)."""
+    from mmfeatdistill.tools.experiments import schedule_option
     settings = dict(schedule)
     for key in schedule:
-        flag = f'--{key.replace("_", "-")}'
+        flag = schedule_option(key)
         if flag in demo_args[:-1]:
             settings[key] = demo_args[demo_args.index(flag) + 1]
     return settings
@@ -115,15 +116,15 @@ def main(argv=None) -> str:
         '(e.g. a rerun of some stages with --only)')
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
-    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
     experiment = EXPERIMENTS[args.task]
     schedule = experiment.schedules[args.schedule]
     work_dir = args.work_dir or osp.join(
         REPO, 'work_dirs', f'quality_{args.task}_{args.schedule}')
     schedule_args = []
     for key, value in schedule.items():
-        if f'--{key.replace("_", "-")}' not in demo_args:
-            schedule_args += [f'--{key.replace("_", "-")}', str(value)]
+        if schedule_option(key) not in demo_args:
+            schedule_args += [schedule_option(key), str(value)]
     start = time.time()
     per_seed = []
     for seed in args.seeds:

@@ -213,19 +213,15 @@ def nd(*, teacher: dict, student: dict, teacher_ckpt: Optional[str],
             schedules['loss_kd'] = dict(loss_weight=dict(
                 type='LinearRamp', start=0.0, length=kd['warmup'],
                 by_epoch=kd.get('by_epoch', True)))
-    model = distiller(
-        teacher=teacher,
-        student=student,
-        teacher_ckpt=teacher_ckpt,
-        teacher_norm_eval=True,  # ND: teacher in eval mode
-        replace_base=replace_base,
-        student_recorders=s_recorders,
-        teacher_recorders=t_recorders,
-        connectors=connectors,
-        distill_losses=losses,
-        loss_forward_mappings=mappings,
-        **(dict(schedules=schedules) if schedules else {}),
-    )
+    blocks = dict(student_recorders=s_recorders, teacher_recorders=t_recorders,
+                  connectors=connectors, distill_losses=losses,
+                  loss_forward_mappings=mappings)
+    if schedules:  # KD's warm-up
+        blocks['schedules'] = schedules
+    # ND: teacher in eval mode
+    model = distiller(teacher=teacher, student=student,
+                      teacher_ckpt=teacher_ckpt, teacher_norm_eval=True,
+                      replace_base=replace_base, **blocks)
     return Method(model, list(hooks) + [dict(type='ClassMeansHook')])
 
 

@@ -23,7 +23,9 @@ from concurrent.futures import (FIRST_COMPLETED, Future, ThreadPoolExecutor,
                                 wait)
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from mmfeatdistill.tools.experiments import EXPERIMENTS, Experiment, Stage
+from mmfeatdistill.tools.experiments import (EXPERIMENTS, SCHEDULE_KEYS,
+                                             Experiment, Stage,
+                                             schedule_option)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.realpath(__file__))))
 
@@ -795,6 +797,37 @@ def run_stages(train: Callable[[Stage], dict], stages: List[Stage],
     return [results[i] for i in range(len(stages))]
 
 
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """The stage cache's options (``--cache-dir``, ``--resume``,
+    ``--checkpoint-interval``, ``--no-cache``, ``--ledger``), as one group
+    of the help."""
+    cache = parser.add_argument_group(
+        'stage cache', 'finished stages and the checkpoints of interrupted '
+        'ones, keyed by what determines their weights')
+    cache.add_argument(
+        '--cache-dir', default=None,
+        help='where (default $MMFD_STAGE_CACHE or '
+        '~/.cache/mmfeatdistill/stages)')
+    cache.add_argument(
+        '--resume', action='store_true',
+        help='continue interrupted stages from their latest checkpoint '
+        '(the result equals an uninterrupted run); without it they start '
+        'over')
+    cache.add_argument(
+        '--checkpoint-interval', type=int, default=200,
+        help='iterations between the checkpoints a stage resumes from')
+    cache.add_argument(
+        '--no-cache', action='store_true',
+        help='train every stage again (its cache entry is overwritten)')
+    cache.add_argument(
+        '--ledger', default=None,
+        help='a JSON file of finished stages\' results that can be '
+        'committed (e.g. benchmarks/results/ledger/long.json): a stage '
+        'recorded there is not trained again, and each trained stage is '
+        'recorded; its checkpoint is not kept (a later stage that needs it '
+        'trains it again)')
+
+
 def parse_args(
         argv: Optional[List[str]] = None,
         experiments: Optional[Dict[str,
@@ -808,25 +841,15 @@ def parse_args(
         'work_dirs/demo_<task>')
     parser.add_argument('--data-root', default=None,
                         help="default: the task's data folder")
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='epochs of every student')
-    parser.add_argument(
-        '--train-subset', type=int, default=None,
-        help='students train on the first N training '
-        'samples (0: all)')
-    parser.add_argument('--teacher-epochs', type=int, default=None)
-    parser.add_argument(
-        '--teacher-train-subset', type=int, default=None,
-        help='the teacher trains on the first N samples '
-        '(0: all)')
+    for key, what in SCHEDULE_KEYS.items():
+        parser.add_argument(
+            schedule_option(key), type=int, default=None,
+            help=f"{what} (default: the task's short "
+            'schedule)')
     parser.add_argument(
         '--test-subset', type=int, default=None,
         help='evaluate on the first N test samples '
         '(default: the whole test split)')
-    parser.add_argument(
-        '--pretrain-epochs', type=int, default=None,
-        help="epochs of the task's backbone pretraining before the teacher "
-        'and the students (0: none; the `long` schedules of seg and det)')
     parser.add_argument('--pretrain-data-root', default=None,
                         help="default: the task's pretraining data folder")
     parser.add_argument('--batch-size', type=int, default=None)
@@ -847,32 +870,10 @@ def parse_args(
     parser.add_argument('--quiet', action='store_true',
                         help='hide the training logs (one line per stage)')
     parser.add_argument(
-        '--cache-dir', default=None,
-        help='the stage cache: finished stages and the checkpoints of '
-        'interrupted ones, keyed by what determines their weights (default '
-        '$MMFD_STAGE_CACHE or ~/.cache/mmfeatdistill/stages)')
-    parser.add_argument(
-        '--no-cache', action='store_true',
-        help='train every stage again (its cache entry is overwritten)')
-    parser.add_argument(
-        '--resume', action='store_true',
-        help='continue interrupted stages from their latest checkpoint '
-        '(the result equals an uninterrupted run); without it they start '
-        'over')
-    parser.add_argument(
         '--device', default='auto', choices=('auto', 'cpu', 'cuda'),
         help='what every stage trains on (default: a GPU when torch sees '
         'one, as MMEngine chooses); part of each stage\'s cache key')
-    parser.add_argument(
-        '--ledger', default=None,
-        help='a JSON file of finished stages\' results that can be '
-        'committed (e.g. benchmarks/results/ledger/long.json): a stage '
-        'recorded there is not trained again, and each trained stage is '
-        'recorded; its checkpoint is not kept (a later stage that needs it '
-        'trains it again)')
-    parser.add_argument(
-        '--checkpoint-interval', type=int, default=200,
-        help='iterations between the checkpoints a stage resumes from')
+    add_cache_arguments(parser)
     parser.add_argument(
         '--jobs', type=int, default=1,
         help='students trained at once, each in its own process (the '

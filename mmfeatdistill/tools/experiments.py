@@ -55,6 +55,25 @@ class Metric:
     scale: float = 1.0
 
 
+#: The keys of a schedule (:attr:`Experiment.schedules`), each also the
+#: demo's option ``--<key>`` (dashes for underscores) that overrides it:
+#: key -> what it sets.
+SCHEDULE_KEYS: Dict[str, str] = dict(
+    epochs='epochs of every student',
+    train_subset='students train on the first N training samples (0: all)',
+    teacher_epochs='epochs of the teacher',
+    teacher_train_subset='the teacher trains on the first N training '
+    'samples (0: all)',
+    pretrain_epochs="epochs of the task's backbone pretraining before the "
+    'teacher and the students (0: none; the `long` schedules of seg and '
+    'det)')
+
+
+def schedule_option(key: str) -> str:
+    """The demo's command-line option of the schedule key ``key``."""
+    return '--' + key.replace('_', '-')
+
+
 @dataclass(frozen=True)
 class Experiment:
     """One task: data, metrics and stages (the teacher first).
@@ -74,7 +93,8 @@ class Experiment:
             ``train_subset``, ``teacher_epochs``, ``teacher_train_subset``
             (0: the whole training split) and, optionally,
             ``pretrain_epochs`` (> 0: first pretrain the backbones of
-            ``pretrain`` for that many epochs); ``'short'`` is the demo's.
+            ``pretrain`` for that many epochs): :data:`SCHEDULE_KEYS`;
+            ``'short'`` is the demo's.
         pretrain (dict): Role (``'teacher'``, ``'student'``) -> config of
             a classification model whose ``backbone.`` weights initialise
             that role's backbone when the schedule has ``pretrain_epochs``
@@ -113,6 +133,13 @@ class Experiment:
         if roles:
             raise ValueError(f'Experiment {self.task!r}: pretrain roles are '
                              f"'teacher' and 'student', got {roles}")
+        for name, schedule in self.schedules.items():
+            unknown = sorted(set(schedule) - set(SCHEDULE_KEYS))
+            if unknown:
+                raise ValueError(
+                    f'Experiment {self.task!r}: schedule {name!r} has '
+                    f'unknown keys {unknown}; a schedule sets '
+                    f'{sorted(SCHEDULE_KEYS)}')
         kinds = [s.kind for s in self.stages]
         if kinds[:1] != ['teacher'] or kinds.count('teacher') != 1 or \
                 kinds.count('baseline') != 1:
@@ -153,20 +180,27 @@ _METHODS = (
 
 
 def _stages(
-    teacher: str, student: str, pair: str, teacher_heads: str,
+    teacher: str, student: str, data: str, pair: Optional[str] = None,
     nd: Tuple[str, str] = ('ND (KD++)', 'nd-kdpp')
 ) -> Tuple[Stage, ...]:
-    """One task's stages: its teacher and plain student (in
-    ``configs/fashion_mnist/``), then each of :data:`_METHODS`.
+    """One task's stages, named by the configs' naming rule: its teacher
+    ``configs/fashion_mnist/teacher_<teacher>_<data>.py`` and plain student
+    ``.../student_<student>_<data>.py``, then each of :data:`_METHODS`
+    (``configs/<folder>/<prefix>_<pair>_<data>.py``; TOFD's teacher heads
+    ``configs/tofd/tofd-teacher-heads_<teacher>_<data>.py``).
 
     Args:
-        teacher (str): The teacher's config name (no folder, no ``.py``).
-        student (str): The plain student's config name.
-        pair (str): The methods' config suffix (the pair and data set).
-        teacher_heads (str): The suffix of TOFD's teacher-heads config.
+        teacher (str): The teacher model's name (e.g. ``'resnet18-w32'``).
+        student (str): The student model's name.
+        data (str): The data set's name (e.g. ``'fmnist'``).
+        pair (str, optional): The pair's name in the methods' configs;
+            defaults to ``<teacher>_<student>``.
         nd (tuple[str, str]): ND's row name and config prefix (ND without
             KD where the task has no image-level logits).
     """
+    pair = f'{pair or f"{teacher}_{student}"}_{data}'
+    teacher_heads = f'{teacher}_{data}'
+    teacher, student = f'teacher_{teacher}_{data}', f'student_{student}_{data}'
     stages = [
         Stage('teacher', f'configs/fashion_mnist/{teacher}.py', 'teacher'),
         Stage('student (baseline)', f'configs/fashion_mnist/{student}.py',
@@ -187,14 +221,26 @@ def _stages(
 #: ``{data_root}``; skipped when it is there.
 _FMNIST_PREPARE = ('tools/prepare_fashion_mnist.py', '--out', '{data_root}')
 
+#: The data sets: an experiment's ``data_root`` and ``prepare``.
+_FMNIST = dict(data_root='data/fashion_mnist', prepare=_FMNIST_PREPARE)
+#: Unpacks Fashion-MNIST (Debian's files) into data/fashion_mnist first
+#: when needed; reuses a complete data set.
+_SCENES = dict(
+    data_root='data/fmnist_scenes',
+    prepare=('tools/prepare_fmnist_scenes.py', '--out', '{data_root}'))
 
-def _fmnist_scenes_pretrain(teacher: str, student: str) -> Dict[str, str]:
-    """The scenes' analogue of ImageNet pretraining: role -> config that
-    trains the role's backbone on the garments (Fashion-MNIST training
-    images 0-54999)."""
+
+def _fmnist_scenes_pretrain(teacher: str, student: str) -> dict:
+    """The scenes' analogue of ImageNet pretraining: an experiment's
+    ``pretrain`` (role -> config that trains the role's backbone on the
+    garments, Fashion-MNIST training images 0-54999) and
+    ``pretrain_prepare``."""
     folder = 'configs/fashion_mnist'
-    return dict(teacher=f'{folder}/pretrain_{teacher}-backbone_fmnist.py',
-                student=f'{folder}/pretrain_{student}-backbone_fmnist.py')
+    return dict(
+        pretrain=dict(
+            teacher=f'{folder}/pretrain_{teacher}-backbone_fmnist.py',
+            student=f'{folder}/pretrain_{student}-backbone_fmnist.py'),
+        pretrain_prepare=_FMNIST_PREPARE)
 
 
 #: task -> experiment
@@ -204,12 +250,8 @@ EXPERIMENTS: Dict[str, Experiment] = {
         task='cls',
         title='Fashion-MNIST test set (10k images)',
         metrics=(Metric('accuracy/top1', 'top-1 (%)'), ),
-        stages=_stages('teacher_resnet18-w32_fmnist',
-                       'student_resnet18-w8_fmnist',
-                       'resnet18-w32_resnet18-w8_fmnist',
-                       'resnet18-w32_fmnist'),
-        data_root='data/fashion_mnist',
-        prepare=('tools/prepare_fashion_mnist.py', '--out', '{data_root}'),
+        stages=_stages('resnet18-w32', 'resnet18-w8', 'fmnist'),
+        **_FMNIST,
         results_file='fashion_mnist.md',
         work_dir='work_dirs/demo',
         schedules=dict(
@@ -226,14 +268,9 @@ EXPERIMENTS: Dict[str, Experiment] = {
         title='Fashion-MNIST scenes test split (2000 scenes, 64x64)',
         # mmseg's IoUMetric logs percent already
         metrics=(Metric('mIoU', 'mIoU (%)'), ),
-        stages=_stages('teacher_deeplabv3plus-r18w16_fmnist-scenes',
-                       'student_deeplabv3plus-r18w5_fmnist-scenes',
-                       'deeplabv3plus-r18w16_r18w5_fmnist-scenes',
-                       'deeplabv3plus-r18w16_fmnist-scenes'),
-        data_root='data/fmnist_scenes',
-        # unpacks Fashion-MNIST (Debian's files) into data/fashion_mnist
-        # first when needed; reuses a complete data set
-        prepare=('tools/prepare_fmnist_scenes.py', '--out', '{data_root}'),
+        stages=_stages('deeplabv3plus-r18w16', 'deeplabv3plus-r18w5',
+                       'fmnist-scenes', pair='deeplabv3plus-r18w16_r18w5'),
+        **_SCENES,
         results_file='fmnist_scenes_seg.md',
         schedules=dict(
             # single-seed demo under 25 min on 2 CPU cores (README)
@@ -245,9 +282,8 @@ EXPERIMENTS: Dict[str, Experiment] = {
             # backbones pretrained first, as the papers run DeepLabV3+
             long=dict(epochs=24, train_subset=0, teacher_epochs=24,
                       teacher_train_subset=0, pretrain_epochs=5)),
-        pretrain=_fmnist_scenes_pretrain('deeplabv3plus-r18w16',
-                                         'deeplabv3plus-r18w5'),
-        pretrain_prepare=_FMNIST_PREPARE),
+        **_fmnist_scenes_pretrain('deeplabv3plus-r18w16',
+                                  'deeplabv3plus-r18w5')),
     'det':
     Experiment(
         task='det',
@@ -257,12 +293,9 @@ EXPERIMENTS: Dict[str, Experiment] = {
         metrics=(Metric('coco/bbox_mAP', 'mAP (%)',
                         100.0), Metric('coco/bbox_mAP_50', 'mAP@0.5 (%)',
                                        100.0)),
-        stages=_stages('teacher_ssd-r18w32_fmnist-scenes',
-                       'student_ssd-r18w8_fmnist-scenes',
-                       'ssd-r18w32_ssd-r18w8_fmnist-scenes',
-                       'ssd-r18w32_fmnist-scenes', nd=('ND', 'nd')),
-        data_root='data/fmnist_scenes',
-        prepare=('tools/prepare_fmnist_scenes.py', '--out', '{data_root}'),
+        stages=_stages('ssd-r18w32', 'ssd-r18w8', 'fmnist-scenes',
+                       nd=('ND', 'nd')),
+        **_SCENES,
         results_file='fmnist_scenes_det.md',
         # CocoMetric reads its own ground truth from a path that does not
         # follow the loaders' data_root
@@ -281,6 +314,5 @@ EXPERIMENTS: Dict[str, Experiment] = {
             # the backbones pretrained first, as the papers run SSD
             long=dict(epochs=12, train_subset=0, teacher_epochs=12,
                       teacher_train_subset=0, pretrain_epochs=5)),
-        pretrain=_fmnist_scenes_pretrain('ssd-r18w32', 'ssd-r18w8'),
-        pretrain_prepare=_FMNIST_PREPARE),
+        **_fmnist_scenes_pretrain('ssd-r18w32', 'ssd-r18w8')),
 }

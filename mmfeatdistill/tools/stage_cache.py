@@ -65,11 +65,23 @@ def resolve_config(config: str, options: Sequence[str]) -> Config:
     return cfg
 
 
+#: path -> (its stat's inode, size and modification time, fingerprint):
+#: a file read once per process while it stays the same (the data folder
+#: is in every stage's keys).
+_FINGERPRINTS: Dict[str, tuple] = {}
+
+
 def file_fingerprint(path: str) -> str:
     """sha256 of a file's content (of its size and first and last MiB when
-    it is larger than 8 MiB)."""
+    it is larger than 8 MiB); read again only when the file's inode, size
+    or modification time changed since the last call in this process."""
+    stat = os.stat(path)
+    seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    known = _FINGERPRINTS.get(path)
+    if known is not None and known[0] == seen:
+        return known[1]
     digest = hashlib.sha256()
-    size = osp.getsize(path)
+    size = stat.st_size
     digest.update(str(size).encode())
     with open(path, 'rb') as f:
         if size <= _WHOLE_FILE_BYTES:
@@ -79,7 +91,8 @@ def file_fingerprint(path: str) -> str:
             digest.update(f.read(_EDGE_BYTES))
             f.seek(size - _EDGE_BYTES)
             digest.update(f.read(_EDGE_BYTES))
-    return digest.hexdigest()
+    _FINGERPRINTS[path] = (seen, digest.hexdigest())
+    return _FINGERPRINTS[path][1]
 
 
 def folder_fingerprint(path: str) -> str:

@@ -1,5 +1,6 @@
 """Checks of config values: the ones Python would silently coerce, and
 the argument rules several components share."""
+import numbers
 from typing import Any
 
 
@@ -36,6 +37,39 @@ def check_positive_int(value: Any, where: str) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f'{where} must be a positive int, got {value!r}')
+    return value
+
+
+def check_in_range(value: Any, where: str, low: float, high: float, *,
+                   include_low: bool = False, fix: str = '') -> float:
+    """Return ``value`` if it is a number between ``low`` and ``high``,
+    else raise naming ``where``, the interval and ``fix``.
+
+    ``high`` is always excluded; ``low`` only unless ``include_low``.
+
+    Args:
+        value: The configured value.
+        where (str): What it configures (``'LossBalanceHook(min_ratio=...)'``),
+            for the message.
+        low (float): The lower bound.
+        high (float): The upper bound (excluded).
+        include_low (bool): ``low`` itself is allowed. Defaults to False.
+        fix (str): How to choose a valid value, ending the message.
+            Defaults to ``''``.
+
+    Raises:
+        TypeError: ``value`` is not a number.
+        ValueError: ``value`` is outside the interval.
+    """
+    interval = f"{'[' if include_low else '('}{low}, {high})"
+    ending = f': {fix}' if fix else '.'
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f'{where} must be a number in {interval}, got '
+                        f'{value!r} ({type(value).__name__}){ending}')
+    above_low = value >= low if include_low else value > low
+    if not (above_low and value < high):
+        raise ValueError(
+            f'{where} must be in {interval}, got {value!r}{ending}')
     return value
 
 

@@ -104,7 +104,8 @@ def test_connector_warmup_needs_one_length():
         ConnectorWarmupHook()
     with pytest.raises(ValueError, match='exactly one'):
         ConnectorWarmupHook(warmup_iters=1, warmup_epochs=1)
-    with pytest.raises(ValueError, match=r'warmup_ratio must be in \(0, 1\)'):
+    with pytest.raises(ValueError,
+                       match=r'warmup_ratio=\.\.\.\) must be in \(0, 1\)'):
         ConnectorWarmupHook(warmup_ratio=2)
 
 

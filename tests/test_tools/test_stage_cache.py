@@ -2,6 +2,8 @@
 what determines the weights and nothing else; a stage killed in the middle
 resumes (``--resume``) to the weights of an uninterrupted run."""
 import dataclasses
+import hashlib
+import os
 import os.path as osp
 
 import pytest
@@ -11,7 +13,8 @@ from mmengine.config import Config
 import tests.kill_hook  # noqa: F401 (the killed run's hook, in its key)
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS, Stage
-from mmfeatdistill.tools.stage_cache import resolve_config, weight_key
+from mmfeatdistill.tools.stage_cache import (file_fingerprint, resolve_config,
+                                             weight_key)
 from mmfeatdistill.utils.checkpoint import load_checkpoint_file
 from tests.helpers import config_path, make_fake_fashion_mnist
 
@@ -136,3 +139,19 @@ def test_resumed_stage_time_counts_every_run(tmp_path):
             f'2026/12/07 {end} - mmengine - INFO - Epoch(train) ...\n')
     (tmp_path / 'iter_8.pth').write_bytes(b'')
     assert demo.runs_time(str(tmp_path)) == 600 + 330
+
+
+def test_a_file_is_read_again_only_when_its_stat_changes(tmp_path):
+    """The data folder is in every stage's key: its files are read once per
+    process, and again when a file changes (here: same size, new time)."""
+    path = tmp_path / 'scene.png'
+    path.write_bytes(b'first')
+    first = file_fingerprint(str(path))
+    stat = os.stat(path)
+    path.write_bytes(b'other')
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_fingerprint(str(path)) == first  # same stat: not read
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+    assert file_fingerprint(str(path)) != first
+    assert file_fingerprint(str(path)) == hashlib.sha256(b'5' +
+                                                         b'other').hexdigest()

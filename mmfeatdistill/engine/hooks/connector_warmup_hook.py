@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmfeatdistill.registry import HOOKS
 from mmfeatdistill.utils import (accumulative_counts, optimizer_steps,
                                  unwrap_model)
-from mmfeatdistill.utils.checks import check_exactly_one
+from mmfeatdistill.utils.checks import check_exactly_one, check_in_range
 
 DATA_BATCH = Optional[dict]
 
@@ -59,9 +59,10 @@ class ConnectorWarmupHook(Hook):
         check_exactly_one('ConnectorWarmupHook', warmup_iters=warmup_iters,
                           warmup_epochs=warmup_epochs,
                           warmup_ratio=warmup_ratio)
-        if warmup_ratio is not None and not 0 < warmup_ratio < 1:
-            raise ValueError(f'warmup_ratio must be in (0, 1), got '
-                             f'{warmup_ratio}')
+        if warmup_ratio is not None:
+            check_in_range(
+                warmup_ratio, 'ConnectorWarmupHook(warmup_ratio=...)', 0, 1,
+                fix='the fraction of the run to warm up for, e.g. 1/30.')
         self.warmup_iters = warmup_iters
         self.warmup_epochs = warmup_epochs
         self.warmup_ratio = warmup_ratio

@@ -8,7 +8,7 @@ from mmengine.hooks import Hook
 
 from mmfeatdistill.registry import HOOKS
 from mmfeatdistill.utils import unwrap_model
-from mmfeatdistill.utils.checks import check_positive_int
+from mmfeatdistill.utils.checks import check_in_range, check_positive_int
 
 DATA_BATCH = Optional[dict]
 
@@ -54,9 +54,9 @@ class LossBalanceHook(Hook):
     def __init__(self, num_iters: int = 10, min_ratio: float = 0.01,
                  max_ratio: float = 100.0) -> None:
         check_positive_int(num_iters, 'LossBalanceHook(num_iters=...)')
-        if not 0 <= min_ratio < max_ratio:
-            raise ValueError(f'LossBalanceHook needs 0 <= min_ratio < '
-                             f'max_ratio, got {min_ratio} and {max_ratio}')
+        check_in_range(min_ratio, 'LossBalanceHook(min_ratio=...)', 0,
+                       max_ratio, include_low=True,
+                       fix='lower min_ratio or raise max_ratio.')
         self.num_iters = num_iters
         self.min_ratio = min_ratio
         self.max_ratio = max_ratio

@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmfeatdistill.registry import MODELS
+from mmfeatdistill.utils.checks import check_bool
 from .base_distill_loss import BaseDistillLoss
 
 
@@ -32,7 +33,8 @@ class SoftCrossEntropyLoss(BaseDistillLoss):
                  multi_label: bool = False) -> None:
         super().__init__(loss_weight)
         self.temperature = temperature
-        self.multi_label = multi_label
+        self.multi_label = check_bool(multi_label,
+                                      'SoftCrossEntropyLoss(multi_label=...)')
 
     def forward(self, s_logits: torch.Tensor,
                 t_logits: torch.Tensor) -> torch.Tensor:

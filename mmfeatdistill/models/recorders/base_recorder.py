@@ -249,7 +249,8 @@ class BaseRecorder(metaclass=ABCMeta):
         self._calls += 1
 
     #: For recorders that replace a callable (a method, a function):
-    #: record its input (``True``, before it runs) or its output.
+    #: record its input (``True``, before it runs) or its output (``False``,
+    #: the default).
     records_input = False
 
     def _recording(self) -> bool:

@@ -94,8 +94,6 @@ class FunctionOutputRecorder(_FunctionPatchRecorder):
             :class:`BaseRecorder`.
     """
 
-    records_input = False
-
 
 @MODELS.register_module()
 class FunctionInputRecorder(_FunctionPatchRecorder):

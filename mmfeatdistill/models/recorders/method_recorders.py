@@ -63,8 +63,6 @@ class MethodOutputRecorder(_MethodPatchRecorder):
             :class:`BaseRecorder`.
     """
 
-    records_input = False
-
 
 @MODELS.register_module()
 class MethodInputRecorder(_MethodPatchRecorder):

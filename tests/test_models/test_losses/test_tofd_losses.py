@@ -55,6 +55,12 @@ def test_soft_cross_entropy_equals_independent_formula():
     assert torch.allclose(s.grad, s2.grad, atol=1e-6)
 
 
+def test_soft_cross_entropy_refuses_a_string_multi_label():
+    """``multi_label='False'`` would be true: the sigmoid loss, silently."""
+    with pytest.raises(TypeError, match=r'multi_label=\.\.\.\) must be True'):
+        SoftCrossEntropyLoss(multi_label='False')
+
+
 def test_frobenius_distance_not_squared_not_averaged():
     s = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     t = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
