@@ -139,6 +139,39 @@ def test_failed_save_keeps_previous_checkpoint(kd_config, tmp_path,
     assert _last(work) == str(work / 'iter_2.pth')
 
 
+def test_kill_before_dropping_the_outdated_checkpoint(kd_config, tmp_path,
+                                                      monkeypatch):
+    """Killed after iter_3.pth and last_checkpoint are written, before
+    iter_2.pth (dropped by max_keep_ckpts=1) is deleted: the resumed run
+    deletes it, so no checkpoint is left behind for good."""
+    import mmfeatdistill.engine.hooks.atomic_checkpoint_hook as hook_module
+
+    class Killed(BaseException):
+        pass
+
+    def write_then_die(text, path):
+        atomic_write_text(text, path)
+        if text.endswith('iter_3.pth'):
+            raise Killed()
+
+    atomic_write_text = hook_module.atomic_write_text
+    monkeypatch.setattr(hook_module, 'atomic_write_text', write_then_die)
+    work = tmp_path / 'work'
+    with pytest.raises(Killed):
+        train_main(_args(kd_config, work))
+    names = sorted(n for n in os.listdir(work) if n.endswith('.pth'))
+    assert names == ['iter_2.pth', 'iter_3.pth'] and _last(work) == str(
+        work / 'iter_3.pth')
+    monkeypatch.undo()
+
+    runner = train_main(_args(kd_config, work, flags=['--resume']))
+    assert runner.iter == 4 and 'iter: 3' in _resumed_from(work)
+    assert sorted(n for n in os.listdir(work)
+                  if n.endswith('.pth')) == ['iter_4.pth']
+    log = sorted(glob.glob(osp.join(str(work), '*', '*.log')))[-1]
+    assert 'iter_2.pth: max_keep_ckpts dropped it' in open(log).read()
+
+
 def _training_checkpoint(path, it):
     torch.save(
         {

@@ -56,7 +56,11 @@ class AtomicCheckpointHook(CheckpointHook):
     * with ``save_best``, the previous best checkpoint is deleted only once
       the new best one is complete (MMEngine deletes it first).
 
-    Temporary files left by a killed run are deleted before training. With
+    Temporary files left by a killed run are deleted before training, and
+    so is the checkpoint that ``max_keep_ckpts`` dropped when the run was
+    killed after saving its successor but before deleting it (each
+    checkpoint names the one its save drops, ``dropped_ckpt`` in its
+    message hub). With
     ``backend_args`` or ``file_client_args`` (remote storage) it behaves as
     MMEngine's hook. ``tools/train.py`` puts it in place of
     ``default_hooks.checkpoint`` when that is MMEngine's ``CheckpointHook``.
@@ -83,6 +87,23 @@ class AtomicCheckpointHook(CheckpointHook):
                     runner.logger.warning(
                         f'Deleted {path}, the unfinished write of a killed '
                         f'run.')
+            self._remove_dropped(runner)
+
+    def _remove_dropped(self, runner) -> None:
+        """After a resume: delete the checkpoint that the resumed one's save
+        dropped (``max_keep_ckpts``), when a kill left it behind."""
+        dropped = runner.message_hub.get_info('dropped_ckpt')
+        if not dropped or dropped in {
+                self.filename_tmpl.format(k)
+                for k in self.keep_ckpt_ids
+        }:
+            return
+        path = self.file_backend.join_path(self.out_dir, dropped)
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+            runner.logger.warning(
+                f'Deleted {path}: max_keep_ckpts dropped it, and the run '
+                f'that saved its successor was killed before deleting it.')
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         if not self._atomic:
@@ -98,6 +119,11 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.message_hub.update_info('keep_ckpt_ids',
                                            list(self.keep_ckpt_ids))
 
+        # the checkpoint names the one it drops: a resume after a kill
+        # before the deletion below deletes it (before_train)
+        runner.message_hub.update_info(
+            'dropped_ckpt', None if outdated is None or outdated == step else
+            self.filename_tmpl.format(outdated))
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
