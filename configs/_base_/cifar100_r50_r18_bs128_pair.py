@@ -19,4 +19,6 @@ pair = dict(teacher=_base_.teacher, teacher_ckpt=_base_.teacher_ckpt,
 # Weights-only loading, atomic checkpoints with the RNG states, exact
 # resume and the loss-balance check, as configs/_base_/distill_runtime.py
 # gives our own configs.
-default_hooks, train_cfg = distill_runtime()
+# mmpretrain's schedule says `by_epoch=True`, which MMEngine refuses
+# beside a loop type: the loop replaces it, with the schedule's epochs.
+default_hooks, train_cfg = distill_runtime(max_epochs=200)

@@ -7,7 +7,7 @@ from mmfeatdistill.presets import pefd
 train_dataloader = dict(batch_size=64)
 param_scheduler = dict(type='MultiStepLR', by_epoch=True,
                        milestones=[150, 180, 210], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=240, val_interval=1)
+train_cfg = dict(max_epochs=240, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 

@@ -6,7 +6,7 @@ from mmfeatdistill.presets import tofd_teacher_heads
 
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True,
                        T_max=10)
-train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
+train_cfg = dict(max_epochs=10, val_interval=10)
 
 model, custom_hooks = tofd_teacher_heads(teacher=_base_.teacher,
                                          teacher_ckpt=_base_.teacher_ckpt,

@@ -7,7 +7,7 @@ from mmfeatdistill.presets import tofd_teacher_heads
 
 train_dataloader = dict(batch_size=128)
 param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=40)
-train_cfg = dict(by_epoch=True, max_epochs=40, val_interval=40)
+train_cfg = dict(max_epochs=40, val_interval=40)
 val_cfg = dict()
 test_cfg = dict()
 

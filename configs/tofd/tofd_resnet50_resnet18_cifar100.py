@@ -11,7 +11,7 @@ teacher_ckpt = ('work_dirs/tofd-teacher-heads_resnet50_cifar100/'
 train_dataloader = dict(batch_size=128)
 param_scheduler = dict(type='MultiStepLR', by_epoch=True,
                        milestones=[80, 160, 240], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=250, val_interval=1)
+train_cfg = dict(max_epochs=250, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 

@@ -1,9 +1,10 @@
 """What a distillation run needs from its runtime, for pair bases built on
 another package's config."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 
-def distill_runtime(by_epoch: bool = True) -> Tuple[dict, dict]:
+def distill_runtime(by_epoch: bool = True, max_epochs: Optional[int] = None,
+                    val_interval: int = 1) -> Tuple[dict, dict]:
     """``default_hooks`` and ``train_cfg`` for a pair base built on an
     mmpretrain, mmdet or mmseg config: they merge into that config's own
     (``checkpoint`` keeps its interval and ``save_best``, ``train_cfg``
@@ -28,6 +29,16 @@ def distill_runtime(by_epoch: bool = True) -> Tuple[dict, dict]:
             an epoch continues with the batches not trained on). False
             (an iteration-based schedule) keeps the config's loop.
             Defaults to True.
+        max_epochs (int, optional): For a package config whose
+            ``train_cfg`` is MMEngine's shorthand ``by_epoch=True``
+            (mmpretrain's schedules): MMEngine builds a loop from ``type``
+            or from ``by_epoch``, never both, so the loop replaces that
+            ``train_cfg`` (``_delete_``) with these epochs; children then
+            set ``train_cfg = dict(max_epochs=...)`` without ``by_epoch``.
+            None (default): the loop's type merges into the config's loop
+            (mmdet's and our schedules name theirs).
+        val_interval (int): With ``max_epochs``: epochs between
+            validations. Defaults to 1.
 
     Returns:
         tuple[dict, dict]: ``default_hooks`` and ``train_cfg``.
@@ -38,6 +49,10 @@ def distill_runtime(by_epoch: bool = True) -> Tuple[dict, dict]:
         rng_state=dict(type='mmfeatdistill.RNGStateHook'),
         loss_balance=dict(type='mmfeatdistill.LossBalanceHook'),
         accumulation_info=dict(type='mmfeatdistill.AccumulationInfoHook'))
-    loop = dict(type='mmfeatdistill.ExactResumeEpochBasedTrainLoop'
-                ) if by_epoch else {}
+    if not by_epoch:
+        return hooks, {}
+    loop = dict(type='mmfeatdistill.ExactResumeEpochBasedTrainLoop')
+    if max_epochs is not None:
+        loop = dict(_delete_=True, **loop, max_epochs=max_epochs,
+                    val_interval=val_interval)
     return hooks, loop

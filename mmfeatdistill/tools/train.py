@@ -265,6 +265,15 @@ def use_exact_resume_loop(cfg: Config) -> None:
     if not isinstance(train_cfg, dict):
         return
     train_cfg = dict(train_cfg)
+    if 'type' in train_cfg and 'by_epoch' in train_cfg:
+        raise ValueError(
+            f'train_cfg has both type={train_cfg["type"]!r} (from a schedule '
+            f'base, e.g. configs/_base_/schedules/) and by_epoch='
+            f'{train_cfg["by_epoch"]!r}; MMEngine builds a loop from one of '
+            f'them. To train by iterations, replace the base\'s loop: '
+            f"train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', "
+            f'max_iters=..., val_interval=...); to change the length, set '
+            f'only max_epochs.')
     if train_cfg.get('type') in EPOCH_LOOPS:
         train_cfg['type'] = 'mmfeatdistill.ExactResumeEpochBasedTrainLoop'
     elif 'type' not in train_cfg and train_cfg.get('by_epoch', True):

@@ -9,6 +9,7 @@ import glob
 import json
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -93,6 +94,22 @@ def test_every_shipped_config_declares_its_runtime():
     assert len(trained) > 40
     for path in trained:
         cfg = Config.fromfile(path)
+        train_cfg = cfg.get('train_cfg') or {}
+        # MMEngine's Runner.build_train_loop refuses the two together
+        assert not {'type', 'by_epoch'} <= set(train_cfg), (osp.relpath(
+            path, CONFIGS), dict(train_cfg))
         before = cfg.to_dict()
         add_runtime_defaults(cfg)
         assert cfg.to_dict() == before, osp.relpath(path, CONFIGS)
+
+
+def test_by_epoch_beside_the_bases_loop_type_names_the_fix():
+    """A child config's ``train_cfg.by_epoch=False`` merged into the
+    schedule base's ``type``: MMEngine refuses the pair; tools/train.py
+    says how to switch loops."""
+    cfg = Config.fromfile(
+        config_path('kd/kd-mse_resnet18-w32_resnet18-w8_fmnist.py'))
+    cfg.merge_from_dict(dict(train_cfg=dict(by_epoch=False)))
+    with pytest.raises(ValueError, match=r"_delete_=True, "
+                       r"type='IterBasedTrainLoop'"):
+        add_runtime_defaults(cfg)

@@ -39,9 +39,11 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         val_begin (int): The epoch that begins validating. Defaults to 1.
         val_interval (int): Validation interval. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): As MMEngine's.
-        by_epoch (bool): Accepted so that the loop's type can be merged
-            into a package's ``train_cfg = dict(by_epoch=True, ...)``;
-            False is an error. Defaults to True.
+        by_epoch (bool): Accepted for a loop built directly; in a config
+            MMEngine's Runner refuses ``by_epoch`` beside ``type``, so a
+            pair base on a package schedule that says ``by_epoch=True``
+            replaces it (``distill_runtime(max_epochs=...)``). False is an
+            error. Defaults to True.
     """
 
     def __init__(self, runner, dataloader: Union[DataLoader, Dict],
