@@ -8,7 +8,7 @@ from typing import List
 import pytest
 
 from mmfeatdistill.tools import demo
-from mmfeatdistill.tools.experiments import EXPERIMENTS
+from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
 
 
 def _fake_runs(monkeypatch, tmp_path) -> List[tuple]:
@@ -58,7 +58,7 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
         str(tmp_path / 'work'), '--pretrain-data-root', fmnist
     ]
     for key, value in long.items():  # as benchmarks/quality.py passes them
-        args += [f'--{key.replace("_", "-")}', str(value)]
+        args += [schedule_option(key), str(value)]
     demo.main(args)
     ckpt = {
         role: str(tmp_path / (osp.basename(config) + '.pth'))
