@@ -5,10 +5,9 @@
 # 8000 training scenes). The epochs here are the demo's student default
 # (mmfeatdistill/tools/experiments.py, task 'seg'); the teacher config sets
 # its own.
-# The lr was chosen on the val split (tools/train.py, 2-epoch runs, seed 0,
-# val mIoU %): teacher 0.05: 21.5, 0.1: 31.2, 0.2: 35.9, 0.4: 40.3,
-# 0.8: 37.8; plain student 0.2: 17.4, 0.4: 21.5. Nothing was tuned on the
-# test split.
+# The lr was chosen on the val split (2-epoch runs, seed 0; the
+# measurements: benchmarks/results/sweeps.md, "seg / learning rate").
+# Nothing was tuned on the test split.
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.4, momentum=0.9,
                                     weight_decay=5e-4, nesterov=True))
 param_scheduler = [
