@@ -273,7 +273,7 @@ EXPERIMENTS: Dict[str, Experiment] = {
         **_SCENES,
         results_file='fmnist_scenes_seg.md',
         schedules=dict(
-            # single-seed demo under 25 min on 2 CPU cores (README)
+            # the single-seed demo (its measured time: README)
             short=dict(epochs=2, train_subset=0, teacher_epochs=8,
                        teacher_train_subset=0),
             # converged-evidence runs (benchmarks/long_runs.sh); E is
@@ -305,11 +305,9 @@ EXPERIMENTS: Dict[str, Experiment] = {
                       'test_evaluator.ann_file={data_root}/annotations/'
                       'instances_test.json'),
         schedules=dict(
-            # single-seed demo under 25 min on 2 CPU cores (README): the
-            # teacher 4 epochs of the 8000 scenes (1000 steps of 32; test
-            # mAP 40.8), each student 2 epochs of the first 4000 (250
-            # steps; the plain student 14.4): about 21 min on 2 shared
-            # cores with OMP_NUM_THREADS=1 (2026-11-30)
+            # the single-seed demo (its measured time: README): the
+            # teacher 4 epochs of the 8000 scenes (1000 steps of 32), each
+            # student 2 epochs of the first 4000 (250 steps)
             short=dict(epochs=2, train_subset=4000, teacher_epochs=4,
                        teacher_train_subset=0),
             # the backbones pretrained first, as the papers run SSD; E is
