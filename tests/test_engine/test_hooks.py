@@ -131,7 +131,7 @@ def test_connector_warmup_as_a_fraction_of_the_run(counts):
     assert hook.warmup_iters == (7 + counts - 1) // counts
 
 
-@pytest.mark.parametrize('schedule,expected', [('short', 2), ('long', 25)])
+@pytest.mark.parametrize('schedule,expected', [('short', 2), ('long', 50)])
 def test_detection_ofd_warmup_follows_the_runs_iterations(schedule, expected):
     """The scenes detection OFD config warms the connectors up for 1/120
     of the run's optimizer steps (the VOC config's 500 of ~62k), so the
