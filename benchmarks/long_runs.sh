@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # The converged-evidence runs (the `long` schedules of the experiment
 # table), in the order their evidence is needed: for each task the plain
-# student at E and 2E epochs (is E converged on the validation split?),
-# then every stage at E for seed 0, then seeds 1 and 2.
+# student at E and 2E epochs (is E converged on the validation split?
+# benchmarks/long_check.py), then, only where it is, every stage at E for
+# seed 0, then seeds 0-2.
+#
+# One torch thread per process and two processes at a time (--jobs 2, and
+# the dense tasks in two lanes), as the main command runs: on these 2
+# cores two 1-thread stages step as fast each as one alone, while one
+# 2-thread stage is only 1.03-1.34x faster than a 1-thread one
+# (benchmarks/results/step_profile.md, "Threads and processes").
 #
 # Resumable: run it again after an interruption (a kill, a reboot, the end
 # of a session). Finished stages come from the stage cache
@@ -15,21 +22,24 @@
 # stage the ledger lacks. Each step writes its section of
 # benchmarks/results/<task file>.md; an E-versus-2E step whose section is
 # there already is skipped (delete the section to run it again). Runs
-# niced, at the main command's thread count (OMP_NUM_THREADS=2), one stage
-# at a time.
+# niced.
 #
 #   setsid nohup bash benchmarks/long_runs.sh > /work/long_runs.log 2>&1 &
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-2}"
-# idle OpenMP threads sleep instead of spinning: on cores shared with other
-# work (tests, a second job) spinning threads take the time the working
-# thread needs (same numbers: the thread count and the split are the same)
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
+# idle OpenMP threads sleep instead of spinning (matters only with more
+# than one thread per process: spinning threads take a shared core's time)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY="${PY:-.venv/bin/python}"
 LEDGER="${LEDGER:-benchmarks/results/ledger/long.json}"
-run() { nice -n 19 "$PY" benchmarks/quality.py --resume --ledger "$LEDGER" "$@"; }
+JOBS="${JOBS:-2}"
+THREADS="$OMP_NUM_THREADS thread(s)"
+run() {
+  nice -n 19 "$PY" benchmarks/quality.py --resume --ledger "$LEDGER" \
+    --jobs "$JOBS" "$@"
+}
 results_file() {
   "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; print(E[sys.argv[1]].results_file)" "$1"
 }
@@ -42,19 +52,34 @@ run_once() {
     run --task "$task" --schedule long --seeds 0 --only --label "$label" "$@"
   fi
 }
-
-# task, E (the schedule's students), 2E, on the validation split: det
-# E=12 was 2.70 mAP behind 2E=24, so E=24; seg E=12 was 0.88 mIoU behind
-# 2E=24 and E=24 1.74 behind 2E=48, so E=48. The E sections come from the
-# cache or the ledger (the earlier 2E runs' stages, same keys).
-for spec in "det 24 48" "seg 48 96" "cls 10 20"; do
-  set -- $spec
-  run_once "$1" "plain student, E=$2"
-  run_once "$1" "plain student, 2E=$3" --epochs "$3"
-done
-for task in det seg cls; do
+# one task: E against 2E (the plain student), then, if converged, every
+# stage for seed 0 and then for seeds 0-2
+lane() {
+  local task="$1" e="$2"
+  run_once "$task" "plain student, E=$e, $THREADS"
+  run_once "$task" "plain student, 2E=$((2 * e)), $THREADS" --epochs "$((2 * e))"
+  local rc=0
+  "$PY" benchmarks/long_check.py --task "$task" --epochs "$e" "$((2 * e))" \
+    --ledger "$LEDGER" || rc=$?
+  if [ "$rc" != 0 ]; then
+    echo "[long_runs] $task: E=$e is not converged; its other stages wait"
+    return 0
+  fi
   run --task "$task" --schedule long --seeds 0
-done
-for task in det seg cls; do
   run --task "$task" --schedule long --seeds 0 1 2
-done
+}
+# E per task: the schedule's epochs (mmfeatdistill/tools/experiments.py;
+# at 2 threads det E=12 was 2.70 mAP behind 2E=24, seg E=12 0.88 mIoU
+# behind 24 and E=24 1.74 behind 48)
+epochs() {
+  "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; print(E[sys.argv[1]].schedules['long']['epochs'])" "$1"
+}
+# the dense tasks in two lanes (each lane's stages two at a time), then cls
+lane det "$(epochs det)" & det=$!
+lane seg "$(epochs seg)" & seg=$!
+status=0
+wait "$det" || status=$?
+lane cls "$(epochs cls)" & cls=$!
+wait "$cls" || status=$?
+wait "$seg" || status=$?
+exit "$status"

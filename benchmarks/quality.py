@@ -149,6 +149,8 @@ def main(argv=None) -> str:
     device = demo.resolve_device(demo_args[demo_args.index('--device') +
                                            1] if '--device' in
                                  demo_args[:-1] else 'auto')
+    jobs = demo_args[demo_args.index('--jobs') +
+                     1] if '--jobs' in demo_args[:-1] else 1
     ledger = sorted({(r['name'], r.get('date', '?'))
                      for results in per_seed
                      for r in results if r.get('ledger')})
@@ -158,7 +160,8 @@ def main(argv=None) -> str:
         f'Command: `{command}` ({hours:.1f} h, '
         f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
-        f'{device}. Schedule: '
+        f'{device}, {os.environ.get("OMP_NUM_THREADS", "default")} torch '
+        f'thread(s) each, {jobs} at a time. Schedule: '
         f'{settings} (0 = all). One teacher (seed 0) for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
         f'deviations (method, baseline).' +

@@ -681,21 +681,25 @@ def train_teacher(args, experiment: Experiment, options,
 
 def teacher_output(args, experiment: Experiment, options,
                    pretrained: Optional[StageOutput] = None,
-                   row: Optional[dict] = None) -> StageOutput:
+                   row: Optional[Callable[[], dict]] = None) -> StageOutput:
     """The teacher's checkpoint for the distillation stages: that of its
-    row (``row``, the :func:`train_teacher` result) unless the row came
-    from the ledger; else trained when the first of them is (if the cache
-    does not hold it)."""
+    row (``row()``, the :func:`train_teacher` result, waited for when the
+    teacher trains beside the plain student) unless the row came from the
+    ledger; else trained when the first of them is (if the cache does not
+    hold it)."""
     stage = experiment.teacher
     options_, inputs = stage_inputs(stage, options, pretrained)
     key = stage_key(args, 'train.py', stage.config, options_, inputs,
                     ['--test'])[0]
 
-    # (the teacher's row may have come from the ledger, without training)
-    return StageOutput(
-        key, lambda: train_teacher(args, experiment, options, pretrained,
-                                   from_ledger=False)['ckpt'],
-        path=(row or {}).get('ckpt'))
+    def make() -> str:
+        # (the teacher's row may have come from the ledger, without
+        # training)
+        return (row() if row is not None else {}).get('ckpt') or \
+            train_teacher(args, experiment, options, pretrained,
+                          from_ledger=False)['ckpt']
+
+    return StageOutput(key, make)
 
 
 def format_table(results: List[dict], experiment: Experiment) -> str:
@@ -876,8 +880,10 @@ def parse_args(
     add_cache_arguments(parser)
     parser.add_argument(
         '--jobs', type=int, default=1,
-        help='students trained at once, each in its own process (the '
-        'teacher first); give each OMP_NUM_THREADS=1 on 2 cores')
+        help='stages trained at once, each in its own process (the '
+        'teacher first, beside it the plain student and the backbones\' '
+        'pretraining; the distillation stages wait for the teacher); '
+        'give each OMP_NUM_THREADS=1 on 2 cores')
     args = parser.parse_args(argv)
     try:
         args.device = resolve_device(args.device)
@@ -934,25 +940,39 @@ def main(argv: Optional[List[str]] = None,
         if args.only is None or s.name in args.only or s.kind == 'baseline'
     ]
     # the teacher's row, unless --only names no stage that needs a teacher
-    # (e.g. the plain student alone: no teacher is trained)
-    teacher = None
-    if args.only is None or any(s.kind != 'baseline' for s in stages):
-        teacher = train_teacher(args, experiment, teacher_options,
-                                pretrained.get('teacher'))
+    # (e.g. the plain student alone: no teacher is trained); it is the
+    # first job, so with --jobs 2 the plain student (and each role's
+    # backbone pretraining) trains beside it and the distillation stages
+    # wait for its checkpoint
+    with_teacher = args.only is None or any(s.kind != 'baseline'
+                                            for s in stages)
+    teacher_row: Future = Future()
+    if not with_teacher:
+        teacher_row.set_result({})
     teacher_ckpt = teacher_output(args, experiment, teacher_options,
-                                  pretrained.get('teacher'), teacher)
+                                  pretrained.get('teacher'),
+                                  teacher_row.result)
     options = common_options(args, experiment, args.epochs, args.train_subset,
                              args.seed)
 
-    def student(stage: Stage) -> dict:
+    def job(stage: Stage) -> dict:
+        if stage is experiment.teacher:
+            try:
+                teacher_row.set_result(
+                    train_teacher(args, experiment, teacher_options,
+                                  pretrained.get('teacher')))
+            except BaseException as e:
+                teacher_row.set_exception(e)
+                raise
+            return teacher_row.result()
         return train_and_test(
             stage, osp.join(args.work_dir,
                             slug(stage.name)), options, args, experiment,
             pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
 
-    results = [teacher] * (teacher is not None) + run_stages(
-        student, stages, args.jobs)
+    results = run_stages(job, [experiment.teacher] * with_teacher + stages,
+                         args.jobs)
     table = format_table(results, experiment)
     print('\n' + table + '\n')
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:

@@ -7,6 +7,7 @@ what a run writes (a checkpoint with other bytes each time)."""
 import json
 import os
 import os.path as osp
+import threading
 from typing import List
 
 import pytest
@@ -137,3 +138,51 @@ def test_failed_stage_stops_the_stages_not_started(monkeypatch, tmp_path):
     assert _configs(calls) == [
         osp.basename(s.config) for s in EXPERIMENTS['cls'].stages[:2]
     ]
+
+
+def test_jobs_train_the_plain_student_beside_the_teacher(
+        monkeypatch, tmp_path):
+    """``--jobs 2``: the teacher is the first job and the plain student
+    the second, at once; a distillation stage starts after the teacher
+    has finished; a failing teacher fails the stages that wait for it."""
+    calls = _fake_runs(monkeypatch)
+    fake = demo.run_script
+    stages = EXPERIMENTS['cls'].stages
+    teacher, baseline = stages[0].config, stages[1].config
+    started = {teacher: threading.Event(), baseline: threading.Event()}
+    events = []
+
+    def run_script(script, config, *args, **kwargs):
+        events.append(('start', osp.basename(config)))
+        if config in started:
+            # each of the two waits for the other to have started
+            started[config].set()
+            other = baseline if config == teacher else teacher
+            assert started[other].wait(timeout=30), 'not run at once'
+        result = fake(script, config, *args, **kwargs)
+        events.append(('end', osp.basename(config)))
+        return result
+
+    monkeypatch.setattr(demo, 'run_script', run_script)
+    results = _demo(tmp_path, 'cache', 'OFD', '--jobs', '2')
+    assert [r['name'] for r in results] == [s.name
+                                            for s in stages[:2]] + ['OFD']
+    ofd = osp.basename(next(s.config for s in stages if s.name == 'OFD'))
+    assert events.index(('start', ofd)) > events.index(
+        ('end', osp.basename(teacher)))
+
+    def broken(script, config, *args, **kwargs):
+        if config == teacher:
+            raise RuntimeError('teacher broke')
+        return fake(script, config, *args, **kwargs)
+
+    calls.clear()
+    monkeypatch.setattr(demo, 'run_script', broken)
+    with pytest.raises(RuntimeError, match='teacher broke'):
+        demo.main([
+            '--task', 'cls', '--work-dir',
+            str(tmp_path / 'work_b'), '--cache-dir',
+            str(tmp_path / 'cache_b'), '--quiet', '--only', 'OFD', '--jobs',
+            '2'
+        ])
+    assert ofd not in _configs(calls)
