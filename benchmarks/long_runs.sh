@@ -32,6 +32,10 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREAD
 # idle OpenMP threads sleep instead of spinning (matters only with more
 # than one thread per process: spinning threads take a shared core's time)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# below every other job on the host: `nice` alone ranks processes only
+# within their session's autogroup (Linux's sched_autogroup, on here), and
+# setsid gives this script a session of its own, so the group is niced
+echo 19 2>/dev/null > /proc/self/autogroup || true
 PY="${PY:-.venv/bin/python}"
 LEDGER="${LEDGER:-benchmarks/results/ledger/long.json}"
 JOBS="${JOBS:-2}"
