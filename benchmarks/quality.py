@@ -85,6 +85,13 @@ def format_rows(rows: List[dict], experiment) -> str:
     return '\n'.join(lines)
 
 
+def demo_option(demo_args: List[str], flag: str, default: str) -> str:
+    """The value the demo options give ``flag`` (its last one, as
+    argparse takes it), else ``default``."""
+    values = [v for f, v in zip(demo_args, demo_args[1:]) if f == flag]
+    return values[-1] if values else default
+
+
 def effective_schedule(schedule: Dict[str, object],
                        demo_args: List[str]) -> Dict[str, object]:
     """The schedule's settings with the demo options that override them
@@ -92,9 +99,8 @@ def effective_schedule(schedule: Dict[str, object],
     from mmfeatdistill.tools.experiments import schedule_option
     settings = dict(schedule)
     for key in schedule:
-        flag = schedule_option(key)
-        if flag in demo_args[:-1]:
-            settings[key] = demo_args[demo_args.index(flag) + 1]
+        settings[key] = demo_option(demo_args, schedule_option(key),
+                                    settings[key])
     return settings
 
 
@@ -146,11 +152,8 @@ def main(argv=None) -> str:
     settings = ', '.join(
         f'{k.replace("_", " ")} {v}'
         for k, v in effective_schedule(schedule, demo_args).items())
-    device = demo.resolve_device(demo_args[demo_args.index('--device') +
-                                           1] if '--device' in
-                                 demo_args[:-1] else 'auto')
-    jobs = demo_args[demo_args.index('--jobs') +
-                     1] if '--jobs' in demo_args[:-1] else 1
+    device = demo.resolve_device(demo_option(demo_args, '--device', 'auto'))
+    jobs = demo_option(demo_args, '--jobs', '1')
     ledger = sorted({(r['name'], r.get('date', '?'))
                      for results in per_seed
                      for r in results if r.get('ledger')})

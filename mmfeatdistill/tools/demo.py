@@ -680,8 +680,8 @@ def train_teacher(args, experiment: Experiment, options,
 
 
 def teacher_output(args, experiment: Experiment, options,
-                   pretrained: Optional[StageOutput] = None,
-                   row: Optional[Callable[[], dict]] = None) -> StageOutput:
+                   pretrained: Optional[StageOutput],
+                   row: Callable[[], dict]) -> StageOutput:
     """The teacher's checkpoint for the distillation stages: that of its
     row (``row()``, the :func:`train_teacher` result, waited for when the
     teacher trains beside the plain student) unless the row came from the
@@ -695,7 +695,7 @@ def teacher_output(args, experiment: Experiment, options,
     def make() -> str:
         # (the teacher's row may have come from the ledger, without
         # training)
-        return (row() if row is not None else {}).get('ckpt') or \
+        return row().get('ckpt') or \
             train_teacher(args, experiment, options, pretrained,
                           from_ledger=False)['ckpt']
 
