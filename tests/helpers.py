@@ -1,14 +1,16 @@
 """Shared helpers of the tests: generated data, small real models, local
 checkpoints, short runs (the scenes demo). Nothing here downloads
 anything."""
+import contextlib
 import dataclasses
 import json
 import os
 import os.path as osp
 import struct
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -93,13 +95,26 @@ def save_distill_teacher(path: str, cfg: Config, out_dir) -> str:
     return ckpt
 
 
+@contextlib.contextmanager
+def main_command_threads() -> Iterator[None]:
+    """The stages' processes at one torch thread each, as the main command
+    (``tools/run_demo.sh``) runs them with ``--jobs``: two such stages on 2
+    cores take about half the time one at a time does, while two
+    2-thread stages fight over the cores."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('OMP_NUM_THREADS', '1')
+        patch.setenv('MKL_NUM_THREADS', '1')
+        yield
+
+
 def run_scenes_demo(tmp_path, task: str,
                     scenes: Dict[str, int]) -> Tuple[object, list, str, str]:
     """``tools/demo.py --task TASK`` on a handful of scenes: the table's own
     data step writes ``scenes`` (split -> number of scenes) from fake
     Fashion-MNIST files (60 training images: train scenes draw from 0-39,
     val scenes from the held-out 40-59; 20 test images), then every stage
-    of the ``TASK`` experiment trains one epoch with batch 4. Checks that
+    of the ``TASK`` experiment trains one epoch with batch 4, two stages at
+    a time at one thread each, as the main command runs them. Checks that
     the data step wrote ``scenes`` and that there is a result per stage;
     returns the table's experiment, the demo's results, its work dir and
     the scenes' data root."""
@@ -111,12 +126,13 @@ def run_scenes_demo(tmp_path, task: str,
     experiment = dataclasses.replace(
         table, prepare=table.prepare +
         (f'--fmnist-root={fmnist}', '--val-start=40', '--no-progress', *small))
-    results = demo.main([
-        '--task', task, '--work-dir', work, '--data-root', data_root,
-        '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
-        '--teacher-train-subset', '0', '--batch-size', '4', '--workers', '0',
-        '--log-interval', '1', '--quiet'
-    ], experiment=experiment)
+    with main_command_threads():
+        results = demo.main([
+            '--task', task, '--work-dir', work, '--data-root', data_root,
+            '--epochs', '1', '--teacher-epochs', '1', '--train-subset', '0',
+            '--teacher-train-subset', '0', '--batch-size', '4', '--workers',
+            '0', '--log-interval', '1', '--quiet', '--jobs', '2'
+        ], experiment=experiment)
     with open(osp.join(data_root, 'meta.json')) as f:
         counts = json.load(f)['counts']
     written = {s: counts[s]['scenes'] for s in scenes}

@@ -5,7 +5,7 @@ import os.path as osp
 
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS
-from tests.helpers import make_fake_fashion_mnist
+from tests.helpers import main_command_threads, make_fake_fashion_mnist
 
 
 def test_demo_pipeline_one_iteration_per_stage(tmp_path):
@@ -15,9 +15,10 @@ def test_demo_pipeline_one_iteration_per_stage(tmp_path):
         '--work-dir', work, '--data-root', data_root, '--epochs', '1',
         '--teacher-epochs', '1', '--train-subset', '0',
         '--teacher-train-subset', '0', '--batch-size', '200', '--workers', '0',
-        '--log-interval', '1', '--quiet'
+        '--log-interval', '1', '--quiet', '--jobs', '2'
     ]
-    results = demo.main(args)
+    with main_command_threads():  # as the main command runs its stages
+        results = demo.main(args)
     experiment = EXPERIMENTS['cls']
     names = [r['name'] for r in results]
     assert names == [s.name for s in experiment.stages]
@@ -37,6 +38,7 @@ def test_demo_pipeline_one_iteration_per_stage(tmp_path):
         assert set(losses) <= logged, (stage.name, sorted(logged))
     # the stages are cached: a second run reuses them (the plain student
     # alone: no teacher is trained or listed, test_stage_ledger.py)
-    again = demo.main(args + ['--only'])
+    with main_command_threads():
+        again = demo.main(args + ['--only'])
     assert again[0].get('cached')
     assert [r['name'] for r in again] == ['student (baseline)']
