@@ -1,7 +1,7 @@
 """An experiment of the table over several seeds: mean ± std of each
 metric per stage on the task's full test split, the gain over the plain
-student, in how many seeds each is ahead, and the training time; written to
-``benchmarks/results/<task's file>.md``.
+student and over logit KD (``--versus``), in how many seeds each is ahead,
+and the training time; written to ``benchmarks/results/<task's file>.md``.
 
     python benchmarks/quality.py --task cls [--seeds 0 1 2] [--schedule long]
     python benchmarks/quality.py --task seg [demo options...]
@@ -18,16 +18,45 @@ import platform
 import statistics
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 from benchmarks._common import write_section  # noqa: E402
 
 
-def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
+def _versus(values: List[float], others: List[float]) -> dict:
+    """Mean gain of ``values`` over ``others`` (one per seed, same seed
+    order), the seeds where it is ahead, and whether the gain exceeds the
+    larger of their two standard deviations."""
+    spread = max(
+        (statistics.stdev(v) if len(v) > 1 else 0.0) for v in (values, others))
+    gain = statistics.mean(values) - statistics.mean(others)
+    return dict(gain=gain, ahead=sum(v > o for v, o in zip(values, others)),
+                beyond_std=gain > spread)
+
+
+def default_versus(experiment) -> Optional[str]:
+    """The stage the methods are also compared with: the table's first
+    reference stage (logit KD in every task of the table)."""
+    return next((s.name for s in experiment.stages if s.kind == 'reference'),
+                None)
+
+
+def summarise(per_seed: List[List[dict]], experiment,
+              versus: Optional[str] = None) -> List[dict]:
     """Per stage: mean/std of every metric, gain over the baseline (main
-    metric), seeds ahead, whether the gain is beyond one std, mean time."""
+    metric), seeds ahead, whether the gain is beyond one std, mean time;
+    and the same against the stage ``versus`` (e.g. ``'KD'``) for the
+    other distillation stages, when that stage has runs.
+
+    Args:
+        per_seed (list[list[dict]]): The demo's results, one list per seed
+            (in the same seed order for every stage).
+        experiment (Experiment): The table's experiment.
+        versus (str, optional): A stage to compare the distillation stages
+            with, besides the baseline (``'vs'`` entries of the rows).
+    """
     main = experiment.metrics[0].key
     by_name: Dict[str, List[dict]] = {}
     for results in per_seed:
@@ -36,6 +65,7 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
     base = by_name[next(s.name for s in experiment.stages
                         if s.kind == 'baseline')]
     base_main = [r['metrics'][main] for r in base]
+    versus_main = [r['metrics'][main] for r in by_name.get(versus, [])]
     rows = []
     for stage in experiment.stages:
         runs = by_name.get(stage.name)
@@ -52,23 +82,27 @@ def summarise(per_seed: List[List[dict]], experiment) -> List[dict]:
                                if len(values) > 1 else 0.0)
         if stage.kind not in ('teacher', 'baseline'):
             values = [r['metrics'][main] for r in runs]
-            mean, std = row[main]
-            base_std = statistics.stdev(base_main) if len(base_main) > 1 \
-                else 0.0
-            row['gain'] = mean - statistics.mean(base_main)
-            row['ahead'] = sum(v > b for v, b in zip(values, base_main))
-            row['beyond_std'] = row['gain'] > max(std, base_std)
+            row.update(_versus(values, base_main))
+            if versus_main and stage.name != versus:
+                row['vs'] = _versus(values, versus_main)
         rows.append(row)
     return rows
 
 
-def format_rows(rows: List[dict], experiment) -> str:
+def format_rows(rows: List[dict], experiment,
+                versus: Optional[str] = None) -> str:
+    """The rows of :func:`summarise` as a markdown table; a column of the
+    comparison with ``versus`` when a row has one."""
     metrics = experiment.metrics
     head = ' | '.join(f'{m.label} mean ± std' for m in metrics)
+    with_vs = any('vs' in row for row in rows)
+    vs_head = (f' gain over {versus} (seeds ahead; beyond 1 std) |'
+               if with_vs else '')
     lines = [
         f'| model | {head} | gain over baseline | ahead of baseline '
-        f'in | beyond 1 std | validation {metrics[0].label} mean | time (s): '
-        f'training + test |', '|---|' + '---|' * (len(metrics) + 5)
+        f'in | beyond 1 std |{vs_head} validation {metrics[0].label} mean | '
+        f'time (s): training + test |',
+        '|---|' + '---|' * (len(metrics) + 5 + with_vs)
     ]
     for row in rows:
         values = ' | '.join(f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}'
@@ -78,6 +112,11 @@ def format_rows(rows: List[dict], experiment) -> str:
                      f'seeds | {"yes" if row["beyond_std"] else "no"}')
         else:
             extra = ' | | '
+        if with_vs:
+            vs = row.get('vs')
+            extra += (f' | {vs["gain"]:+.2f} ({vs["ahead"]}/{row["seeds"]}; '
+                      f'{"yes" if vs["beyond_std"] else "no"})'
+                      if vs else ' | ')
         cached = ' (once)' if row['kind'] == 'teacher' else ''
         val = '' if row.get('val') is None else f'{row["val"]:.2f}'
         lines.append(f'| {row["name"]} | {values} | {extra} | {val} | '
@@ -120,10 +159,21 @@ def main(argv=None) -> str:
         '--label', default=None,
         help="a name for this run's section of the file "
         '(e.g. a rerun of some stages with --only)')
+    parser.add_argument(
+        '--versus', default=None,
+        help="a stage the distillation stages are also compared with "
+        "(default: the table's first reference stage, logit KD)")
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
     from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
     experiment = EXPERIMENTS[args.task]
+    versus = args.versus or default_versus(experiment)
+    if versus is not None and versus not in [
+            s.name for s in experiment.stages
+    ]:
+        parser.error(f'--versus {versus!r}: not a stage of task '
+                     f'{args.task!r} (its stages: '
+                     f'{[s.name for s in experiment.stages]})')
     schedule = experiment.schedules[args.schedule]
     work_dir = args.work_dir or osp.join(
         REPO, 'work_dirs', f'quality_{args.task}_{args.schedule}')
@@ -142,7 +192,7 @@ def main(argv=None) -> str:
                 osp.join(work_dir, f'seed{seed}')
             ]))
     hours = (time.time() - start) / 3600
-    rows = summarise(per_seed, experiment)
+    rows = summarise(per_seed, experiment, versus)
     command = (
         f'python benchmarks/quality.py --task {args.task} ' +
         (f'--label {args.label!r} ' if args.label else '') + '--seeds '
@@ -167,12 +217,14 @@ def main(argv=None) -> str:
         f'thread(s) each, {jobs} at a time. Schedule: '
         f'{settings} (0 = all). One teacher (seed 0) for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
-        f'deviations (method, baseline).' +
+        f'deviations (method, baseline)' +
+        (f'; the same against {versus} in "gain over {versus}"' if any(
+            'vs' in row for row in rows) else '') + '.' +
         (' Rows taken from the stage ledger (trained earlier, by the same '
          'stage key): ' + '; '.join(f'{name} ({date})'
                                     for name, date in ledger) +
          '.' if ledger else ''), '',
-        format_rows(rows, experiment), ''
+        format_rows(rows, experiment, versus), ''
     ])
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                experiment.results_file)

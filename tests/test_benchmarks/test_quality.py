@@ -1,0 +1,81 @@
+"""benchmarks/quality.py's summary: gains over the plain student and over
+logit KD, seeds ahead and "beyond 1 std", checked against a hand
+computation on made-up results of three seeds."""
+import pytest
+
+from benchmarks.quality import default_versus, format_rows, summarise
+from mmfeatdistill.tools.experiments import EXPERIMENTS
+
+TOP1 = 'accuracy/top1'
+
+
+def results(values: dict) -> list:
+    """One seed's demo results: stage name -> top-1."""
+    return [
+        dict(name=name, metrics={TOP1: v}, val_metrics={TOP1: v - 1},
+             time=10.0) for name, v in values.items()
+    ]
+
+
+def test_gains_over_the_baseline_and_kd():
+    experiment = EXPERIMENTS['cls']
+    names = [s.name for s in experiment.stages]
+    teacher, plain, kd, ofd = names[0], names[1], 'KD', 'OFD'
+    assert default_versus(experiment) == kd
+    per_seed = [
+        results({
+            teacher: 90.0,
+            plain: 80.0,
+            kd: 82.0,
+            ofd: 83.0
+        }),
+        results({
+            teacher: 90.0,
+            plain: 81.0,
+            kd: 83.0,
+            ofd: 82.5
+        }),
+        results({
+            teacher: 90.0,
+            plain: 82.0,
+            kd: 84.0,
+            ofd: 85.5
+        }),
+    ]
+    rows = {r['name']: r for r in summarise(per_seed, experiment, kd)}
+    assert list(rows) == [teacher, plain, kd, ofd]
+    # OFD: mean 83.67, std of (83, 82.5, 85.5) = 1.607; plain: mean 81,
+    # std 1; KD: mean 83, std 1
+    assert rows[ofd][TOP1][0] == pytest.approx(251 / 3)
+    assert rows[ofd][TOP1][1] == pytest.approx(1.6073, abs=1e-4)
+    assert rows[ofd]['gain'] == pytest.approx(251 / 3 - 81)  # +2.67
+    assert rows[ofd]['ahead'] == 3
+    assert rows[ofd]['beyond_std']  # 2.67 > max(1.607, 1)
+    vs = rows[ofd]['vs']
+    assert vs['gain'] == pytest.approx(251 / 3 - 83)  # +0.67
+    assert vs['ahead'] == 2  # 83 > 82, 82.5 < 83, 85.5 > 84
+    assert not vs['beyond_std']  # 0.67 < 1.607
+    # KD against the baseline: +2.00 in 3/3, beyond max(1, 1); not
+    # against itself
+    assert (rows[kd]['gain'], rows[kd]['ahead'],
+            rows[kd]['beyond_std']) == (pytest.approx(2.0), 3, True)
+    assert 'vs' not in rows[kd] and 'gain' not in rows[plain]
+    assert rows[ofd]['val'] == pytest.approx(251 / 3 - 1)
+
+    table = format_rows(list(rows.values()), experiment, kd)
+    lines = table.splitlines()
+    assert 'gain over KD (seeds ahead; beyond 1 std)' in lines[0]
+    # every line has as many cells as the header
+    assert len({line.count('|') for line in lines}) == 1, table
+    ofd_line = next(line for line in lines if line.startswith('| OFD |'))
+    assert '| +2.67 | 3/3 seeds | yes | +0.67 (2/3; no) |' in ofd_line
+
+
+def test_no_kd_column_without_kd_runs():
+    """The plain student alone (``--only``): no comparison with KD."""
+    experiment = EXPERIMENTS['cls']
+    plain = experiment.stages[1].name
+    rows = summarise([results({plain: 80.0})], experiment, 'KD')
+    table = format_rows(rows, experiment, 'KD')
+    assert 'gain over KD' not in table
+    assert len({line.count('|') for line in table.splitlines()}) == 1
