@@ -44,13 +44,15 @@ run() {
   nice -n 19 "$PY" benchmarks/quality.py --resume --ledger "$LEDGER" \
     --jobs "$JOBS" "$@"
 }
-results_file() {
-  "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; print(E[sys.argv[1]].results_file)" "$1"
+# a task's entry in the experiment table: `entry TASK EXPR` prints EXPR of
+# its Experiment `e` (mmfeatdistill/tools/experiments.py)
+entry() {
+  "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; e = E[sys.argv[1]]; print(eval(sys.argv[2]))" "$1" "$2"
 }
 # run unless the results file has the section already
 run_once() {
   local task="$1" label="$2"; shift 2
-  if grep -qF -- "<!-- $task-long-$label: written by" "benchmarks/results/$(results_file "$task")"; then
+  if grep -qF -- "<!-- $task-long-$label: written by" "benchmarks/results/$(entry "$task" e.results_file)"; then
     echo "[long_runs] $task long ($label): section present, skipped"
   else
     run --task "$task" --schedule long --seeds 0 --only --label "$label" "$@"
@@ -76,7 +78,7 @@ lane() {
 # at 2 threads det E=12 was 2.70 mAP behind 2E=24, seg E=12 0.88 mIoU
 # behind 24 and E=24 1.74 behind 48)
 epochs() {
-  "$PY" -c "import sys; from mmfeatdistill.tools.experiments import EXPERIMENTS as E; print(E[sys.argv[1]].schedules['long']['epochs'])" "$1"
+  entry "$1" "e.schedules['long']['epochs']"
 }
 # the dense tasks in two lanes (each lane's stages two at a time), then cls
 lane det "$(epochs det)" & det=$!
