@@ -83,7 +83,9 @@ def summarise(per_seed: List[List[dict]], experiment,
         if stage.kind not in ('teacher', 'baseline'):
             values = [r['metrics'][main] for r in runs]
             row.update(_versus(values, base_main))
-            if versus_main and stage.name != versus:
+            # the same seeds on both sides (the demo returns every stage
+            # for every seed)
+            if len(versus_main) == len(values) and stage.name != versus:
                 row['vs'] = _versus(values, versus_main)
         rows.append(row)
     return rows
@@ -195,7 +197,8 @@ def main(argv=None) -> str:
     rows = summarise(per_seed, experiment, versus)
     command = (
         f'python benchmarks/quality.py --task {args.task} ' +
-        (f'--label {args.label!r} ' if args.label else '') + '--seeds '
+        (f'--label {args.label!r} ' if args.label else '') +
+        (f'--versus {args.versus!r} ' if args.versus else '') + '--seeds '
         f'{" ".join(map(str, args.seeds))}' +
         (f' --schedule {args.schedule}' if args.schedule != 'short' else '') +
         (' ' + ' '.join(demo_args) if demo_args else ''))

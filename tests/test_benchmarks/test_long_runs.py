@@ -1,14 +1,16 @@
 """benchmarks/long_runs.sh's order, with its python replaced by a recorder
 (``PY``): per task the plain student at E and 2E, the convergence check,
 then every stage only where it says converged; seed 0 on every task before
-any run of seeds 0-2. The script runs in a copy of the repo's layout with
-empty results files, so the real ones are not read or written."""
+any run of seeds 0-2; a lane that fails stops no other. The script runs in
+a copy of the repo's layout with empty results files, so the real ones are
+not read or written."""
 import os
 import os.path as osp
 import shutil
 import stat
 import subprocess
 import sys
+from typing import List, Tuple
 
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 
@@ -16,18 +18,27 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # PY of the script: `-c` snippets (the experiment table's lookups) go to the
 # real python; quality.py and long_check.py only append their arguments to
-# $CALLS, and long_check.py exits 3 (not converged) for $NOT_CONVERGED
+# $CALLS; long_check.py exits 3 (not converged) for task $NOT_CONVERGED and
+# the stage runs (not the plain student's --only runs) of task $FAILING
+# exit 1
 FAKE_PY = f'''#!/usr/bin/env bash
-if [ "$1" = -c ]; then exec {sys.executable} "$@"; fi
-script="$1"; shift
-echo "$(basename "$script") $*" >> "$CALLS"
-if [ "$(basename "$script")" = long_check.py ] && \\
-   [ "$2" = "$NOT_CONVERGED" ]; then exit 3; fi
+if [ "$1" = -c ]; then exec '{sys.executable}' "$@"; fi
+script="$(basename "$1")"; shift
+echo "$script $*" >> "$CALLS"
+if [ "$script" = long_check.py ] && [ "$2" = "$NOT_CONVERGED" ]; then
+  exit 3
+fi
+if [ "$script" = quality.py ] && [[ " $* " == *" --task $FAILING "* ]] && \\
+   [[ "$*" != *--only* ]]; then
+  exit 1
+fi
 exit 0
 '''
 
 
-def test_seed_zero_everywhere_first_and_only_where_converged(tmp_path):
+def run_script(tmp_path, **env: str) -> Tuple[int, List[str]]:
+    """Run a copy of long_runs.sh with the recording python; returns its
+    exit status and the recorded calls (one line each)."""
     root = tmp_path / 'repo'
     (root / 'benchmarks' / 'results').mkdir(parents=True)
     shutil.copy(osp.join(REPO, 'benchmarks', 'long_runs.sh'),
@@ -38,34 +49,60 @@ def test_seed_zero_everywhere_first_and_only_where_converged(tmp_path):
     fake.write_text(FAKE_PY)
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     calls = tmp_path / 'calls.txt'
-    env = dict(os.environ, PY=str(fake), CALLS=str(calls), NICE='',
-               NOT_CONVERGED='seg', PYTHONPATH=REPO)
-    subprocess.run(['bash', str(root / 'benchmarks' / 'long_runs.sh')],
-                   env=env, check=True, timeout=120, stdout=subprocess.DEVNULL)
-    lines = calls.read_text().splitlines()
+    # the script's own settings, not the host's
+    settings = dict(PY=str(fake), CALLS=str(calls), NICE='', JOBS='2',
+                    LEDGER='ledger.json', OMP_NUM_THREADS='1', PYTHONPATH=REPO,
+                    NOT_CONVERGED='', FAILING='')
+    settings.update(env)
+    env = dict(os.environ, **settings)
+    proc = subprocess.run(
+        ['bash', str(root / 'benchmarks' / 'long_runs.sh')], env=env,
+        timeout=120, stdout=subprocess.DEVNULL)
+    return proc.returncode, calls.read_text().splitlines()
 
-    def task_of(line):
-        return line.split('--task ')[1].split()[0]
 
-    stages = [
-        i for i, line in enumerate(lines)
-        if line.startswith('quality.py') and '--only' not in line
-    ]
+def task_of(line: str) -> str:
+    return line.split('--task ')[1].split()[0]
+
+
+def stage_runs(lines: List[str]) -> List[Tuple[int, str, str]]:
+    """(line number, task, seeds) of each run of a task's stages (not the
+    plain student's E/2E runs)."""
+    return [(i, task_of(line), line.split('--seeds ')[1])
+            for i, line in enumerate(lines)
+            if line.startswith('quality.py') and '--only' not in line]
+
+
+def test_seed_zero_everywhere_first_and_only_where_converged(tmp_path):
+    status, lines = run_script(tmp_path, NOT_CONVERGED='seg')
+    assert status == 0
+    runs = stage_runs(lines)
     # every stage of a converged task, seed 0 then seeds 0-2; none of the
     # task that is not converged (seg)
-    runs = [(task_of(lines[i]), lines[i].split('--seeds ')[1]) for i in stages]
-    assert sorted(runs) == [('cls', '0'), ('cls', '0 1 2'), ('det', '0'),
-                            ('det', '0 1 2')], runs
-    assert max(i for i in stages if lines[i].endswith('--seeds 0')) < \
-        min(i for i in stages if lines[i].endswith('--seeds 0 1 2'))
+    assert sorted(
+        (task, seeds) for _, task, seeds in runs) == [('cls', '0'),
+                                                      ('cls', '0 1 2'),
+                                                      ('det', '0'),
+                                                      ('det', '0 1 2')], runs
+    assert max(i for i, _, seeds in runs if seeds == '0') < \
+        min(i for i, _, seeds in runs if seeds == '0 1 2')
     for task in ('det', 'seg', 'cls'):
         e = EXPERIMENTS[task].schedules['long']['epochs']
-        mine = [i for i, line in enumerate(lines) if task_of(line) == task]
-        first = [lines[i] for i in mine[:3]]
+        mine = [line for line in lines if task_of(line) == task]
         # E, then 2E, then the check of the two
-        assert f'plain student, E={e},' in first[0], first
-        assert f'--epochs {2 * e}' in first[1], first
-        assert first[2].startswith('long_check.py') and \
-            f'--epochs {e} {2 * e}' in first[2], first
-        assert all('--resume' in lines[i] and '--jobs 2' in lines[i]
-                   for i in mine if lines[i].startswith('quality.py'))
+        assert f'plain student, E={e}, 1 thread(s)' in mine[0], mine[:3]
+        assert f'--epochs {2 * e}' in mine[1], mine[:3]
+        assert mine[2].startswith('long_check.py') and \
+            f'--epochs {e} {2 * e}' in mine[2], mine[:3]
+        assert all('--resume' in line and '--jobs 2' in line
+                   and '--ledger ledger.json' in line for line in mine
+                   if line.startswith('quality.py'))
+
+
+def test_a_failing_lane_stops_neither_the_others_nor_the_next_round(tmp_path):
+    status, lines = run_script(tmp_path, FAILING='det')
+    assert status != 0
+    assert sorted((task, seeds) for _, task, seeds in stage_runs(lines)) == [
+        (task, seeds) for task in ('cls', 'det', 'seg')
+        for seeds in ('0', '0 1 2')
+    ]
