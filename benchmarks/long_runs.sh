@@ -88,19 +88,28 @@ epochs() {
 }
 # seed 0 on every task first (issue 28), then seeds 0-2; each round runs
 # the dense tasks in two lanes (each lane's stages two at a time), then
-# cls once the det lane is done. A lane that fails does not stop the
+# cls as soon as one of them is done. A lane that fails does not stop the
 # others, nor the next round (its finished stages come from the cache);
 # the script then exits with the failure.
 status=0
 for seeds in "0" "0 1 2"; do
+  declare -A lanes=()
   # shellcheck disable=SC2086  # the seeds are separate arguments
-  lane det $seeds & det=$!
+  lane det $seeds & lanes[$!]=det
   # shellcheck disable=SC2086
-  lane seg $seeds & seg=$!
-  wait "$det" || status=$?
-  # shellcheck disable=SC2086
-  lane cls $seeds & cls=$!
-  wait "$cls" || status=$?
-  wait "$seg" || status=$?
+  lane seg $seeds & lanes[$!]=seg
+  cls_started=0
+  while [ "${#lanes[@]}" -gt 0 ]; do
+    rc=0
+    wait -n -p finished "${!lanes[@]}" || rc=$?
+    echo "[long_runs] lane ${lanes[$finished]} (seeds $seeds) ended, status $rc"
+    unset "lanes[$finished]"
+    [ "$rc" = 0 ] || status="$rc"
+    if [ "$cls_started" = 0 ]; then
+      # shellcheck disable=SC2086
+      lane cls $seeds & lanes[$!]=cls
+      cls_started=1
+    fi
+  done
 done
 exit "$status"

@@ -18,12 +18,19 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # PY of the script: `-c` snippets (the experiment table's lookups) go to the
 # real python; quality.py and long_check.py only append their arguments to
-# $CALLS; long_check.py exits 3 (not converged) for task $NOT_CONVERGED and
+# $CALLS; long_check.py exits 3 (not converged) for task $NOT_CONVERGED,
 # the stage runs (not the plain student's --only runs) of task $FAILING
-# exit 1
+# exit 1, and those of task $HOLD wait for task $UNTIL's first call
 FAKE_PY = f'''#!/usr/bin/env bash
 if [ "$1" = -c ]; then exec '{sys.executable}' "$@"; fi
 script="$(basename "$1")"; shift
+# a stage run of task $HOLD waits (up to 10 s) for a call of task $UNTIL
+if [[ " $* " == *" --task $HOLD "* && "$*" != *--only* ]]; then
+  for _ in $(seq 100); do
+    grep -q -- "--task $UNTIL " "$CALLS" && break
+    sleep 0.1
+  done
+fi
 echo "$script $*" >> "$CALLS"
 if [ "$script" = long_check.py ] && [ "$2" = "$NOT_CONVERGED" ]; then
   exit 3
@@ -52,7 +59,7 @@ def run_script(tmp_path, **env: str) -> Tuple[int, List[str]]:
     # the script's own settings, not the host's
     settings = dict(PY=str(fake), CALLS=str(calls), NICE='', JOBS='2',
                     LEDGER='ledger.json', OMP_NUM_THREADS='1', PYTHONPATH=REPO,
-                    NOT_CONVERGED='', FAILING='')
+                    NOT_CONVERGED='', FAILING='', HOLD='', UNTIL='')
     settings.update(env)
     env = dict(os.environ, **settings)
     proc = subprocess.run(
@@ -106,3 +113,16 @@ def test_a_failing_lane_stops_neither_the_others_nor_the_next_round(tmp_path):
         (task, seeds) for task in ('cls', 'det', 'seg')
         for seeds in ('0', '0 1 2')
     ]
+
+
+def test_cls_starts_when_the_first_dense_lane_ends(tmp_path):
+    """seg is not converged, so its lane ends at once: cls starts then, not
+    after det's stages (det's first stage run waits for it)."""
+    status, lines = run_script(tmp_path, NOT_CONVERGED='seg', HOLD='det',
+                               UNTIL='cls')
+    assert status == 0
+    first_cls = next(i for i, line in enumerate(lines)
+                     if task_of(line) == 'cls')
+    first_det_stages = next(i for i, task, _ in stage_runs(lines)
+                            if task == 'det')
+    assert first_cls < first_det_stages, lines
