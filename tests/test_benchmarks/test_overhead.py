@@ -84,6 +84,7 @@ def test_peers_profile_step_ranks_ops_by_self_time():
     import torch
 
     from benchmarks.peers import profile_step
+
     # The mm's must lead by far on any host: 3 x 2 x 384^3 flops against an
     # add on 8 numbers (64 x 64 mm's lost to the add once, in CI 2026-12-07).
     a, b = torch.randn(384, 384), torch.randn(8)
