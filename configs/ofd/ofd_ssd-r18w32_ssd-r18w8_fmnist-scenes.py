@@ -19,8 +19,8 @@
 #   the VOC config's run (500 of SSD300's 24 epochs of the 10x-repeated
 #   VOC0712, ~62k iterations at batch 64: 0.8%; the OFD paper's 500 of
 #   120k is the same order), kept on any schedule by `warmup_ratio`, as
-#   the segmentation configs keep VOC's 1 epoch of 30. 50 of the `long`
-#   schedule's 6000 iterations (24 epochs of 8000 scenes, batch 32; the
+#   the segmentation configs keep VOC's 1 epoch of 30. 100 of the `long`
+#   schedule's 12000 iterations (48 epochs of 8000 scenes, batch 32; the
 #   student backbone pretrained, as VOC's), 2 of the `short` one's 250
 #   (students from scratch: no pretrained features for random connectors
 #   to disturb). 500 fixed would be the whole short run, and 20 fixed
