@@ -4,7 +4,10 @@ Reading: every checkpoint is unpickled with ``torch.load(...,
 weights_only=True)``. The types that OpenMMLab checkpoints hold besides
 tensors and containers (MMEngine's ``HistoryBuffer`` in the message hub,
 numpy arrays, scalars and dtypes) are allowed for each of our loads
-(:data:`SAFE_GLOBALS`, with :func:`torch.serialization.safe_globals`);
+(:data:`SAFE_GLOBALS`, with :func:`torch.serialization.safe_globals`,
+one load at a time: torch keeps one allow-list per process, and a block
+that ends restores the list it found, which would take the entries away
+from another thread's load);
 anything else is refused with :class:`UntrustedCheckpointError`, which
 names the type and the opt-in for a file the user trusts
 (:func:`trust_checkpoints`, the config's ``trust_checkpoints = True`` or
@@ -31,6 +34,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import threading
 import uuid
 import warnings
 import zipfile
@@ -116,6 +120,24 @@ SAFE_GLOBALS: List[Any] = [
     (_history_buffer_getattr, 'builtins.getattr'),
 ] + _numpy_globals()
 
+_ALLOW_LIST_LOCK = threading.RLock()
+
+
+@contextmanager
+def _allow_listed() -> Iterator[None]:
+    """:data:`SAFE_GLOBALS` on torch's allow-list for this block, one block
+    at a time across threads.
+
+    :func:`torch.serialization.safe_globals` changes a process-wide list
+    and puts back, on exit, the list it found on entry; two overlapping
+    blocks in two threads (``quality.py --jobs 2`` checks both stages'
+    checkpoints at once) would leave the later one's load without the
+    entries.
+    """
+    with _ALLOW_LIST_LOCK, torch.serialization.safe_globals(SAFE_GLOBALS):
+        yield
+
+
 # ---------------------------------------------------------------------------
 # the opt-in
 
@@ -177,7 +199,7 @@ def _refused_types(path: Optional[str], err: Exception) -> List[str]:
     names: List[str] = []
     if path is not None and zipfile.is_zipfile(path):
         try:
-            with torch.serialization.safe_globals(SAFE_GLOBALS):
+            with _allow_listed():
                 names = sorted(
                     torch.serialization.get_unsafe_globals_in_checkpoint(path))
         except Exception:  # noqa: BLE001 - only for the message
@@ -235,7 +257,7 @@ def _torch_load(path: Any, source: str, **kwargs) -> Any:
     try:
         if trusted:
             return torch.load(path, weights_only=False, **kwargs)
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
+        with _allow_listed():
             return torch.load(path, weights_only=True, **kwargs)
     except pickle.UnpicklingError:
         raise

@@ -5,10 +5,12 @@ an opt-in; with the opt-in (``--trust-checkpoint`` or ``trust_checkpoints =
 True``) a file outside the allow-list loads."""
 import argparse
 import builtins
+import io
 import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -24,7 +26,7 @@ from mmfeatdistill.utils import (UnreadableCheckpointError,
                                  UntrustedCheckpointError, read_checkpoint,
                                  trust_checkpoints)
 from mmfeatdistill.utils.checkpoint import (SAFE_GLOBALS, SAFE_SCHEMES,
-                                            safe_loaders)
+                                            load_checkpoint_file, safe_loaders)
 from tests.helpers import (REPO, config_path, fake_data_and_teacher,
                            fast_runner_cfg)
 
@@ -238,6 +240,57 @@ def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
     buffer = HistoryBuffer([1.0, 3.0], [1, 1])
     torch.save({'b': buffer}, path)
     assert read_checkpoint(path)['b'].mean() == 2.0
+
+
+class _GatedFile(io.BytesIO):
+    """A checkpoint file object whose first read sets ``started`` and then
+    waits (at most ``timeout`` s) for ``gate``."""
+
+    def __init__(self, data: bytes, started: threading.Event,
+                 gate: threading.Event, timeout: float) -> None:
+        super().__init__(data)
+        self.started, self.gate, self.timeout = started, gate, timeout
+
+    def read(self, *args):
+        if not self.started.is_set():
+            self.started.set()
+            self.gate.wait(self.timeout)
+        return super().read(*args)
+
+
+def test_concurrent_safe_loads_keep_the_allow_list(tmp_path):
+    """Two threads loading at once (``quality.py --jobs 2`` checks both
+    stages' checkpoints before resuming them): torch's allow-list is one
+    per process, so the first load to finish must not take it away from
+    the other while that one unpickles (it did: a resumed stage refused its
+    own checkpoint's numpy arrays, 2026-12-07)."""
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(meta=dict(seed=np.array([1, 2])), state_dict={}), path)
+    data = path.read_bytes()
+    a_in, b_in, a_done = (threading.Event() for _ in range(3))
+    results = {}
+
+    def load(name, file):
+        try:
+            results[name] = load_checkpoint_file(file)['meta']['seed'].tolist()
+        except Exception as err:  # noqa: BLE001 - reported below
+            results[name] = err
+        if name == 'a':
+            a_done.set()
+
+    # a enters the allow-list and waits (2 s at most: with the loads taking
+    # turns b cannot enter before a ends) until b has entered it too; a
+    # then finishes while b is still reading (b waits for a to unpickle)
+    first = threading.Thread(target=load,
+                             args=('a', _GatedFile(data, a_in, b_in, 2.0)))
+    second = threading.Thread(target=load,
+                              args=('b', _GatedFile(data, b_in, a_done, 5.0)))
+    first.start()
+    assert a_in.wait(5.0)
+    second.start()
+    first.join(10.0)
+    second.join(10.0)
+    assert results == dict(a=[1, 2], b=[1, 2])
 
 
 def test_not_a_checkpoint_is_not_reported_as_untrusted(tmp_path):
