@@ -172,14 +172,29 @@ def generated_dataset(dataset: dict, root: str, num: int,
     raise NotImplementedError(f'no generator for {leaf["type"]} ({scope})')
 
 
+def _set_preprocessor_size(model: dict, size: Tuple[int, int]) -> None:
+    """Every ``data_preprocessor`` with a ``size`` (mmseg's padding) in
+    ``model`` and the models it holds (a distiller's student and teacher)
+    pads to ``size``."""
+    for key, value in model.items():
+        if key == 'data_preprocessor' and isinstance(value, dict) \
+                and value.get('size') is not None:
+            value['size'] = size
+        elif isinstance(value, dict):
+            _set_preprocessor_size(value, size)
+
+
 def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
               max_iters: int = 2, train_batch: int = 2,
               scale: Optional[Tuple[int, int]] = None) -> Config:
     """``cfg`` on generated data: ``max_iters`` training iterations then one
     validation step, local teacher weights, no pretrained downloads.
-    ``scale``: the pipelines' ``Resize`` scale instead of the configured one
-    (a smaller input for a config too slow on a CPU at its own size). An
-    evaluator with an ``ann_file`` (COCO) reads the generated one."""
+    ``scale``: a smaller input for a config too slow on a CPU at its own
+    size: the pipelines' ``Resize`` and ``RandomResize`` scale, and for a
+    segmentation config (``RandomCrop``) the crop, the ``Pad`` size and
+    the data preprocessors' padded size, ``(scale[1], scale[1])``. An
+    evaluator with an ``ann_file`` (COCO) reads the generated one. The
+    config dumps its text unformatted (``format_python_code=False``)."""
     cfg = copy.deepcopy(cfg)
     data_root = osp.join(work_dir, 'data')
     for key, num, batch, test_mode in (('train_dataloader', 2 * train_batch,
@@ -192,9 +207,17 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
         loader.batch_size = batch
         loader.num_workers = 0
         loader.persistent_workers = False
-        for step in loader.dataset.pipeline:
-            if scale is not None and step['type'] == 'Resize':
+        pipeline = loader.dataset.pipeline if scale is not None else []
+        # a segmentation pipeline: crops, padded to the crop size
+        crops = any(step['type'] == 'RandomCrop' for step in pipeline)
+        for step in pipeline:
+            if step['type'] in ('Resize', 'RandomResize'):
                 step['scale'] = scale
+            elif crops and step['type'] in ('RandomCrop', 'Pad'):
+                step['crop_size' if step['type'] ==
+                     'RandomCrop' else 'size'] = (scale[1], scale[1])
+        if crops:
+            _set_preprocessor_size(cfg.model, (scale[1], scale[1]))
     cfg.test_dataloader = cfg.val_dataloader
     val_set = cfg.val_dataloader.dataset
     for key in ('val_evaluator', 'test_evaluator'):
@@ -216,4 +239,8 @@ def smoke_cfg(cfg: Config, work_dir: str, teacher_ckpt: str,
                                val_interval=max_iters)
     short_run(cfg, work_dir, max_iters)
     cfg.pop('load_from', None)
-    return cfg
+    # dumped as it is, not through yapf: a config holding pytest's long tmp
+    # paths takes yapf 3-5 s a dump, and a run dumps it 3-4 times (the log,
+    # the work dir, the visualizer, each checkpoint's meta)
+    return Config(cfg.to_dict(), filename=cfg.filename,
+                  format_python_code=False)

@@ -37,8 +37,16 @@ IN_TABLE = {
 }
 METHOD_CONFIGS = [p for p in DISTILL_CONFIGS if p not in IN_TABLE]
 #: config -> the ``Resize`` scale it runs at here instead of its own
-#: (COCO's 1333x800: a RetinaNet pair's step takes too long on a CPU)
-SMALL_INPUT = {'pefd/pefd_retinanet_swin-tiny_r18_fpn_1x_coco.py': (160, 128)}
+#: (``smoke_cfg``'s ``scale``): COCO's 1333x800 (a RetinaNet pair's step
+#: takes too long on a CPU) and VOC12aug's 512x512 crops (an R101-D8
+#: teacher's step: 37-84 s a config)
+SMALL_INPUT = {
+    'pefd/pefd_retinanet_swin-tiny_r18_fpn_1x_coco.py': (160, 128),
+    **{
+        osp.relpath(p, CONFIGS): (512, 128)
+        for p in glob.glob(osp.join(CONFIGS, '*', '*_voc12aug.py'))
+    }
+}
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS,

@@ -131,10 +131,10 @@ def test_default_file_goes_into_the_work_dir(setup):
     assert osp.isfile(path)
 
 
-def _dense_runner(rel_config, tmp_path, teacher=None):
+def _dense_runner(rel_config, tmp_path, teacher=None, scale=None):
     """A runner of a dense ND config on generated data whose training
     pipeline is the deterministic test pipeline (so that the means can be
-    recomputed image by image)."""
+    recomputed image by image); ``scale`` as ``smoke_cfg``'s."""
     from mmengine.runner import Runner
 
     from tests.generated_data import smoke_cfg
@@ -144,7 +144,7 @@ def _dense_runner(rel_config, tmp_path, teacher=None):
         cfg.model.teacher = teacher
     ckpt = str(tmp_path / 'teacher.pth')
     save_trained_like_teacher(cfg.model.teacher, ckpt)
-    cfg = smoke_cfg(cfg, str(tmp_path / 'work'), ckpt)
+    cfg = smoke_cfg(cfg, str(tmp_path / 'work'), ckpt, scale=scale)
     train = cfg.train_dataloader.dataset
     train.pipeline = cfg.val_dataloader.dataset.pipeline
     train.test_mode = False
@@ -157,8 +157,10 @@ def test_segmentation_class_means_at_label_resolution(tmp_path):
     skipped) — recomputed here with an explicit upsampling."""
     import torch.nn.functional as F
 
+    # 128x128 inputs instead of the config's 512x512 crops (the means are
+    # recomputed at whatever size the images come)
     runner = _dense_runner('nd/nd-kdpp_deeplabv3plus-r101_r18_voc12aug.py',
-                           tmp_path)
+                           tmp_path, scale=(512, 128))
     files = ClassMeansHook(progress=False).install(runner)
     model = runner.model
     data = load_checkpoint_file(files['loss_nd'])
