@@ -4,10 +4,9 @@ Reading: every checkpoint is unpickled with ``torch.load(...,
 weights_only=True)``. The types that OpenMMLab checkpoints hold besides
 tensors and containers (MMEngine's ``HistoryBuffer`` in the message hub,
 numpy arrays, scalars and dtypes) are allowed for each of our loads
-(:data:`SAFE_GLOBALS`, with :func:`torch.serialization.safe_globals`,
-one load at a time: torch keeps one allow-list per process, and a block
-that ends restores the list it found, which would take the entries away
-from another thread's load);
+(:data:`SAFE_GLOBALS`, added to torch's process-wide allow-list while
+any of our loads runs, in any thread, and then removed, leaving the
+entries others added);
 anything else is refused with :class:`UntrustedCheckpointError`, which
 names the type and the opt-in for a file the user trusts
 (:func:`trust_checkpoints`, the config's ``trust_checkpoints = True`` or
@@ -120,22 +119,45 @@ SAFE_GLOBALS: List[Any] = [
     (_history_buffer_getattr, 'builtins.getattr'),
 ] + _numpy_globals()
 
-_ALLOW_LIST_LOCK = threading.RLock()
+_ALLOW_LIST_LOCK = threading.Lock()
+#: [blocks inside :func:`_allow_listed`, the entries they added]
+_ALLOW_LIST_STATE: List[Any] = [0, []]
 
 
 @contextmanager
 def _allow_listed() -> Iterator[None]:
-    """:data:`SAFE_GLOBALS` on torch's allow-list for this block, one block
-    at a time across threads.
+    """:data:`SAFE_GLOBALS` on torch's allow-list for this block.
 
-    :func:`torch.serialization.safe_globals` changes a process-wide list
-    and puts back, on exit, the list it found on entry; two overlapping
-    blocks in two threads (``quality.py --jobs 2`` checks both stages'
-    checkpoints at once) would leave the later one's load without the
-    entries.
+    Torch keeps one allow-list per process and
+    :func:`torch.serialization.safe_globals` removes its entries when its
+    block ends, even from a load another thread is running (``quality.py
+    --jobs 2`` checks both stages' checkpoints at once) or entries the user
+    had added. Here the first block to enter adds only the entries that
+    are missing, the blocks of all threads share them, and the last one to
+    leave removes only those; the loads themselves run side by side.
     """
-    with _ALLOW_LIST_LOCK, torch.serialization.safe_globals(SAFE_GLOBALS):
+    serialization = torch.serialization
+    with _ALLOW_LIST_LOCK:
+        if _ALLOW_LIST_STATE[0] == 0:
+            present = serialization.get_safe_globals()
+            added = [g for g in SAFE_GLOBALS if g not in present]
+            serialization.add_safe_globals(added)
+            _ALLOW_LIST_STATE[1] = added
+        _ALLOW_LIST_STATE[0] += 1
+    try:
         yield
+    finally:
+        with _ALLOW_LIST_LOCK:
+            _ALLOW_LIST_STATE[0] -= 1
+            if _ALLOW_LIST_STATE[0] == 0:
+                added = _ALLOW_LIST_STATE[1]
+                kept = [
+                    g for g in serialization.get_safe_globals()
+                    if g not in added
+                ]
+                serialization.clear_safe_globals()
+                serialization.add_safe_globals(kept)
+                _ALLOW_LIST_STATE[1] = []
 
 
 # ---------------------------------------------------------------------------

@@ -278,9 +278,8 @@ def test_concurrent_safe_loads_keep_the_allow_list(tmp_path):
         if name == 'a':
             a_done.set()
 
-    # a enters the allow-list and waits (2 s at most: with the loads taking
-    # turns b cannot enter before a ends) until b has entered it too; a
-    # then finishes while b is still reading (b waits for a to unpickle)
+    # a enters the allow-list and waits until b has entered it too; a then
+    # finishes while b is still reading (b waits for a to unpickle)
     first = threading.Thread(target=load,
                              args=('a', _GatedFile(data, a_in, b_in, 2.0)))
     second = threading.Thread(target=load,
@@ -291,6 +290,25 @@ def test_concurrent_safe_loads_keep_the_allow_list(tmp_path):
     first.join(10.0)
     second.join(10.0)
     assert results == dict(a=[1, 2], b=[1, 2])
+    assert not [
+        g for g in SAFE_GLOBALS if g in torch.serialization.get_safe_globals()
+    ]
+
+
+def test_safe_loads_leave_the_users_allow_list(tmp_path):
+    """Entries the user put on torch's allow-list stay there after our
+    loads (torch's own ``safe_globals`` block removes its entries on exit,
+    whoever else had added them)."""
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(meta=dict(seed=np.array([1, 2])), state_dict={}), path)
+    with torch.serialization.safe_globals([HistoryBuffer, np.ndarray]):
+        assert read_checkpoint(str(path))['meta']['seed'].tolist() == [1, 2]
+        assert {HistoryBuffer,
+                np.ndarray} <= set(torch.serialization.get_safe_globals())
+    assert read_checkpoint(str(path))['meta']['seed'].tolist() == [1, 2]
+    assert not [
+        g for g in SAFE_GLOBALS if g in torch.serialization.get_safe_globals()
+    ]
 
 
 def test_not_a_checkpoint_is_not_reported_as_untrusted(tmp_path):
