@@ -27,10 +27,10 @@ sys.path.insert(0, REPO)
 CONVERGED, NOT_CONVERGED, MISSING = 0, 3, 2
 
 
-def find_record(records: dict, config: str, epochs: int, seed: int,
-                threads: str) -> Optional[dict]:
-    """The newest ledger record of ``config`` trained ``epochs`` epochs with
-    ``seed`` at ``threads`` threads, or None.
+def find_key(records: dict, config: str, epochs: int, seed: int,
+             threads: str) -> Optional[str]:
+    """The stage key of the newest ledger record of ``config`` trained
+    ``epochs`` epochs with ``seed`` at ``threads`` threads, or None.
 
     Args:
         records (dict): The ledger (stage key -> record).
@@ -41,11 +41,19 @@ def find_record(records: dict, config: str, epochs: int, seed: int,
     """
     wanted = {f'train_cfg.max_epochs={epochs}', f'randomness.seed={seed}'}
     found = [
-        r for r in records.values()
+        key for key, r in records.items()
         if r.get('config') == config and wanted <= set(r.get('options', []))
         and str(r.get('threads')) == str(threads)
     ]
-    return max(found, key=lambda r: r.get('date', '')) if found else None
+    return max(found, key=lambda k: records[k].get('date', '')) \
+        if found else None
+
+
+def find_record(records: dict, config: str, epochs: int, seed: int,
+                threads: str) -> Optional[dict]:
+    """The record of :func:`find_key` (same arguments), or None."""
+    key = find_key(records, config, epochs, seed, threads)
+    return None if key is None else records[key]
 
 
 def main(argv: Optional[List[str]] = None) -> int:

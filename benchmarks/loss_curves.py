@@ -6,12 +6,13 @@ teacher (its added terms fell) and did that cost it on its own task (a
 higher task loss at the end than the plain student's)?
 
 Reads the stage ledger (``--ledger``) for the task's students at the
-schedule's epochs, seed ``--seed`` and ``--threads`` threads (the records
-``benchmarks/long_check.py`` finds), and each one's MMEngine scalars
+schedule's epochs, seed ``--seed`` and ``--threads`` threads (found as
+``benchmarks/long_check.py`` finds them), and each one's MMEngine scalars
 (``work/*/vis_data/scalars.json`` of its cache entry; a resumed stage has
 one file per run, later runs replacing earlier ones' iterations). Writes a
-table into the task's results file (section ``<task>-<schedule>-curves``)
-and a plot into ``benchmarks/results/curves/``.
+table into the task's results file (section
+``<task>-<schedule>-curves-seed<N>``) and a plot into
+``benchmarks/results/curves/``.
 
     python benchmarks/loss_curves.py --task seg --schedule long
 
@@ -35,7 +36,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from benchmarks._common import write_section  # noqa: E402
-from benchmarks.long_check import find_record  # noqa: E402
+from benchmarks.long_check import find_key  # noqa: E402
 
 #: Fractions of the logged iterations averaged at the start and the end.
 HEAD, TAIL = 0.05, 0.10
@@ -46,39 +47,56 @@ def read_scalars(work_dir: str) -> Dict[int, dict]:
 
     Args:
         work_dir (str): The stage's work dir (one ``<timestamp>/vis_data/
-            scalars.json`` per run; a resumed run's lines replace the
-            earlier run's lines of the same iterations).
+            scalars.json`` per run, in the order of their timestamps; a
+            resumed run replaces every line of the earlier runs from its
+            first logged iteration on).
 
     Returns:
         dict: iteration -> the logged values (lines with an ``lr``: the
-        training ones).
+        training ones; a line cut short by a kill is skipped).
     """
     lines: Dict[int, dict] = {}
     for path in sorted(
             glob.glob(
                 osp.join(glob.escape(work_dir), '*', 'vis_data',
                          'scalars.json'))):
+        run: Dict[int, dict] = {}
         with open(path) as f:
             for line in f:
-                line = line.strip()
-                if not line:
+                try:
+                    values = json.loads(line)
+                except ValueError:
                     continue
-                values = json.loads(line)
                 if 'lr' in values and 'step' in values:
-                    lines[int(values['step'])] = values
+                    run[int(values['step'])] = values
+        if run:
+            start = min(run)
+            lines = {k: v for k, v in lines.items() if k < start}
+            lines.update(run)
     return dict(sorted(lines.items()))
 
 
 def loss_keys(lines: Dict[int, dict]) -> List[str]:
-    """Every logged loss but MMEngine's total (``loss``)."""
+    """Every logged loss but MMEngine's total (``loss``).
+
+    Args:
+        lines (dict): :func:`read_scalars` of a stage.
+    """
     keys = {k for values in lines.values() for k in values}
     return sorted(k for k in keys if 'loss' in k and k != 'loss')
 
 
 def task_keys(baseline: Dict[int, dict]) -> List[str]:
-    """The plain student's own losses (``['loss']`` when it logs only the
-    total: mmpretrain's head, whose loss a distiller renames
-    ``loss_student``)."""
+    """The plain student's own losses.
+
+    Args:
+        baseline (dict): :func:`read_scalars` of the plain student.
+
+    Returns:
+        list[str]: Its loss keys, or ``['loss']`` when it logs only the
+        total (mmpretrain's head, whose loss a distiller renames
+        ``loss_student``).
+    """
     return loss_keys(baseline) or ['loss']
 
 
@@ -102,10 +120,19 @@ def summarise(lines: Dict[int, dict], own: List[str]) -> dict:
         ``share`` (the added terms' share of the total at the end),
         ``added`` (their keys), ``iterations`` (the last logged one) and
         the series ``steps``, ``task_series``, ``added_series``.
+
+    Raises:
+        KeyError: the stage logs not the task's losses.
     """
     keys = loss_keys(lines)
-    task = [k for k in own if k in keys] or \
-        (['loss_student'] if 'loss_student' in keys else ['loss'])
+    if own == ['loss']:  # the total alone is the task loss without terms
+        task = ['loss_student'] if 'loss_student' in keys else \
+            ([] if keys else ['loss'])
+    else:
+        task = own if set(own) <= set(keys) else []
+    if not task:
+        raise KeyError(f'the task loss ({", ".join(own)}) is not among the '
+                       f'logged losses ({", ".join(keys) or "none"})')
     added = [k for k in keys if k not in task]
     steps = list(lines)
     task_series = [sum(lines[s].get(k, 0.0) for k in task) for s in steps]
@@ -128,7 +155,17 @@ def _number(value: Optional[float], fmt: str = '.4f') -> str:
 
 def format_table(rows: List[Tuple[str, dict, dict]], metric_label: str,
                  metric_key: str) -> str:
-    """The markdown table: one row per student stage found."""
+    """The markdown table: one row per student stage found.
+
+    Args:
+        rows (list): ``(stage name, ledger record, summary)``: the summary
+            of :func:`summarise` (``baseline`` True for the plain
+            student), or ``dict(missing=why)`` for a stage whose losses
+            cannot be read.
+        metric_label (str): The main metric's column header.
+        metric_key (str): Its key in the records' ``metrics`` and
+            ``val_metrics`` (percent).
+    """
     plain = next((s['task'] for _, _, s in rows if s.get('baseline')), None)
     lines = [
         f'| stage | test {metric_label} | val {metric_label} | iterations '
@@ -136,10 +173,11 @@ def format_table(rows: List[Tuple[str, dict, dict]], metric_label: str,
         f'last 10%) | added share at the end |', '|---' * 8 + '|'
     ]
     for name, record, s in rows:
+        test = _number(record['metrics'].get(metric_key), '.2f')
+        val = _number(record.get('val_metrics', {}).get(metric_key), '.2f')
         if s.get('missing'):
-            lines.append(f'| {name} | '
-                         f'{_number(record["metrics"].get(metric_key), ".2f")}'
-                         f' | - | - | {s["missing"]} | - | - | - |')
+            lines.append(f'| {name} | {test} | {val} | - | {s["missing"]} '
+                         f'| - | - | - |')
             continue
         versus = '-' if plain is None or s.get('baseline') else \
             f'{s["task"] - plain:+.4f}'
@@ -148,15 +186,19 @@ def format_table(rows: List[Tuple[str, dict, dict]], metric_label: str,
             f'({s["added_last"] / s["added_first"]:.2f}x)'
             if s['added_first'] else f'0 -> {s["added_last"]:.4f}')
         share = '-' if s['share'] is None else f'{100 * s["share"]:.0f}%'
-        test = _number(record['metrics'].get(metric_key), '.2f')
-        val = _number(record.get('val_metrics', {}).get(metric_key), '.2f')
         lines.append(f'| {name} | {test} | {val} | {s["iterations"]} | '
                      f'{s["task"]:.4f} | {versus} | {added} | {share} |')
     return '\n'.join(lines)
 
 
 def plot(rows: List[Tuple[str, dict, dict]], path: str, title: str) -> None:
-    """Task loss and added terms (moving average) against iterations."""
+    """Task loss and added terms (moving average) against iterations.
+
+    Args:
+        rows (list): As :func:`format_table`'s.
+        path (str): The PNG to write.
+        title (str): The figure's title.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -188,14 +230,22 @@ def plot(rows: List[Tuple[str, dict, dict]], path: str, title: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> str:
+    """Write the table and the plot; returns the table's section.
+
+    Args:
+        argv (list[str], optional): The command line (default:
+            ``sys.argv[1:]``).
+    """
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--task', required=True)
     parser.add_argument('--schedule', default='long')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads',
-                        default=os.environ.get('OMP_NUM_THREADS', '1'))
+    parser.add_argument(
+        '--threads', default=os.environ.get('OMP_NUM_THREADS') or '1',
+        help='the thread count the stages ran with (default: '
+        '$OMP_NUM_THREADS, else 1, as benchmarks/long_runs.sh runs them)')
     parser.add_argument(
         '--ledger', default=osp.join(REPO, 'benchmarks', 'results', 'ledger',
                                      'long.json'))
@@ -223,38 +273,40 @@ def main(argv: Optional[List[str]] = None) -> str:
             records = json.load(f)
     except FileNotFoundError:
         records = {}
-    keys = {id(r): k for k, r in records.items()}
     cache = StageCache(args.cache)
     found = []
     for stage in experiment.stages:
         if stage.kind == 'teacher':
             continue
-        record = find_record(records, stage.config, epochs, args.seed,
-                             args.threads)
-        if record is not None:
-            found.append((stage, record))
-    if not any(stage.kind == 'baseline' for stage, _ in found):
+        key = find_key(records, stage.config, epochs, args.seed, args.threads)
+        if key is not None:
+            found.append((stage, key, records[key]))
+    if not any(stage.kind == 'baseline' for stage, _, _ in found):
         raise SystemExit(
             f'[loss_curves] {args.task}: the plain student at {epochs} '
             f'epochs, seed {args.seed}, {args.threads} thread(s) is not in '
             f'{args.ledger}; its losses are what the others are read '
             f'against')
-    baseline_lines = None
     stages = []
-    for stage, record in found:
-        work_dir = cache.entry(keys[id(record)]).work_dir
-        lines = read_scalars(work_dir)
-        if stage.kind == 'baseline':
-            baseline_lines = lines
-        stages.append((stage, record, lines, work_dir))
-    own = task_keys(baseline_lines or {})
+    for stage, key, record in found:
+        work_dir = cache.entry(key).work_dir
+        stages.append((stage, record, read_scalars(work_dir), work_dir))
+    baseline = next(x for x in stages if x[0].kind == 'baseline')
+    if not baseline[2]:
+        raise SystemExit(
+            f'[loss_curves] {args.task}: no logs of the plain student in '
+            f'{baseline[3]} (a cache on another machine?); its losses are '
+            f'what the others are read against')
+    own = task_keys(baseline[2])
     rows = []
     for stage, record, lines, work_dir in stages:
-        if not lines:
-            rows.append(
-                (stage.name, record, dict(missing=f'no logs in {work_dir}')))
+        try:
+            if not lines:
+                raise KeyError(f'no logs in {work_dir}')
+            summary = summarise(lines, own)
+        except KeyError as err:
+            rows.append((stage.name, record, dict(missing=err.args[0])))
             continue
-        summary = summarise(lines, own)
         summary['baseline'] = stage.kind == 'baseline'
         rows.append((stage.name, record, summary))
     metric = experiment.metrics[0]
@@ -268,7 +320,8 @@ def main(argv: Optional[List[str]] = None) -> str:
         f'## Training losses: `{args.schedule}` schedule, E={epochs}, seed '
         f'{args.seed} ({args.threads} thread(s))', '',
         f'Command: `python benchmarks/loss_curves.py --task {args.task} '
-        f'--schedule {args.schedule} --seed {args.seed}`; from the stage '
+        f'--schedule {args.schedule} --seed {args.seed} --threads '
+        f'{args.threads}`; from the stage '
         f'ledger and the logs of the stage cache. Task loss: the student\'s '
         f'own losses ({", ".join(own)}; mmpretrain\'s `loss` is '
         f'`loss_student` under a distiller) over the last {TAIL:.0%} of '

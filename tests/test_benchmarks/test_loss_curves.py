@@ -110,3 +110,83 @@ def test_the_plain_student_is_required(tmp_path):
             str(tmp_path / 'r.md'), '--plot',
             str(tmp_path / 'c.png')
         ])
+
+
+def _dense_ledger(tmp_path, cache: StageCache, runs: dict) -> str:
+    """A seg ledger: stage name -> key, and each key's runs (timestamp ->
+    lines) written into ``cache``."""
+    experiment = EXPERIMENTS['seg']
+    epochs = experiment.schedules['long']['epochs']
+    records = {}
+    for name, (key, by_run) in runs.items():
+        stage = next(s for s in experiment.stages if s.name == name)
+        records[key] = dict(
+            config=stage.config, threads='1', date='2026-12-07 10:00',
+            options=['randomness.seed=0', f'train_cfg.max_epochs={epochs}'],
+            metrics={'mIoU': 40.0}, val_metrics={'mIoU': 39.0})
+        for run, lines in by_run.items():
+            _write_run(cache, key, run, lines)
+    ledger = tmp_path / 'long.json'
+    ledger.write_text(json.dumps(records))
+    return str(ledger)
+
+
+def _seg(tmp_path, runs: dict) -> dict:
+    cache = StageCache(str(tmp_path / 'cache'))
+    ledger = _dense_ledger(tmp_path, cache, runs)
+    text = main([
+        '--task', 'seg', '--ledger', ledger, '--cache', cache.root,
+        '--threads', '1', '--out',
+        str(tmp_path / 'r.md'), '--plot',
+        str(tmp_path / 'c.png')
+    ])
+    return {
+        line.split(' | ')[0].strip('| '): line
+        for line in text.splitlines() if line.startswith('| ')
+    }
+
+
+def test_dense_task_loss_is_the_plain_students_keys(tmp_path):
+    """A dense task's loss is the plain student's loss keys (the decoder's
+    and the auxiliary head's); a resumed run replaces every later line of
+    the earlier run; a term that starts at 0 is shown from 0; a stage that
+    lacks the task's keys, or has no logs, gets a row that says so."""
+
+    def seg(step, **extra):
+        return _train(step, **{
+            'decode.loss_ce': 0.5,
+            'aux.loss_ce': 0.2
+        }, **extra)
+
+    rows = _seg(
+        tmp_path,
+        {
+            'student (baseline)': ('a' * 64, {
+                't1': [seg(s) for s in range(1, 21)]
+            }),
+            # run 1 logged 1-20; the resumed run started from iteration 11's
+            # checkpoint and logged 11-15 only (killed again): 16-20 of run 1
+            # are gone (they would add 9.0 to the end)
+            'KD': ('b' * 64, {
+                't1': [seg(1, loss_kd=0.0)] +
+                [seg(s, loss_kd=9.0) for s in range(2, 21)],
+                't2': [seg(s, loss_kd=0.3) for s in range(11, 16)]
+            }),
+            'OFD': ('c' * 64, {
+                't1': [_train(s, loss_ofd=1.0) for s in range(1, 21)]
+            }),
+            'PEFD': ('d' * 64, {}),
+        })
+    # task = 0.5 + 0.2 over the last 10% of 20 iterations
+    assert '| 20 | 0.7000 | - | - | - |' in rows['student (baseline)']
+    # 15 iterations: the last 10% is iteration 15 (0.3); the first 5% is
+    # iteration 1 (0.0)
+    assert rows['KD'].endswith('| 15 | 0.7000 | +0.0000 | 0 -> 0.3000 | 30% |')
+    assert 'the task loss (aux.loss_ce, decode.loss_ce) is not among the ' \
+        'logged losses (loss_ofd)' in rows['OFD']
+    assert f'no logs in {tmp_path}' in rows['PEFD']
+
+
+def test_the_plain_students_logs_are_required(tmp_path):
+    with pytest.raises(SystemExit, match='no logs of the plain student'):
+        _seg(tmp_path, {'student (baseline)': ('a' * 64, {})})
