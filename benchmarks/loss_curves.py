@@ -313,8 +313,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     name = f'{args.task}_{args.schedule}_seed{args.seed}'
     plot_path = args.plot or osp.join(REPO, 'benchmarks', 'results', 'curves',
                                       f'{name}.png')
-    title = (f'{experiment.title}: {args.schedule} schedule, E={epochs}, '
-             f'seed {args.seed}')
+    title = (f'Training losses, {args.task}: {args.schedule} schedule, '
+             f'E={epochs}, seed {args.seed}')
     plot(rows, plot_path, title)
     text = '\n'.join([
         f'## Training losses: `{args.schedule}` schedule, E={epochs}, seed '
