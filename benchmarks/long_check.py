@@ -15,7 +15,6 @@ against 4E), 2 a stage is not in the ledger yet. ``benchmarks/long_runs.sh``
 runs a task's distillation stages only when this says 0.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -72,17 +71,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      'long.json'))
     args = parser.parse_args(argv)
     from mmfeatdistill.tools.experiments import EXPERIMENTS
+    from mmfeatdistill.tools.stage_cache import StageLedger
     if args.task not in EXPERIMENTS:
         parser.error(f'--task {args.task!r}: not one of '
                      f'{sorted(EXPERIMENTS)}')
     experiment = EXPERIMENTS[args.task]
     baseline = next(s for s in experiment.stages if s.kind == 'baseline')
     metric = experiment.metrics[0]
-    try:
-        with open(args.ledger) as f:
-            records = json.load(f)
-    except FileNotFoundError:
-        records = {}
+    records = StageLedger(args.ledger).records()
     values = []
     for epochs in args.epochs:
         record = find_record(records, baseline.config, epochs, args.seed,

@@ -8,8 +8,8 @@ higher task loss at the end than the plain student's)?
 Reads the stage ledger (``--ledger``) for the task's students at the
 schedule's epochs, seed ``--seed`` and ``--threads`` threads (found as
 ``benchmarks/long_check.py`` finds them), and each one's MMEngine scalars
-(``work/*/vis_data/scalars.json`` of its cache entry; a resumed stage has
-one file per run, later runs replacing earlier ones' iterations). Writes a
+(``work/*/vis_data/scalars.json`` of its cache entry, merged over a
+resumed stage's runs as the demo merges them). Writes a
 table into the task's results file (section
 ``<task>-<schedule>-curves-seed<N>``) and a plot into
 ``benchmarks/results/curves/``.
@@ -24,8 +24,6 @@ auxiliary heads) averaged over the first 5% and the last 10%, and their
 share of the total loss at the end.
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import statistics
@@ -46,34 +44,25 @@ def read_scalars(work_dir: str) -> Dict[int, dict]:
     """The training lines of a stage's MMEngine scalars, by iteration.
 
     Args:
-        work_dir (str): The stage's work dir (one ``<timestamp>/vis_data/
-            scalars.json`` per run, in the order of their timestamps; a
-            resumed run replaces every line of the earlier runs from its
-            first logged iteration on).
+        work_dir (str): The stage's work dir, read by
+            :func:`mmfeatdistill.tools.demo.read_scalars` (every run's
+            ``scalars.json``, a resumed run replacing the earlier runs'
+            lines from its first logged iteration on).
 
     Returns:
-        dict: iteration -> the logged values (lines with an ``lr``: the
-        training ones; a line cut short by a kill is skipped).
+        dict: iteration -> the logged values of the training lines (those
+        with an ``lr``); empty when the work dir holds no logs.
     """
-    lines: Dict[int, dict] = {}
-    for path in sorted(
-            glob.glob(
-                osp.join(glob.escape(work_dir), '*', 'vis_data',
-                         'scalars.json'))):
-        run: Dict[int, dict] = {}
-        with open(path) as f:
-            for line in f:
-                try:
-                    values = json.loads(line)
-                except ValueError:
-                    continue
-                if 'lr' in values and 'step' in values:
-                    run[int(values['step'])] = values
-        if run:
-            start = min(run)
-            lines = {k: v for k, v in lines.items() if k < start}
-            lines.update(run)
-    return dict(sorted(lines.items()))
+    from mmfeatdistill.tools.demo import read_scalars as read_runs
+    try:
+        records = read_runs(work_dir)
+    except FileNotFoundError:  # no work dir, or no scalars.json in it
+        return {}
+    training = [r for r in records if 'lr' in r and 'step' in r]
+    return {
+        int(r['step']): r
+        for r in sorted(training, key=lambda r: r['step'])
+    }
 
 
 def loss_keys(lines: Dict[int, dict]) -> List[str]:
@@ -259,7 +248,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         '.png')
     args = parser.parse_args(argv)
     from mmfeatdistill.tools.experiments import EXPERIMENTS
-    from mmfeatdistill.tools.stage_cache import StageCache
+    from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
     if args.task not in EXPERIMENTS:
         parser.error(f'--task {args.task!r}: not one of '
                      f'{sorted(EXPERIMENTS)}')
@@ -268,11 +257,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         parser.error(f'--schedule {args.schedule!r}: not one of '
                      f'{sorted(experiment.schedules)}')
     epochs = experiment.schedules[args.schedule]['epochs']
-    try:
-        with open(args.ledger) as f:
-            records = json.load(f)
-    except FileNotFoundError:
-        records = {}
+    records = StageLedger(args.ledger).records()
     cache = StageCache(args.cache)
     found = []
     for stage in experiment.stages:

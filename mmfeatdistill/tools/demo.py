@@ -40,8 +40,12 @@ def _repo_path(path: str) -> str:
 
 def read_scalars(work_dir: str) -> List[dict]:
     """The records of every run's ``vis_data/scalars.json`` in
-    ``work_dir``, oldest run first; a resumed run's records replace those of
-    the same step and kind (training or validation) of the run it resumed."""
+    ``work_dir``, oldest run first. A resumed run's records of each kind
+    (training or validation) replace every record of that kind from its
+    own first step on: those the earlier runs logged past the checkpoint it
+    resumed from belong to a trajectory that no longer counts, whether or
+    not the resumed run logged the same steps again. A line cut short by a
+    kill is skipped."""
     runs = sorted(
         d for d in os.listdir(work_dir)
         if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
@@ -49,12 +53,25 @@ def read_scalars(work_dir: str) -> List[dict]:
         raise FileNotFoundError(f'No scalars.json under {work_dir}')
     merged: Dict[tuple, dict] = {}
     for run in runs:
+        logged: Dict[tuple, dict] = {}
         with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
             for line in f:
-                if line.strip():
+                try:
                     record = json.loads(line)
-                    kind = any(k.startswith('loss') for k in record)
-                    merged[(record.get('step'), kind)] = record
+                except ValueError:  # blank, or cut short by a kill
+                    continue
+                kind = any(k.startswith('loss') for k in record)
+                logged[(record.get('step'), kind)] = record
+        for kind in (True, False):
+            steps = [s for s, k in logged if k == kind and s is not None]
+            if steps:
+                first = min(steps)
+                merged = {
+                    (s, k): r
+                    for (s, k), r in merged.items()
+                    if k != kind or s is None or s < first
+                }
+        merged.update(logged)
     return list(merged.values())
 
 

@@ -380,6 +380,16 @@ class StageLedger:
                 f'restore it from git (git checkout -- {self.path}) or '
                 f'pass another --ledger') from e
 
+    def records(self) -> Dict[str, dict]:
+        """Every record, by stage key (empty when the file is not there
+        yet).
+
+        Raises:
+            ValueError: the file is not valid JSON (the message names the
+                fix).
+        """
+        return self._read()
+
     def get(self, key: str, evaluation: str) -> Optional[dict]:
         """The result recorded for ``key`` and evaluated as ``evaluation``
         (the stage's :func:`eval_key`), or None."""

@@ -31,17 +31,31 @@ def _train(step: int, **losses) -> dict:
                 **losses)
 
 
+def _record(task: str, stage, test: float) -> dict:
+    """A ledger record of ``stage`` at the task's long E, seed 0, one
+    thread: ``test`` on the test split, one point less on validation."""
+    epochs = EXPERIMENTS[task].schedules['long']['epochs']
+    key = EXPERIMENTS[task].metrics[0].key
+    return dict(
+        config=stage.config, threads='1', date='2026-12-07 10:00',
+        options=['randomness.seed=0', f'train_cfg.max_epochs={epochs}'],
+        metrics={key: test}, val_metrics={key: test - 1})
+
+
+def _rows(text: str) -> dict:
+    """The written table's rows, by stage name."""
+    return {
+        line.split(' | ')[0].strip('| '): line
+        for line in text.splitlines() if line.startswith('| ')
+    }
+
+
 def _setup(tmp_path, with_baseline: bool = True):
-    epochs = EXPERIMENTS[TASK].schedules['long']['epochs']
-    top1 = EXPERIMENTS[TASK].metrics[0].key
     cache = StageCache(str(tmp_path / 'cache'))
     records = {}
 
     def record(stage, key, test):
-        records[key] = dict(
-            config=stage.config, threads='1', date='2026-12-07 10:00',
-            options=['randomness.seed=0', f'train_cfg.max_epochs={epochs}'],
-            metrics={top1: test}, val_metrics={top1: test - 1})
+        records[key] = _record(TASK, stage, test)
 
     if with_baseline:
         # plain student: mmpretrain logs only the total ('loss')
@@ -83,10 +97,7 @@ def test_task_loss_and_added_terms_by_hand(tmp_path):
         str(out), '--plot',
         str(png)
     ])
-    rows = {
-        line.split(' | ')[0].strip('| '): line
-        for line in text.splitlines() if line.startswith('| ')
-    }
+    rows = _rows(text)
     plain = rows[_stage('baseline').name]
     # last 10% of 20 iterations: (0.5 + 0.7) / 2
     assert '| 85.00 | 84.00 | 20 | 0.6000 | - | - | - |' in plain
@@ -116,14 +127,10 @@ def _dense_ledger(tmp_path, cache: StageCache, runs: dict) -> str:
     """A seg ledger: stage name -> key, and each key's runs (timestamp ->
     lines) written into ``cache``."""
     experiment = EXPERIMENTS['seg']
-    epochs = experiment.schedules['long']['epochs']
     records = {}
     for name, (key, by_run) in runs.items():
         stage = next(s for s in experiment.stages if s.name == name)
-        records[key] = dict(
-            config=stage.config, threads='1', date='2026-12-07 10:00',
-            options=['randomness.seed=0', f'train_cfg.max_epochs={epochs}'],
-            metrics={'mIoU': 40.0}, val_metrics={'mIoU': 39.0})
+        records[key] = _record('seg', stage, 40.0)
         for run, lines in by_run.items():
             _write_run(cache, key, run, lines)
     ledger = tmp_path / 'long.json'
@@ -140,10 +147,7 @@ def _seg(tmp_path, runs: dict) -> dict:
         str(tmp_path / 'r.md'), '--plot',
         str(tmp_path / 'c.png')
     ])
-    return {
-        line.split(' | ')[0].strip('| '): line
-        for line in text.splitlines() if line.startswith('| ')
-    }
+    return _rows(text)
 
 
 def test_dense_task_loss_is_the_plain_students_keys(tmp_path):
