@@ -91,6 +91,30 @@ def summarise(per_seed: List[List[dict]], experiment,
     return rows
 
 
+def stage_hours(per_seed: List[List[dict]], experiment) -> float:
+    """The hours the table's stages took to train and test, added up over
+    the seeds: each run's own time (a resumed stage counts its runs, not
+    the pauses between them; a row from the cache or the ledger its
+    original run), a teacher shared by the seeds once.
+
+    Args:
+        per_seed (list[list[dict]]): The demo's results, one list per seed.
+        experiment (Experiment): The table's experiment.
+    """
+    kinds = {s.name: s.kind for s in experiment.stages}
+    seconds, teachers = 0.0, set()
+    for results in per_seed:
+        for r in results:
+            if r['name'] not in kinds:
+                continue
+            if kinds[r['name']] == 'teacher':
+                if r['name'] in teachers:
+                    continue
+                teachers.add(r['name'])
+            seconds += r['time']
+    return seconds / 3600
+
+
 def format_rows(rows: List[dict], experiment,
                 versus: Optional[str] = None) -> str:
     """The rows of :func:`summarise` as a markdown table; a column of the
@@ -214,7 +238,10 @@ def main(argv=None) -> str:
         f'## {experiment.title}: `{args.schedule}` schedule' +
         (f' ({args.label})' if args.label else ''), '',
         f'Command: `{command}` ({hours:.1f} h, '
-        f'{time.strftime("%Y-%m-%d")}). Machine: {platform.machine()}, '
+        f'{time.strftime("%Y-%m-%d")}; the rows\' own training and '
+        f'test times add up to {stage_hours(per_seed, experiment):.1f} h, '
+        f'the teacher\'s once, a resumed stage\'s without its pauses). '
+        f'Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
         f'{device}, {os.environ.get("OMP_NUM_THREADS", "default")} torch '
         f'thread(s) each, {jobs} at a time. Schedule: '

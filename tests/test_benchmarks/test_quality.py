@@ -3,7 +3,8 @@ logit KD, seeds ahead and "beyond 1 std", checked against a hand
 computation on made-up results of three seeds."""
 import pytest
 
-from benchmarks.quality import default_versus, format_rows, summarise
+from benchmarks.quality import (default_versus, format_rows, stage_hours,
+                                summarise)
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 TOP1 = 'accuracy/top1'
@@ -79,3 +80,19 @@ def test_no_kd_column_without_kd_runs():
     table = format_rows(rows, experiment, 'KD')
     assert 'gain over KD' not in table
     assert len({line.count('|') for line in table.splitlines()}) == 1
+
+
+def test_stage_hours_count_a_shared_teacher_once():
+    """Resumed long tables: the header's hours add up the stages' own
+    times (an invocation that finds them cached takes seconds); the seeds'
+    shared teacher counts once, names outside the table not at all."""
+    experiment = EXPERIMENTS['cls']
+    teacher, plain = (s.name for s in experiment.stages[:2])
+    per_seed = [[
+        dict(name=teacher, time=3600.0),
+        dict(name=plain, time=1800.0 + seed),
+        dict(name='KD', time=900.0),
+        dict(name='not a stage', time=7200.0)
+    ] for seed in range(3)]
+    # 3600 + (1800 + 1801 + 1802) + 3 * 900 = 11703 s
+    assert stage_hours(per_seed, experiment) == pytest.approx(11703 / 3600)
