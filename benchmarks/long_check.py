@@ -3,10 +3,11 @@ trained for 2E epochs is within ``--tolerance`` (0.3) points of the one
 trained for E, on the validation split.
 
 Reads the stage ledger the long runs write (``--ledger``, default
-``benchmarks/results/ledger/long.json``): the plain student's stages of
-``--task`` at E and 2E epochs, seed ``--seed``, at ``--threads`` torch
-threads (default: ``$OMP_NUM_THREADS``, as the stage key takes it), the
-newest record of each.
+``benchmarks/results/ledger/long.json``): the records of the plain
+student's stages of ``--task`` at E and 2E epochs, seed ``--seed``, at
+``--threads`` torch threads (default: ``$OMP_NUM_THREADS``), found by the
+keys ``benchmarks/quality.py --schedule long --epochs E`` (and 2E) files
+them under; other options are the demo's, as given to ``quality.py``.
 
     python benchmarks/long_check.py --task det --epochs 24 48
 
@@ -18,7 +19,8 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -26,33 +28,43 @@ sys.path.insert(0, REPO)
 CONVERGED, NOT_CONVERGED, MISSING = 0, 3, 2
 
 
-def find_key(records: dict, config: str, epochs: int, seed: int,
-             threads: str) -> Optional[str]:
-    """The stage key of the newest ledger record of ``config`` trained
-    ``epochs`` epochs with ``seed`` at ``threads`` threads, or None.
+@contextmanager
+def torch_threads(threads: str) -> Iterator[None]:
+    """``$OMP_NUM_THREADS`` set to ``threads`` inside (the stage keys
+    hold the thread count their stages ran with)."""
+    old = os.environ.get('OMP_NUM_THREADS')
+    os.environ['OMP_NUM_THREADS'] = str(threads)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ['OMP_NUM_THREADS']
+        else:
+            os.environ['OMP_NUM_THREADS'] = old
+
+
+def stage_keys(task: str, schedule: str, seed: int, threads: str,
+               demo_args: Sequence[str] = (),
+               names: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """Stage name -> the key under which ``benchmarks/quality.py --task
+    TASK --schedule SCHEDULE --seeds SEED [demo_args]`` at ``threads``
+    torch threads files each stage's result (the stage cache's entry and
+    the ledger's record): :func:`~mmfeatdistill.tools.demo.stage_keys_of`.
 
     Args:
-        records (dict): The ledger (stage key -> record).
-        config (str): The stage's config, as the ledger names it.
-        epochs (int): ``train_cfg.max_epochs``.
-        seed (int): ``randomness.seed``.
-        threads (str): The torch thread count the stage ran with.
+        task (str): The experiment.
+        schedule (str): The schedule's name.
+        seed (int): The students' seed.
+        threads (str): The thread count the stages ran with.
+        demo_args (Sequence[str]): The demo options the run was given
+            (e.g. ``--epochs 96``).
+        names (Sequence[str], optional): These stages only.
     """
-    wanted = {f'train_cfg.max_epochs={epochs}', f'randomness.seed={seed}'}
-    found = [
-        key for key, r in records.items()
-        if r.get('config') == config and wanted <= set(r.get('options', []))
-        and str(r.get('threads')) == str(threads)
-    ]
-    return max(found, key=lambda k: records[k].get('date', '')) \
-        if found else None
-
-
-def find_record(records: dict, config: str, epochs: int, seed: int,
-                threads: str) -> Optional[dict]:
-    """The record of :func:`find_key` (same arguments), or None."""
-    key = find_key(records, config, epochs, seed, threads)
-    return None if key is None else records[key]
+    from benchmarks.quality import demo_argv
+    from mmfeatdistill.tools.demo import stage_keys_of
+    with torch_threads(threads):
+        return stage_keys_of(demo_argv(task, schedule, seed, demo_args),
+                             names=names)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -63,13 +75,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--epochs', type=int, nargs=2, required=True,
                         metavar=('E', '2E'))
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--schedule', default='long',
+                        help='the schedule the stages ran (default: long)')
     parser.add_argument('--threads',
                         default=os.environ.get('OMP_NUM_THREADS', ''))
     parser.add_argument('--tolerance', type=float, default=0.3)
     parser.add_argument(
         '--ledger', default=osp.join(REPO, 'benchmarks', 'results', 'ledger',
                                      'long.json'))
-    args = parser.parse_args(argv)
+    args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools.experiments import EXPERIMENTS
     from mmfeatdistill.tools.stage_cache import StageLedger
     if args.task not in EXPERIMENTS:
@@ -81,8 +95,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     records = StageLedger(args.ledger).records()
     values = []
     for epochs in args.epochs:
-        record = find_record(records, baseline.config, epochs, args.seed,
-                             args.threads)
+        key = stage_keys(
+            args.task, args.schedule, args.seed, args.threads,
+            [*demo_args, '--epochs', str(epochs)],
+            [baseline.name])[baseline.name]
+        record = records.get(key)
         if record is None or metric.key not in record.get('val_metrics', {}):
             print(f'[long_check] {args.task}: no validation result of the '
                   f'plain student at {epochs} epochs, seed {args.seed}, '

@@ -5,9 +5,11 @@ a method is not ahead of the plain student: did the student match the
 teacher (its added terms fell) and did that cost it on its own task (a
 higher task loss at the end than the plain student's)?
 
-Reads the stage ledger (``--ledger``) for the task's students at the
-schedule's epochs, seed ``--seed`` and ``--threads`` threads (found as
-``benchmarks/long_check.py`` finds them), and each one's MMEngine scalars
+Reads the stage ledger (``--ledger``) for the task's students as
+``benchmarks/quality.py --task TASK --schedule SCHEDULE --seeds SEED``
+trained them at ``--threads`` threads (by the keys it files them under;
+other options are the demo's, as given to ``quality.py``, e.g. ``--epochs
+96``), and each one's MMEngine scalars
 (``work/*/vis_data/scalars.json`` of its cache entry, merged over a
 resumed stage's runs as the demo merges them). Writes a
 table into the task's results file (section
@@ -34,7 +36,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from benchmarks._common import write_section  # noqa: E402
-from benchmarks.long_check import find_key  # noqa: E402
+from benchmarks.long_check import stage_keys  # noqa: E402
+from benchmarks.quality import demo_option  # noqa: E402
 
 #: Fractions of the logged iterations averaged at the start and the end.
 HEAD, TAIL = 0.05, 0.10
@@ -246,7 +249,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         '--plot', default=None,
         help='default: benchmarks/results/curves/<task>_<schedule>_seed<N>'
         '.png')
-    args = parser.parse_args(argv)
+    args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools.experiments import EXPERIMENTS
     from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
     if args.task not in EXPERIMENTS:
@@ -256,16 +259,16 @@ def main(argv: Optional[List[str]] = None) -> str:
     if args.schedule not in experiment.schedules:
         parser.error(f'--schedule {args.schedule!r}: not one of '
                      f'{sorted(experiment.schedules)}')
-    epochs = experiment.schedules[args.schedule]['epochs']
+    epochs = int(
+        demo_option(demo_args, '--epochs',
+                    experiment.schedules[args.schedule]['epochs']))
     records = StageLedger(args.ledger).records()
     cache = StageCache(args.cache)
-    found = []
-    for stage in experiment.stages:
-        if stage.kind == 'teacher':
-            continue
-        key = find_key(records, stage.config, epochs, args.seed, args.threads)
-        if key is not None:
-            found.append((stage, key, records[key]))
+    keys = stage_keys(args.task, args.schedule, args.seed, args.threads,
+                      demo_args)
+    found = [(stage, keys[stage.name], records[keys[stage.name]])
+             for stage in experiment.stages
+             if stage.kind != 'teacher' and keys[stage.name] in records]
     if not any(stage.kind == 'baseline' for stage, _, _ in found):
         raise SystemExit(
             f'[loss_curves] {args.task}: the plain student at {epochs} '
@@ -306,7 +309,8 @@ def main(argv: Optional[List[str]] = None) -> str:
         f'{args.seed} ({args.threads} thread(s))', '',
         f'Command: `python benchmarks/loss_curves.py --task {args.task} '
         f'--schedule {args.schedule} --seed {args.seed} --threads '
-        f'{args.threads}`; from the stage '
+        f'{args.threads}' + ''.join(' ' + a
+                                    for a in demo_args) + f'`; from the stage '
         f'ledger and the logs of the stage cache. Task loss: the student\'s '
         f'own losses ({", ".join(own)}; mmpretrain\'s `loss` is '
         f'`loss_student` under a distiller) over the last {TAIL:.0%} of '

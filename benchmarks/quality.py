@@ -18,7 +18,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -169,6 +169,36 @@ def effective_schedule(schedule: Dict[str, object],
     return settings
 
 
+def demo_argv(task: str, schedule: str, seed: int,
+              demo_args: Sequence[str] = (),
+              work_dir: Optional[str] = None) -> List[str]:
+    """The demo's arguments for one seed of a table: the schedule's
+    settings (those ``demo_args`` do not override), ``demo_args``, the
+    seed, one teacher (seed 0) for every seed.
+
+    Args:
+        task (str): The experiment.
+        schedule (str): Its schedule's name (e.g. ``'long'``).
+        seed (int): The students' seed.
+        demo_args (Sequence[str]): More demo options (e.g. ``--epochs``).
+        work_dir (str, optional): Default
+            ``work_dirs/quality_<task>_<schedule>``.
+    """
+    from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
+    work_dir = work_dir or osp.join(REPO, 'work_dirs',
+                                    f'quality_{task}_{schedule}')
+    schedule_args = []
+    for key, value in EXPERIMENTS[task].schedules[schedule].items():
+        if schedule_option(key) not in demo_args:
+            schedule_args += [schedule_option(key), str(value)]
+    return [
+        '--task', task, *schedule_args, *demo_args, '--seed',
+        str(seed), '--teacher-seed', '0', '--quiet', '--teacher-dir',
+        osp.join(work_dir, 'teacher'), '--work-dir',
+        osp.join(work_dir, f'seed{seed}')
+    ]
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--task', default='cls')
@@ -191,7 +221,7 @@ def main(argv=None) -> str:
         "(default: the table's first reference stage, logit KD)")
     args, demo_args = parser.parse_known_args(argv)
     from mmfeatdistill.tools import demo
-    from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
     experiment = EXPERIMENTS[args.task]
     versus = args.versus or default_versus(experiment)
     if versus is not None and versus not in [
@@ -201,22 +231,12 @@ def main(argv=None) -> str:
                      f'{args.task!r} (its stages: '
                      f'{[s.name for s in experiment.stages]})')
     schedule = experiment.schedules[args.schedule]
-    work_dir = args.work_dir or osp.join(
-        REPO, 'work_dirs', f'quality_{args.task}_{args.schedule}')
-    schedule_args = []
-    for key, value in schedule.items():
-        if schedule_option(key) not in demo_args:
-            schedule_args += [schedule_option(key), str(value)]
     start = time.time()
-    per_seed = []
-    for seed in args.seeds:
-        per_seed.append(
-            demo.main(['--task', args.task] + schedule_args + demo_args + [
-                '--seed',
-                str(seed), '--teacher-seed', '0', '--quiet', '--teacher-dir',
-                osp.join(work_dir, 'teacher'), '--work-dir',
-                osp.join(work_dir, f'seed{seed}')
-            ]))
+    per_seed = [
+        demo.main(
+            demo_argv(args.task, args.schedule, seed, demo_args,
+                      args.work_dir)) for seed in args.seeds
+    ]
     hours = (time.time() - start) / 3600
     rows = summarise(per_seed, experiment, versus)
     command = (

@@ -588,6 +588,22 @@ def stage_inputs(
     return options, inputs
 
 
+#: The script of a stage's teacher-heads step (TOFD's auxiliary heads).
+TEACHER_HEADS_SCRIPT = 'train_tofd_teacher_heads.py'
+
+
+def teacher_heads_inputs(
+    options: List[str],
+    inputs: Dict[str,
+                 StageOutput]) -> Tuple[List[str], Dict[str, StageOutput]]:
+    """The options and checkpoints of a stage's teacher-heads step, from
+    the stage's own (:func:`stage_inputs`): it trains on the teacher
+    alone, from the stage's teacher checkpoint."""
+    return ([o for o in options if not o.startswith('model.student.')], {
+        'model.model_ckpt': inputs['model.teacher_ckpt']
+    })
+
+
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
                    args: argparse.Namespace, experiment: Experiment,
                    pretrained: Optional[StageOutput] = None,
@@ -608,24 +624,19 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     options, inputs = stage_inputs(stage, options, pretrained, teacher)
     heads_time = []
     if stage.teacher_heads:
-        # the heads' step trains on the teacher alone
-        heads_options = [
-            o for o in options if not o.startswith('model.student.')
-        ]
-        heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
+        heads_options, heads_inputs = teacher_heads_inputs(options, inputs)
 
         def make_heads() -> str:
             heads, cached = cached_run(
-                'train_tofd_teacher_heads.py', stage.teacher_heads,
-                heads_options, args, link=work_dir + '_teacher_heads',
-                outputs=lambda w: dict(
+                TEACHER_HEADS_SCRIPT, stage.teacher_heads, heads_options, args,
+                link=work_dir + '_teacher_heads', outputs=lambda w: dict(
                     files=[osp.join(w, 'teacher_with_heads.pth')]),
                 inputs=heads_inputs)
             heads_time.append(0.0 if cached else heads['time'])
             return heads['files'][0]
 
         inputs['model.teacher_ckpt'] = StageOutput(
-            stage_key(args, 'train_tofd_teacher_heads.py', stage.teacher_heads,
+            stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
                       heads_options, heads_inputs)[0], make_heads)
 
     def outputs(work: str) -> dict:
@@ -924,53 +935,126 @@ def parse_args(
     return args
 
 
-def main(argv: Optional[List[str]] = None,
-         experiment: Optional[Experiment] = None) -> List[dict]:
-    """Run an experiment (``--task`` of the table, or ``experiment``, e.g.
-    the table's with more stages). Returns one result per stage."""
+def _parse(
+        argv: Optional[List[str]], experiment: Optional[Experiment]
+) -> Tuple[argparse.Namespace, Experiment]:
+    """The demo's arguments (its folders made absolute) and experiment
+    (``--task`` of the table, or ``experiment``)."""
     experiments = dict(EXPERIMENTS)
     if experiment is not None:
         experiments[experiment.task] = experiment
     args = parse_args(argv, experiments)
-    experiment = experiments[args.task]
     args.work_dir = osp.abspath(args.work_dir)
     args.data_root = osp.abspath(args.data_root)
-    os.makedirs(args.work_dir, exist_ok=True)
-    prepare_data(experiment, args.data_root)
-    teacher_seed = args.seed if args.teacher_seed is None else \
-        args.teacher_seed
-    # the backbones' pretraining (one cached stage per backbone, with the
-    # teacher's seed: the same weights for every student seed), trained
-    # before the first stage that starts from it
-    pretrained: Dict[str, StageOutput] = {}
     if args.pretrain_epochs:
         args.pretrain_data_root = osp.abspath(args.pretrain_data_root)
-        prepare_data(experiment, args.pretrain_data_root,
-                     experiment.pretrain_prepare)
+    return args, experiments[args.task]
+
+
+def _stages(args: argparse.Namespace,
+            experiment: Experiment) -> Tuple[List[Stage], bool]:
+    """The stages to run after the teacher (``--only``) and whether the
+    teacher runs: unless ``--only`` names no stage that needs a teacher
+    (e.g. the plain student alone: no teacher is trained)."""
+    stages = [
+        s for s in experiment.stages[1:]
+        if args.only is None or s.name in args.only or s.kind == 'baseline'
+    ]
+    return stages, args.only is None or any(s.kind != 'baseline'
+                                            for s in stages)
+
+
+def _plan(
+    args: argparse.Namespace, experiment: Experiment,
+    teacher_row: Callable[[], dict]
+) -> Tuple[Dict[str, StageOutput], List[str], StageOutput, List[str]]:
+    """What every stage is trained from: each role's pretrained backbone
+    (one cached stage per backbone, with the teacher's seed: the same
+    weights for every student seed; trained before the first stage that
+    starts from it), the teacher's options and checkpoint (that of
+    ``teacher_row()``, see :func:`teacher_output`) and the students'
+    options."""
+    teacher_seed = args.seed if args.teacher_seed is None else \
+        args.teacher_seed
+    pretrained: Dict[str, StageOutput] = {}
+    if args.pretrain_epochs:
         for role in sorted(experiment.pretrain):
             pretrained[role] = pretrain_output(role, args, experiment,
                                                teacher_seed)
     teacher_options = common_options(args, experiment, args.teacher_epochs,
                                      args.teacher_train_subset, teacher_seed)
-    stages = [
-        s for s in experiment.stages[1:]
-        if args.only is None or s.name in args.only or s.kind == 'baseline'
-    ]
-    # the teacher's row, unless --only names no stage that needs a teacher
-    # (e.g. the plain student alone: no teacher is trained); it is the
-    # first job, so with --jobs 2 the plain student (and each role's
-    # backbone pretraining) trains beside it and the distillation stages
-    # wait for its checkpoint
-    with_teacher = args.only is None or any(s.kind != 'baseline'
-                                            for s in stages)
+    teacher_ckpt = teacher_output(args, experiment, teacher_options,
+                                  pretrained.get('teacher'), teacher_row)
+    options = common_options(args, experiment, args.epochs, args.train_subset,
+                             args.seed)
+    return pretrained, teacher_options, teacher_ckpt, options
+
+
+def stage_keys_of(argv: Optional[List[str]] = None,
+                  experiment: Optional[Experiment] = None,
+                  names: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """The weight key of each stage of the experiment as ``main(argv)``
+    would train it (stage name -> key): where the stage cache and the
+    ledger keep its result. Computed from the configs and options alone;
+    nothing is trained or prepared (the keys cover the data folders by
+    content: prepare them first, as the run did). The torch thread count
+    in the keys is ``$OMP_NUM_THREADS``'s, as for a run.
+
+    Args:
+        argv (list[str], optional): The demo's arguments (``--only`` is
+            ignored).
+        experiment (Experiment, optional): As for :func:`main`.
+        names (Sequence[str], optional): These stages only (default: all,
+            the teacher's included).
+    """
+    args, experiment = _parse(argv, experiment)
+    unknown = set(names or ()) - {s.name for s in experiment.stages}
+    if unknown:
+        raise KeyError(f'{sorted(unknown)}: not stages of task '
+                       f'{experiment.task!r} (its stages: '
+                       f'{[s.name for s in experiment.stages]})')
+
+    def untrained() -> str:
+        raise RuntimeError('stage_keys_of trains nothing')
+
+    pretrained, _, teacher_ckpt, options = _plan(args, experiment, lambda: {})
+    keys = {experiment.teacher.name: teacher_ckpt.key}
+    for stage in experiment.stages[1:]:
+        if names is not None and stage.name not in names:
+            continue
+        stage_options, inputs = stage_inputs(
+            stage, options, pretrained.get(pretrain_role(stage)),
+            None if stage.kind == 'baseline' else teacher_ckpt)
+        if stage.teacher_heads:
+            heads_options, heads_inputs = teacher_heads_inputs(
+                stage_options, inputs)
+            inputs['model.teacher_ckpt'] = StageOutput(
+                stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
+                          heads_options, heads_inputs)[0], untrained)
+        keys[stage.name] = stage_key(args, 'train.py', stage.config,
+                                     stage_options, inputs, ['--test'])[0]
+    return {n: k for n, k in keys.items() if names is None or n in names}
+
+
+def main(argv: Optional[List[str]] = None,
+         experiment: Optional[Experiment] = None) -> List[dict]:
+    """Run an experiment (``--task`` of the table, or ``experiment``, e.g.
+    the table's with more stages). Returns one result per stage."""
+    args, experiment = _parse(argv, experiment)
+    os.makedirs(args.work_dir, exist_ok=True)
+    prepare_data(experiment, args.data_root)
+    if args.pretrain_epochs:
+        prepare_data(experiment, args.pretrain_data_root,
+                     experiment.pretrain_prepare)
+    stages, with_teacher = _stages(args, experiment)
+    # the teacher's row (when it runs) is the first job, so with --jobs 2
+    # the plain student (and each role's backbone pretraining) trains
+    # beside it and the distillation stages wait for its checkpoint
     teacher_row: Future = Future()
     if not with_teacher:
         teacher_row.set_result({})
-    teacher_ckpt = teacher_output(args, experiment, teacher_options,
-                                  pretrained.get('teacher'),
-                                  teacher_row.result)
-    options = common_options(args, experiment, args.epochs, args.train_subset,
-                             args.seed)
+    pretrained, teacher_options, teacher_ckpt, options = _plan(
+        args, experiment, teacher_row.result)
 
     def job(stage: Stage) -> dict:
         if stage is experiment.teacher:

@@ -1,56 +1,76 @@
 """benchmarks/long_check.py applies issue 28's convergence rule (2E within
-0.3 points of E, on validation) to the plain student's ledger records of
-the thread count asked for."""
+0.3 points of E, on validation) to the plain student's ledger records,
+found by the keys the quality benchmark files them under (the thread
+count, seed and epochs asked for; nothing else with the same config)."""
 import json
 
 import pytest
 
-from benchmarks.long_check import MISSING, NOT_CONVERGED, main
+from benchmarks.long_check import MISSING, NOT_CONVERGED, main, stage_keys
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 TASK = 'seg'
+BASELINE = next(s for s in EXPERIMENTS[TASK].stages if s.kind == 'baseline')
 
 
-def _record(epochs: int, value: float, threads: str = '1',
-            date: str = '2026-12-07 08:00', seed: int = 0) -> dict:
-    baseline = next(s for s in EXPERIMENTS[TASK].stages
-                    if s.kind == 'baseline')
-    key = EXPERIMENTS[TASK].metrics[0].key
-    return dict(
-        config=baseline.config, threads=threads, date=date,
+def _demo_args(tmp_path) -> list:
+    """Data folders that do not exist: quick keys (the keys cover data
+    folders by content)."""
+    return [
+        '--data-root',
+        str(tmp_path / 'scenes'), '--pretrain-data-root',
+        str(tmp_path / 'fmnist')
+    ]
+
+
+def _record(tmp_path, epochs: int, value: float, threads: str = '1',
+            seed: int = 0) -> tuple:
+    """The key and ledger record of the plain student trained ``epochs``
+    epochs (``value`` on validation)."""
+    key = stage_keys(TASK, 'long', seed, threads,
+                     _demo_args(tmp_path) +
+                     ['--epochs', str(epochs)], [BASELINE.name])[BASELINE.name]
+    metric = EXPERIMENTS[TASK].metrics[0].key
+    return key, dict(
+        config=BASELINE.config, threads=threads, date='2026-12-07 08:00',
         options=[f'randomness.seed={seed}', f'train_cfg.max_epochs={epochs}'],
-        val_metrics={key: value}, metrics={key: value + 5})
+        val_metrics={metric: value}, metrics={metric: value + 5})
 
 
 def _check(tmp_path, records: list, *extra: str) -> int:
     ledger = tmp_path / 'long.json'
-    ledger.write_text(json.dumps({str(i): r for i, r in enumerate(records)}))
+    ledger.write_text(json.dumps(dict(records)))
     return main([
         '--task', TASK, '--epochs', '48', '96', '--threads', '1', '--ledger',
-        str(ledger), *extra
+        str(ledger), *extra, *_demo_args(tmp_path)
     ])
 
 
 @pytest.mark.parametrize('late, expected', [(39.30, 0), (39.40, NOT_CONVERGED),
                                             (38.00, 0)])
 def test_the_rule_compares_validation_at_e_and_2e(tmp_path, late, expected):
-    assert _check(tmp_path, [_record(48, 39.07), _record(96, late)]) == \
-        expected
+    assert _check(tmp_path,
+                  [_record(tmp_path, 48, 39.07),
+                   _record(tmp_path, 96, late)]) == expected
 
 
-def test_other_threads_seeds_and_older_records_do_not_count(tmp_path):
+def test_other_threads_seeds_and_records_do_not_count(tmp_path):
+    e = _record(tmp_path, 48, 39.0)
+    two_e_key, two_e = _record(tmp_path, 96, 45.0)
     records = [
-        _record(48, 39.0),
+        e,
         # the same stage at 2 threads, or seed 1: another run
-        _record(96, 39.1, threads='2'),
-        _record(96, 39.1, seed=1),
+        _record(tmp_path, 96, 39.1, threads='2'),
+        _record(tmp_path, 96, 39.1, seed=1),
+        # a record of the same config, epochs, seed and threads under
+        # another key (another version of the config, other options)
+        ('f' * 64,
+         dict(two_e, val_metrics={k: 39.1
+                                  for k in two_e['val_metrics']},
+              date='2026-12-08 08:00')),
     ]
     assert _check(tmp_path, records) == MISSING
-    # the newest record of a stage wins
-    records += [
-        _record(96, 39.1, date='2026-12-07 09:00'),
-        _record(96, 45.0, date='2026-12-07 10:00')
-    ]
+    records.append((two_e_key, two_e))
     assert _check(tmp_path, records) == NOT_CONVERGED
     assert _check(tmp_path, records, '--tolerance', '6') == 0
 
@@ -58,5 +78,5 @@ def test_other_threads_seeds_and_older_records_do_not_count(tmp_path):
 def test_an_empty_ledger_is_missing(tmp_path):
     assert main([
         '--task', TASK, '--epochs', '1', '2', '--ledger',
-        str(tmp_path / 'none.json')
+        str(tmp_path / 'none.json'), *_demo_args(tmp_path)
     ]) == MISSING

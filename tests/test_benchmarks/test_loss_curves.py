@@ -1,12 +1,14 @@
 """benchmarks/loss_curves.py reads each student's losses from the stage
 cache's MMEngine scalars (a resumed run's lines replacing the earlier
 run's) and summarises them; checked against a hand computation on
-made-up logs."""
+made-up logs. The stages are found by the keys the quality benchmark
+files them under (the data folders given do not exist: quick keys)."""
 import json
 import os
 
 import pytest
 
+from benchmarks.long_check import stage_keys
 from benchmarks.loss_curves import main
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 from mmfeatdistill.tools.stage_cache import StageCache
@@ -17,6 +19,19 @@ TASK = 'cls'
 def _stage(kind_or_name: str):
     return next(s for s in EXPERIMENTS[TASK].stages
                 if kind_or_name in (s.kind, s.name))
+
+
+def _demo_args(tmp_path) -> list:
+    return [
+        '--data-root',
+        str(tmp_path / 'data'), '--pretrain-data-root',
+        str(tmp_path / 'fmnist')
+    ]
+
+
+def _keys(tmp_path, task: str = TASK) -> dict:
+    """Stage name -> key: the long schedule, seed 0, one thread."""
+    return stage_keys(task, 'long', 0, '1', _demo_args(tmp_path))
 
 
 def _write_run(cache: StageCache, key: str, run: str, lines: list) -> None:
@@ -53,6 +68,8 @@ def _rows(text: str) -> dict:
 def _setup(tmp_path, with_baseline: bool = True):
     cache = StageCache(str(tmp_path / 'cache'))
     records = {}
+    keys = _keys(tmp_path)
+    plain_key, ofd_key = keys[_stage('baseline').name], keys['OFD']
 
     def record(stage, key, test):
         records[key] = _record(TASK, stage, test)
@@ -63,26 +80,29 @@ def _setup(tmp_path, with_baseline: bool = True):
             dict(lr=0.1, step=s, iter=s, loss=v)
             for s, v in zip(range(1, 21), [1.0] * 18 + [0.5, 0.7])
         ]
-        _write_run(cache, 'a' * 64, '20261207_100000', plain)
-        record(_stage('baseline'), 'a' * 64, 85.0)
+        _write_run(cache, plain_key, '20261207_100000', plain)
+        record(_stage('baseline'), plain_key, 85.0)
     ofd = _stage('OFD')
     student = [1.0] * 18 + [0.4, 0.6]
     added = [2.0] + [1.0] * 17 + [0.2, 0.6]
     # the first run reached iteration 20 with other values (9.0) from
     # iteration 2 on; the resumed run (later timestamp) logged 11-20 again
     _write_run(
-        cache, 'b' * 64, '20261207_100000',
+        cache, ofd_key, '20261207_100000',
         [_train(1, loss_student=1.0, loss_ofd=2.0)] +
         [_train(s, loss_student=9.0, loss_ofd=9.0) for s in range(2, 21)])
     # (a validation line, no lr, has the epoch as its step: not training)
-    _write_run(cache, 'b' * 64, '20261207_110000', [
+    _write_run(cache, ofd_key, '20261207_110000', [
         _train(s, loss_student=student[s - 1], loss_ofd=added[s - 1])
         for s in range(11, 21)
     ] + [{
         EXPERIMENTS[TASK].metrics[0].key: 80.0,
         'step': 1
     }])
-    record(ofd, 'b' * 64, 86.5)
+    record(ofd, ofd_key, 86.5)
+    # another record of OFD's config, epochs, seed and threads (another
+    # version of its config): not read
+    records['f' * 64] = dict(_record(TASK, ofd, 99.0), date='2026-12-08')
     ledger = tmp_path / 'long.json'
     ledger.write_text(json.dumps(records))
     return cache, ledger
@@ -95,7 +115,7 @@ def test_task_loss_and_added_terms_by_hand(tmp_path):
         '--task', TASK, '--ledger',
         str(ledger), '--cache', cache.root, '--threads', '1', '--out',
         str(out), '--plot',
-        str(png)
+        str(png), *_demo_args(tmp_path)
     ])
     rows = _rows(text)
     plain = rows[_stage('baseline').name]
@@ -119,16 +139,18 @@ def test_the_plain_student_is_required(tmp_path):
             '--task', TASK, '--ledger',
             str(ledger), '--cache', cache.root, '--threads', '1', '--out',
             str(tmp_path / 'r.md'), '--plot',
-            str(tmp_path / 'c.png')
+            str(tmp_path / 'c.png'), *_demo_args(tmp_path)
         ])
 
 
 def _dense_ledger(tmp_path, cache: StageCache, runs: dict) -> str:
-    """A seg ledger: stage name -> key, and each key's runs (timestamp ->
-    lines) written into ``cache``."""
+    """A seg ledger: stage name -> its runs (timestamp -> lines), written
+    into ``cache`` under the stage's key."""
     experiment = EXPERIMENTS['seg']
+    keys = _keys(tmp_path, 'seg')
     records = {}
-    for name, (key, by_run) in runs.items():
+    for name, by_run in runs.items():
+        key = keys[name]
         stage = next(s for s in experiment.stages if s.name == name)
         records[key] = _record('seg', stage, 40.0)
         for run, lines in by_run.items():
@@ -145,7 +167,7 @@ def _seg(tmp_path, runs: dict) -> dict:
         '--task', 'seg', '--ledger', ledger, '--cache', cache.root,
         '--threads', '1', '--out',
         str(tmp_path / 'r.md'), '--plot',
-        str(tmp_path / 'c.png')
+        str(tmp_path / 'c.png'), *_demo_args(tmp_path)
     ])
     return _rows(text)
 
@@ -165,21 +187,21 @@ def test_dense_task_loss_is_the_plain_students_keys(tmp_path):
     rows = _seg(
         tmp_path,
         {
-            'student (baseline)': ('a' * 64, {
+            'student (baseline)': {
                 't1': [seg(s) for s in range(1, 21)]
-            }),
+            },
             # run 1 logged 1-20; the resumed run started from iteration 11's
             # checkpoint and logged 11-15 only (killed again): 16-20 of run 1
             # are gone (they would add 9.0 to the end)
-            'KD': ('b' * 64, {
+            'KD': {
                 't1': [seg(1, loss_kd=0.0)] +
                 [seg(s, loss_kd=9.0) for s in range(2, 21)],
                 't2': [seg(s, loss_kd=0.3) for s in range(11, 16)]
-            }),
-            'OFD': ('c' * 64, {
+            },
+            'OFD': {
                 't1': [_train(s, loss_ofd=1.0) for s in range(1, 21)]
-            }),
-            'PEFD': ('d' * 64, {}),
+            },
+            'PEFD': {},
         })
     # task = 0.5 + 0.2 over the last 10% of 20 iterations
     assert '| 20 | 0.7000 | - | - | - |' in rows['student (baseline)']
@@ -193,4 +215,4 @@ def test_dense_task_loss_is_the_plain_students_keys(tmp_path):
 
 def test_the_plain_students_logs_are_required(tmp_path):
     with pytest.raises(SystemExit, match='no logs of the plain student'):
-        _seg(tmp_path, {'student (baseline)': ('a' * 64, {})})
+        _seg(tmp_path, {'student (baseline)': {}})

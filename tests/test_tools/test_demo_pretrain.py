@@ -12,18 +12,20 @@ from mmfeatdistill.tools.experiments import EXPERIMENTS, schedule_option
 
 
 def _fake_runs(monkeypatch, tmp_path) -> List[tuple]:
-    """Record ``(script, config, options)`` of every stage instead of
-    running it; each stage 'writes' a checkpoint named after its config."""
+    """Record ``(script, config, options, key)`` of every stage instead of
+    running it (``key``: the one the stage cache would file it under);
+    each stage 'writes' a checkpoint named after its config."""
     calls = []
 
     def cached_run(script, config, options, args, link=None, extra=(),
                    outputs=None, inputs=None, ledger=False, from_ledger=True):
+        key = demo.stage_key(args, script, config, options, inputs, extra)[0]
         # the checkpoints it reads from other stages, made first
         options = list(options) + [
             f'{name}={output.path()}'
             for name, output in (inputs or {}).items()
         ]
-        calls.append((script, config, options))
+        calls.append((script, config, options, key))
         ckpt = str(tmp_path / (osp.basename(config) + '.pth'))
         metrics = {m.key: 50.0 for m in EXPERIMENTS[args.task].metrics}
         return dict(ckpt=ckpt, files=[ckpt], metrics=metrics, val_metrics={},
@@ -53,9 +55,11 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
     long = experiment.schedules['long']
     assert long['pretrain_epochs'] > 0
     fmnist = str(tmp_path / 'fmnist')
+    # (data folders that do not exist: quick keys)
     args = [
         '--task', task, '--work-dir',
-        str(tmp_path / 'work'), '--pretrain-data-root', fmnist
+        str(tmp_path / 'work'), '--pretrain-data-root', fmnist, '--data-root',
+        str(tmp_path / 'scenes')
     ]
     for key, value in long.items():  # as benchmarks/quality.py passes them
         args += [schedule_option(key), str(value)]
@@ -67,7 +71,7 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
     # one pretraining stage per backbone, on Fashion-MNIST, each before
     # the first stage that starts from it (the teacher's before the
     # teacher, the student's before the plain student)
-    pretrain = [c for c in calls if c[1] in experiment.pretrain.values()]
+    pretrain = [c[:3] for c in calls if c[1] in experiment.pretrain.values()]
     assert sorted(c[1]
                   for c in pretrain) == sorted(experiment.pretrain.values())
     order = [c[1] for c in calls]
@@ -86,9 +90,9 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
         assert not any('indices' in o or 'evaluator' in o for o in options)
         assert not _init_cfg(options)
     # then every stage, its backbone from its role's pretraining
-    by_config = {c[1]: c for c in calls if c not in pretrain}
+    by_config = {c[1]: c for c in calls if c[:3] not in pretrain}
     for stage in experiment.stages:
-        script, _, options = by_config[stage.config]
+        script, _, options, _ = by_config[stage.config]
         module = 'model.student.backbone' if stage.kind in (
             'reference', 'method') else 'model.backbone'
         role = 'teacher' if stage.kind == 'teacher' else 'student'
@@ -102,6 +106,13 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
     # TOFD's teacher-heads step trains on the teacher alone
     heads = [c for c in calls if c[0] == 'train_tofd_teacher_heads.py']
     assert len(heads) == 1 and not _init_cfg(heads[0][2])
+    # the keys the benchmarks find each stage's result by, computed
+    # without a run, are the ones its run was filed under
+    keys = demo.stage_keys_of(args)
+    assert keys == {
+        s.name: next(c[3] for c in calls if c[1] == s.config)
+        for s in experiment.stages
+    }
 
 
 @pytest.mark.parametrize('task', ['cls', 'det', 'seg'])
@@ -112,7 +123,7 @@ def test_short_schedule_does_not_pretrain(task, monkeypatch, tmp_path):
     assert 'pretrain_epochs' not in EXPERIMENTS[task].schedules['short']
     demo.main(['--task', task, '--work-dir', str(tmp_path / 'work')])
     assert len(calls) == len(EXPERIMENTS[task].stages) + 1  # TOFD's heads
-    assert not any(_init_cfg(options) for _, _, options in calls)
+    assert not any(_init_cfg(options) for _, _, options, _ in calls)
 
 
 def test_pretrain_needs_pretraining_stages(tmp_path):

@@ -48,13 +48,17 @@ def _fake_runs(monkeypatch) -> List[tuple]:
     return calls
 
 
-def _demo(tmp_path, cache: str, *only: str) -> List[dict]:
-    return demo.main([
+def _argv(tmp_path, cache: str, *only: str) -> List[str]:
+    return [
         '--task', 'cls', '--work-dir',
         str(tmp_path / f'work_{cache}'), '--cache-dir',
         str(tmp_path / cache), '--ledger',
         str(tmp_path / 'ledger.json'), '--quiet', '--only', *only
-    ])
+    ]
+
+
+def _demo(tmp_path, cache: str, *only: str) -> List[dict]:
+    return demo.main(_argv(tmp_path, cache, *only))
 
 
 def _configs(calls) -> List[str]:
@@ -99,6 +103,17 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
     calls.clear()
     _demo(tmp_path, 'cache3', 'OFD', 'TOFD')
     assert calls == []
+    # the keys the benchmarks find the ledger's records by, computed
+    # without a run (TOFD's names its teacher-heads step by that step's
+    # key)
+    ledger = StageLedger(str(tmp_path / 'ledger.json')).records()
+    names = [experiment.teacher.name, baseline.name, 'OFD', 'TOFD']
+    keys = demo.stage_keys_of(_argv(tmp_path, 'cache4'), names=names)
+    assert sorted(keys) == sorted(names)
+    assert {ledger[keys[n]]['config']
+            for n in names} == {by_name[n].config
+                                for n in names}
+    assert set(ledger) == set(keys.values())
 
 
 def test_broken_ledger_names_the_fix(tmp_path):
