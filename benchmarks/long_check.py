@@ -6,8 +6,9 @@ Reads the stage ledger the long runs write (``--ledger``, default
 ``benchmarks/results/ledger/long.json``): the records of the plain
 student's stages of ``--task`` at E and 2E epochs, seed ``--seed``, at
 ``--threads`` torch threads (default: ``$OMP_NUM_THREADS``), found by the
-keys ``benchmarks/quality.py --schedule long --epochs E`` (and 2E) files
-them under; other options are the demo's, as given to ``quality.py``.
+keys ``benchmarks/quality.py --schedule SCHEDULE --epochs E`` (and 2E;
+``--schedule``, default ``long``) files them under; other options are the
+demo's, as given to ``quality.py``.
 
     python benchmarks/long_check.py --task det --epochs 24 48
 
@@ -19,7 +20,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -49,7 +50,10 @@ def stage_keys(task: str, schedule: str, seed: int, threads: str,
     """Stage name -> the key under which ``benchmarks/quality.py --task
     TASK --schedule SCHEDULE --seeds SEED [demo_args]`` at ``threads``
     torch threads files each stage's result (the stage cache's entry and
-    the ledger's record): :func:`~mmfeatdistill.tools.demo.stage_keys_of`.
+    the ledger's record): :func:`~mmfeatdistill.tools.demo.stage_keys_of`,
+    from the repository's root, where ``benchmarks/long_runs.sh`` runs it
+    (the demo's default data folders are relative to it, and the keys
+    cover those folders by content).
 
     Args:
         task (str): The experiment.
@@ -62,7 +66,7 @@ def stage_keys(task: str, schedule: str, seed: int, threads: str,
     """
     from benchmarks.quality import demo_argv
     from mmfeatdistill.tools.demo import stage_keys_of
-    with torch_threads(threads):
+    with torch_threads(threads), chdir(REPO):
         return stage_keys_of(demo_argv(task, schedule, seed, demo_args),
                              names=names)
 
@@ -90,6 +94,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f'--task {args.task!r}: not one of '
                      f'{sorted(EXPERIMENTS)}')
     experiment = EXPERIMENTS[args.task]
+    if args.schedule not in experiment.schedules:
+        parser.error(f'--schedule {args.schedule!r}: not one of '
+                     f'{sorted(experiment.schedules)}')
     baseline = next(s for s in experiment.stages if s.kind == 'baseline')
     metric = experiment.metrics[0]
     records = StageLedger(args.ledger).records()
@@ -103,7 +110,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if record is None or metric.key not in record.get('val_metrics', {}):
             print(f'[long_check] {args.task}: no validation result of the '
                   f'plain student at {epochs} epochs, seed {args.seed}, '
-                  f'{args.threads or "?"} thread(s) in {args.ledger}')
+                  f'{args.threads or "?"} thread(s) in {args.ledger} (its '
+                  f'key covers the prepared data by content, the torch '
+                  f'version, the device and the thread count too: a run '
+                  f'with other ones is another stage)')
             return MISSING
         # the ledger holds the results table's values (percent)
         values.append(record['val_metrics'][metric.key])

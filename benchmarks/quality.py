@@ -95,7 +95,9 @@ def stage_hours(per_seed: List[List[dict]], experiment) -> float:
     """The hours the table's stages took to train and test, added up over
     the seeds: each run's own time (a resumed stage counts its runs, not
     the pauses between them; a row from the cache or the ledger its
-    original run), a teacher shared by the seeds once.
+    original run), a teacher shared by the seeds once. What no row holds
+    is not counted: the backbones' pretraining, and TOFD's teacher-heads
+    step when the TOFD row comes from the cache or the ledger.
 
     Args:
         per_seed (list[list[dict]]): The demo's results, one list per seed.
@@ -260,7 +262,9 @@ def main(argv=None) -> str:
         f'Command: `{command}` ({hours:.1f} h, '
         f'{time.strftime("%Y-%m-%d")}; the rows\' own training and '
         f'test times add up to {stage_hours(per_seed, experiment):.1f} h, '
-        f'the teacher\'s once, a resumed stage\'s without its pauses). '
+        f'the teacher\'s once, a resumed stage\'s without its pauses, '
+        f'backbone pretraining and a cached TOFD row\'s teacher-heads step '
+        f'not counted). '
         f'Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
         f'{device}, {os.environ.get("OMP_NUM_THREADS", "default")} torch '

@@ -80,3 +80,14 @@ def test_an_empty_ledger_is_missing(tmp_path):
         '--task', TASK, '--epochs', '1', '2', '--ledger',
         str(tmp_path / 'none.json'), *_demo_args(tmp_path)
     ]) == MISSING
+
+
+def test_keys_do_not_depend_on_the_working_directory(monkeypatch, tmp_path):
+    """The demo's default data folders are relative: the keys are those
+    of a run from the repository's root, wherever the check runs."""
+    from benchmarks.long_check import REPO
+    keys = []
+    for where in (tmp_path, REPO):
+        monkeypatch.chdir(where)
+        keys.append(stage_keys(TASK, 'long', 0, '1', names=[BASELINE.name]))
+    assert keys[0] == keys[1]

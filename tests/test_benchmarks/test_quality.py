@@ -3,8 +3,8 @@ logit KD, seeds ahead and "beyond 1 std", checked against a hand
 computation on made-up results of three seeds."""
 import pytest
 
-from benchmarks.quality import (default_versus, format_rows, stage_hours,
-                                summarise)
+from benchmarks.quality import (default_versus, demo_argv, format_rows,
+                                stage_hours, summarise)
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 
 TOP1 = 'accuracy/top1'
@@ -96,3 +96,38 @@ def test_stage_hours_count_a_shared_teacher_once():
     ] for seed in range(3)]
     # 3600 + (1800 + 1801 + 1802) + 3 * 900 = 11703 s
     assert stage_hours(per_seed, experiment) == pytest.approx(11703 / 3600)
+
+
+def test_each_seed_runs_the_demo_with_the_schedule_and_one_teacher(
+        monkeypatch, tmp_path):
+    """The demo's arguments per seed (``demo_argv``; the stage keys of the
+    cached long stages were made with them): the schedule's settings but
+    those the options override, the options, the seed, teacher seed 0,
+    a shared teacher folder; ``long_check.py`` and ``loss_curves.py`` find
+    the stages by the keys of the same arguments."""
+    from benchmarks import quality
+    from mmfeatdistill.tools import demo
+    assert demo_argv('seg', 'long', 1, ['--jobs', '2', '--epochs', '96'],
+                     '/w') == [
+                         '--task', 'seg', '--train-subset', '0',
+                         '--teacher-epochs', '48', '--teacher-train-subset',
+                         '0', '--pretrain-epochs', '5', '--jobs', '2',
+                         '--epochs', '96', '--seed', '1', '--teacher-seed',
+                         '0', '--quiet', '--teacher-dir', '/w/teacher',
+                         '--work-dir', '/w/seed1'
+                     ]
+    seen = []
+
+    def fake_demo(argv):
+        seen.append(argv)
+        return results({'student (baseline)': 80.0})
+
+    monkeypatch.setattr(demo, 'main', fake_demo)
+    quality.main([
+        '--task', 'cls', '--seeds', '0', '3', '--work-dir', '/w', '--out',
+        str(tmp_path / 'r.md'), '--only', '--jobs', '2'
+    ])
+    assert seen == [
+        demo_argv('cls', 'short', seed, ['--only', '--jobs', '2'], '/w')
+        for seed in (0, 3)
+    ]
