@@ -592,16 +592,34 @@ def stage_inputs(
 TEACHER_HEADS_SCRIPT = 'train_tofd_teacher_heads.py'
 
 
-def teacher_heads_inputs(
-    options: List[str],
-    inputs: Dict[str,
-                 StageOutput]) -> Tuple[List[str], Dict[str, StageOutput]]:
-    """The options and checkpoints of a stage's teacher-heads step, from
-    the stage's own (:func:`stage_inputs`): it trains on the teacher
-    alone, from the stage's teacher checkpoint."""
-    return ([o for o in options if not o.startswith('model.student.')], {
-        'model.model_ckpt': inputs['model.teacher_ckpt']
-    })
+def add_teacher_heads(
+        stage: Stage, args: argparse.Namespace, options: List[str],
+        inputs: Dict[str, StageOutput],
+        make_heads: Callable[[List[str], Dict[str, StageOutput]],
+                             str]) -> None:
+    """For a stage with a teacher-heads step (TOFD's auxiliary heads), make
+    its teacher checkpoint (``inputs['model.teacher_ckpt']``, from
+    :func:`stage_inputs`) that step's output, named by the step's key. The
+    step trains on the teacher alone (the stage's options but the
+    student's), from the stage's teacher checkpoint;
+    ``make_heads(heads_options, heads_inputs)`` trains it (or finds it in
+    the cache) when the output is first needed. A stage without the step
+    is left as it is."""
+    if not stage.teacher_heads:
+        return
+    heads_options = [o for o in options if not o.startswith('model.student.')]
+    heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
+    inputs['model.teacher_ckpt'] = StageOutput(
+        stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
+                  heads_options, heads_inputs)[0],
+        lambda: make_heads(heads_options, heads_inputs))
+
+
+def tested_key(args: argparse.Namespace, config: str, options: List[str],
+               inputs: Dict[str, StageOutput]) -> str:
+    """The key of a stage trained and tested by ``tools/train.py --test``
+    (as :func:`train_and_test` runs it)."""
+    return stage_key(args, 'train.py', config, options, inputs, ['--test'])[0]
 
 
 def train_and_test(stage: Stage, work_dir: str, options: List[str],
@@ -621,23 +639,20 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     time (training and evaluation), records and the last checkpoint (the
     last two not from the ledger)."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
-    options, inputs = stage_inputs(stage, options, pretrained, teacher)
     heads_time = []
-    if stage.teacher_heads:
-        heads_options, heads_inputs = teacher_heads_inputs(options, inputs)
 
-        def make_heads() -> str:
-            heads, cached = cached_run(
-                TEACHER_HEADS_SCRIPT, stage.teacher_heads, heads_options, args,
-                link=work_dir + '_teacher_heads', outputs=lambda w: dict(
-                    files=[osp.join(w, 'teacher_with_heads.pth')]),
-                inputs=heads_inputs)
-            heads_time.append(0.0 if cached else heads['time'])
-            return heads['files'][0]
+    def make_heads(heads_options: List[str],
+                   heads_inputs: Dict[str, StageOutput]) -> str:
+        heads, cached = cached_run(
+            TEACHER_HEADS_SCRIPT, stage.teacher_heads, heads_options, args,
+            link=work_dir + '_teacher_heads', outputs=lambda w: dict(
+                files=[osp.join(w, 'teacher_with_heads.pth')]),
+            inputs=heads_inputs)
+        heads_time.append(0.0 if cached else heads['time'])
+        return heads['files'][0]
 
-        inputs['model.teacher_ckpt'] = StageOutput(
-            stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
-                      heads_options, heads_inputs)[0], make_heads)
+    options, inputs = stage_inputs(stage, options, pretrained, teacher)
+    add_teacher_heads(stage, args, options, inputs, make_heads)
 
     def outputs(work: str) -> dict:
         if pretrained is not None:
@@ -716,9 +731,8 @@ def teacher_output(args, experiment: Experiment, options,
     ledger; else trained when the first of them is (if the cache does not
     hold it)."""
     stage = experiment.teacher
-    options_, inputs = stage_inputs(stage, options, pretrained)
-    key = stage_key(args, 'train.py', stage.config, options_, inputs,
-                    ['--test'])[0]
+    key = tested_key(args, stage.config,
+                     *stage_inputs(stage, options, pretrained))
 
     def make() -> str:
         # (the teacher's row may have come from the ledger, without
@@ -1014,7 +1028,7 @@ def stage_keys_of(argv: Optional[List[str]] = None,
                        f'{experiment.task!r} (its stages: '
                        f'{[s.name for s in experiment.stages]})')
 
-    def untrained() -> str:
+    def untrained(*_) -> str:
         raise RuntimeError('stage_keys_of trains nothing')
 
     pretrained, _, teacher_ckpt, options = _plan(args, experiment, lambda: {})
@@ -1025,14 +1039,9 @@ def stage_keys_of(argv: Optional[List[str]] = None,
         stage_options, inputs = stage_inputs(
             stage, options, pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
-        if stage.teacher_heads:
-            heads_options, heads_inputs = teacher_heads_inputs(
-                stage_options, inputs)
-            inputs['model.teacher_ckpt'] = StageOutput(
-                stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
-                          heads_options, heads_inputs)[0], untrained)
-        keys[stage.name] = stage_key(args, 'train.py', stage.config,
-                                     stage_options, inputs, ['--test'])[0]
+        add_teacher_heads(stage, args, stage_options, inputs, untrained)
+        keys[stage.name] = tested_key(args, stage.config, stage_options,
+                                      inputs)
     return {n: k for n, k in keys.items() if names is None or n in names}
 
 
