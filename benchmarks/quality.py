@@ -95,9 +95,10 @@ def stage_hours(per_seed: List[List[dict]], experiment) -> float:
     """The hours the table's stages took to train and test, added up over
     the seeds: each run's own time (a resumed stage counts its runs, not
     the pauses between them; a row from the cache or the ledger its
-    original run), a teacher shared by the seeds once. What no row holds
-    is not counted: the backbones' pretraining, and TOFD's teacher-heads
-    step when the TOFD row comes from the cache or the ledger.
+    original run; TOFD's its teacher-heads step's too), a teacher shared
+    by the seeds once. What no row holds is not counted: the backbones'
+    pretraining, and the teacher-heads step of a TOFD row recorded before
+    its result kept that step's time (2026-12-07).
 
     Args:
         per_seed (list[list[dict]]): The demo's results, one list per seed.

@@ -519,7 +519,8 @@ def ledger_record(result: dict, config: str, options: List[str],
                                 check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
-    kept = ('metrics', 'val_metrics', 'time', 'eval_key', 'resumed')
+    kept = ('metrics', 'val_metrics', 'time', 'teacher_heads_time', 'eval_key',
+            'resumed')
     return dict({k: result[k]
                  for k in kept if k in result}, config=config,
                 options=[o.replace(REPO + os.sep, '') for o in options] +
@@ -636,10 +637,12 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
     checkpoint. The result may come from the cache or, with
     ``from_ledger``, from ``args.ledger`` (which records it either way).
     Returns name, metrics (test split), val_metrics (the last validation),
-    time (training and evaluation), records and the last checkpoint (the
-    last two not from the ledger)."""
+    time (the training and evaluation runs' own time, a teacher-heads
+    step's included, whether they ran now or earlier), records and the
+    last checkpoint (the last two not from the ledger)."""
     print(f'[demo] ==> {stage.name}: {stage.config}', flush=True)
-    heads_time = []
+    # the teacher-heads step's (time of its own run, whether it ran now)
+    heads_runs = []
 
     def make_heads(heads_options: List[str],
                    heads_inputs: Dict[str, StageOutput]) -> str:
@@ -648,7 +651,7 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
             link=work_dir + '_teacher_heads', outputs=lambda w: dict(
                 files=[osp.join(w, 'teacher_with_heads.pth')]),
             inputs=heads_inputs)
-        heads_time.append(0.0 if cached else heads['time'])
+        heads_runs.append((heads['time'], not cached))
         return heads['files'][0]
 
     options, inputs = stage_inputs(stage, options, pretrained, teacher)
@@ -666,8 +669,12 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
         records = read_scalars(work)
         # the last validation (MMEngine logs test metrics in no record)
         val = [r for r in records if experiment.metrics[0].key in r]
+        # the stage's result (cache and ledger) keeps its teacher-heads
+        # step's time: a row from either still counts the step
+        heads = dict(teacher_heads_time=sum(
+            t for t, _ in heads_runs)) if stage.teacher_heads else {}
         return dict(
-            metrics={
+            heads, metrics={
                 m.key: metrics[m.key] * m.scale
                 for m in experiment.metrics
             }, val_metrics={
@@ -681,15 +688,19 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
                                 from_ledger=from_ledger)
     metrics = ', '.join(f'{m.label} {result["metrics"][m.key]:.2f}'
                         for m in experiment.metrics)
-    elapsed = sum(heads_time) + (0.0 if cached else result['time'])
+    # this run's wall time, and the row's: its runs' own times (the
+    # teacher-heads step's included, trained now or earlier)
+    elapsed = sum(t for t, fresh in heads_runs
+                  if fresh) + (0.0 if cached else result['time'])
+    own_time = result['time'] + result.get('teacher_heads_time', 0.0)
     if cached:
         where = 'the ledger' if result.get('ledger') else 'cached'
         print(f'[demo] <== {stage.name}: {where} ({metrics})', flush=True)
     else:
         print(f'[demo] <== {stage.name} done in {elapsed:.0f} s: {metrics}',
               flush=True)
-    return dict(result, name=stage.name, kind=stage.kind,
-                time=result['time'] if cached else elapsed, cached=cached)
+    return dict(result, name=stage.name, kind=stage.kind, time=own_time,
+                cached=cached)
 
 
 def prepare_data(experiment: Experiment, data_root: str,

@@ -7,6 +7,7 @@ what a run writes (a checkpoint with other bytes each time)."""
 import json
 import os
 import os.path as osp
+import shutil
 import threading
 from typing import List
 
@@ -14,7 +15,10 @@ import pytest
 
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS
-from mmfeatdistill.tools.stage_cache import StageLedger
+from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
+
+#: the seconds each script's stand-in run "takes"
+RUN_TIME = {'train.py': 1.0, 'train_tofd_teacher_heads.py': 3.0}
 
 
 def _fake_runs(monkeypatch) -> List[tuple]:
@@ -40,7 +44,7 @@ def _fake_runs(monkeypatch) -> List[tuple]:
         with open(osp.join(work_dir, 'run', 'vis_data', 'scalars.json'),
                   'w') as f:
             f.write(json.dumps(dict(metrics, step=1)) + '\n')
-        return 1.0
+        return RUN_TIME[script]
 
     monkeypatch.setattr(demo, 'run_script', run_script)
     monkeypatch.setattr(demo, 'prepare_data', lambda *args: None)
@@ -101,8 +105,14 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
     ]
     # the retrained teacher (other bytes) changes no student's key
     calls.clear()
-    _demo(tmp_path, 'cache3', 'OFD', 'TOFD')
+    from_ledger = _demo(tmp_path, 'cache3', 'OFD', 'TOFD')
     assert calls == []
+    # TOFD's row counts its teacher-heads step's run, whether the row
+    # was trained now, comes from the cache or from the ledger
+    trained = _demo(tmp_path, 'cache2', 'TOFD')  # (cached now)
+    for results in (from_ledger, trained):
+        tofd = next(r for r in results if r['name'] == 'TOFD')
+        assert tofd['time'] == 1.0 + 3.0, results
     # the keys the benchmarks find the ledger's records by, computed
     # without a run (TOFD's names its teacher-heads step by that step's
     # key)
@@ -114,6 +124,19 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
             for n in names} == {by_name[n].config
                                 for n in names}
     assert set(ledger) == set(keys.values())
+    # a TOFD stage trained again on a cached teacher-heads step (its own
+    # result gone from the cache and the ledger): the row counts the
+    # step's earlier run too
+    key = demo.stage_keys_of(_argv(tmp_path, 'cache2'), names=['TOFD'])
+    entry = StageCache(str(tmp_path / 'cache2')).entry(key['TOFD'])
+    os.remove(entry.index)
+    shutil.rmtree(entry.work_dir)
+    os.remove(tmp_path / 'ledger.json')
+    calls.clear()
+    again = _demo(tmp_path, 'cache2', 'TOFD')
+    assert osp.basename(by_name['TOFD'].teacher_heads) not in _configs(calls)
+    assert _configs(calls)[-1] == osp.basename(by_name['TOFD'].config)
+    assert next(r for r in again if r['name'] == 'TOFD')['time'] == 4.0
 
 
 def test_broken_ledger_names_the_fix(tmp_path):
