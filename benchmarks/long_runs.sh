@@ -25,6 +25,7 @@
 # niced.
 #
 #   setsid nohup bash benchmarks/long_runs.sh > /work/long_runs.log 2>&1 &
+#   python benchmarks/long_status.py   # where each stage stands
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

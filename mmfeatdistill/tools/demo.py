@@ -1015,9 +1015,15 @@ def _plan(
     return pretrained, teacher_options, teacher_ckpt, options
 
 
+#: What :func:`stage_keys_of` appends to a stage's name for its
+#: teacher-heads step.
+HEADS_STEP = ' (teacher heads)'
+
+
 def stage_keys_of(argv: Optional[List[str]] = None,
                   experiment: Optional[Experiment] = None,
-                  names: Optional[Sequence[str]] = None) -> Dict[str, str]:
+                  names: Optional[Sequence[str]] = None,
+                  heads: bool = False) -> Dict[str, str]:
     """The weight key of each stage of the experiment as ``main(argv)``
     would train it (stage name -> key): where the stage cache and the
     ledger keep its result. Computed from the configs and options alone;
@@ -1031,6 +1037,8 @@ def stage_keys_of(argv: Optional[List[str]] = None,
         experiment (Experiment, optional): As for :func:`main`.
         names (Sequence[str], optional): These stages only (default: all,
             the teacher's included).
+        heads (bool): Also the key of each (named) stage's teacher-heads
+            step, as ``name + HEADS_STEP``. Default False.
     """
     args, experiment = _parse(argv, experiment)
     unknown = set(names or ()) - {s.name for s in experiment.stages}
@@ -1051,9 +1059,13 @@ def stage_keys_of(argv: Optional[List[str]] = None,
             stage, options, pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
         add_teacher_heads(stage, args, stage_options, inputs, untrained)
+        if heads and stage.teacher_heads:
+            keys[stage.name + HEADS_STEP] = inputs['model.teacher_ckpt'].key
         keys[stage.name] = tested_key(args, stage.config, stage_options,
                                       inputs)
-    return {n: k for n, k in keys.items() if names is None or n in names}
+    if names is not None and experiment.teacher.name not in names:
+        del keys[experiment.teacher.name]
+    return keys
 
 
 def main(argv: Optional[List[str]] = None,

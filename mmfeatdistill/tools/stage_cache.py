@@ -307,6 +307,19 @@ class StageEntry:
             return None
         return find_resumable_checkpoint(self.work_dir)
 
+    def in_use(self) -> bool:
+        """Whether a run holds the entry now (:meth:`lock`)."""
+        path = osp.join(self.folder, '.lock')
+        if not osp.isfile(path):
+            return False
+        with open(path) as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the entry (another process on the same stage waits)."""

@@ -124,6 +124,13 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
             for n in names} == {by_name[n].config
                                 for n in names}
     assert set(ledger) == set(keys.values())
+    # with the teacher-heads step's key: the entry its run is filed under
+    heads = demo.stage_keys_of(_argv(tmp_path, 'cache2'), names=['TOFD'],
+                               heads=True)
+    assert set(heads) == {'TOFD', 'TOFD' + demo.HEADS_STEP}
+    step = StageCache(str(tmp_path / 'cache2')).entry(heads['TOFD' +
+                                                            demo.HEADS_STEP])
+    assert osp.isfile(osp.join(step.work_dir, 'teacher_with_heads.pth'))
     # a TOFD stage trained again on a cached teacher-heads step (its own
     # result gone from the cache and the ledger): the row counts the
     # step's earlier run too

@@ -1,0 +1,222 @@
+"""Where the long runs stand (``benchmarks/long_runs.sh``), training
+nothing: for each task and seed, each stage of its ``long`` schedule (and
+the plain student at 2E, the convergence check's, for seed 0), found by
+the keys ``benchmarks/quality.py`` files them under
+(:func:`benchmarks.long_check.stage_keys`): done (its result in the stage
+ledger or the stage cache), running (a run holds its cache entry now),
+interrupted (a checkpoint to resume from) or not started. A running or
+interrupted stage shows the iteration of its last log line, of how many,
+and its last checkpoint; TOFD's teacher-heads step is a row of its own.
+
+    python benchmarks/long_status.py                 # seed 0, all tasks
+    python benchmarks/long_status.py --tasks seg --seeds 0 1 2
+
+Prints a Markdown table (for the session's notes); ``--threads``
+(default: ``$OMP_NUM_THREADS``, else 1, as the long runs) must be the
+thread count the stages run with: it is part of their keys.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import sys
+import time
+from typing import Dict, List, Optional, Tuple
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+#: an iteration of an MMEngine training log line: epoch-based
+#: ``Epoch(train) [e][i/n]`` or iteration-based ``Iter(train) [i/n]``
+_EPOCH_LINE = re.compile(r'^(\S+ \S+) - .*Epoch\(train\)\s*\[\s*(\d+)\]'
+                         r'\[\s*(\d+)/(\d+)\]')
+_ITER_LINE = re.compile(r'^(\S+ \S+) - .*Iter\(train\)\s*\[\s*(\d+)/(\d+)\]')
+_MAX_EPOCHS = re.compile(r'^train_cfg\.max_epochs=(\d+)$')
+
+
+def last_position(work_dir: str,
+                  max_epochs: Optional[int]) -> Optional[Tuple[int, int, str]]:
+    """The training iteration of the newest run's last log line in
+    ``work_dir`` (an MMEngine work dir, one folder per run): ``(iteration,
+    total or 0 when unknown, the line's time)``, or None (no such line).
+
+    Args:
+        work_dir (str): The stage's work dir.
+        max_epochs (int, optional): The stage's epochs (an epoch-based
+            log line gives the iterations of one epoch).
+    """
+    for log in sorted(glob.glob(osp.join(work_dir, '*', '*.log')),
+                      reverse=True):
+        found = None
+        with open(log, errors='replace') as f:
+            for line in f:
+                m = _EPOCH_LINE.match(line)
+                if m:
+                    stamp, epoch, i, n = m.group(1), *map(int, m.groups()[1:])
+                    found = ((epoch - 1) * n + i, n * (max_epochs or 0), stamp)
+                    continue
+                m = _ITER_LINE.match(line)
+                if m:
+                    found = (int(m.group(2)), int(m.group(3)), m.group(1))
+        if found:
+            return found
+    return None
+
+
+def _max_epochs(entry_folder: str) -> Optional[int]:
+    """The ``train_cfg.max_epochs`` option the stage was described with
+    (the cache's ``key.json``), if any."""
+    try:
+        with open(osp.join(entry_folder, 'key.json')) as f:
+            options = json.load(f).get('options', [])
+    except (OSError, ValueError):
+        return None
+    found = [int(m.group(1)) for m in map(_MAX_EPOCHS.match, options) if m]
+    return found[-1] if found else None
+
+
+def stage_state(key: str, cache, ledger: Dict[str, dict],
+                metric) -> Dict[str, str]:
+    """One stage's state: ``state``, ``position`` and ``result``.
+
+    Args:
+        key (str): The stage's key.
+        cache (StageCache): The stage cache.
+        ledger (dict): The ledger's records (key -> record).
+        metric (Metric): The experiment's first metric.
+    """
+    entry = cache.entry(key)
+    done = entry.result()
+    where = 'cache'
+    if done is None and key in ledger:
+        done, where = ledger[key], 'ledger'
+    if done is not None:
+        values = [
+            done.get(split, {}).get(metric.key)
+            for split in ('metrics', 'val_metrics')
+        ]
+        result = ' / '.join(f'{v:.2f}' if v is not None else '-'
+                            for v in values) if any(v is not None
+                                                    for v in values) else ''
+        if 'time' in done:
+            result += f' ({done["time"] / 3600:.1f} h)'
+        return dict(state=f'done ({where})', position='',
+                    result=result.strip())
+    running = entry.in_use()
+    checkpoint = _named_checkpoint(entry.work_dir)
+    if not running and checkpoint is None:
+        return dict(state='not started', position='', result='')
+    parts = []
+    where = last_position(entry.work_dir, _max_epochs(entry.folder))
+    if where is not None:
+        it, total, stamp = where
+        parts.append(f'iter {it}' + (
+            f' of {total} ({100 * it / total:.0f}%)' if total else '') +
+                     f', logged {stamp}')
+    if checkpoint:
+        parts.append(f'checkpoint {osp.basename(checkpoint)}')
+    return dict(state='running' if running else 'interrupted',
+                position='; '.join(parts), result='')
+
+
+def _named_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint a run's ``last_checkpoint`` names (not loaded: a
+    resumed run checks it), else its newest ``*.pth``, else None."""
+    record = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(record):
+        with open(record) as f:
+            named = f.read().strip()
+        if named:
+            return named
+    found = glob.glob(osp.join(work_dir, '*.pth'))
+    return max(found, key=osp.getmtime) if found else None
+
+
+def status_rows(
+    tasks: List[str], seeds: List[int], threads: str, ledger_path: str,
+    cache_dir: Optional[str] = None, demo_args: List[str] = ()
+) -> List[Dict[str, str]]:
+    """The table's rows (see the module's docstring).
+
+    Args:
+        tasks (list[str]): The experiments.
+        seeds (list[int]): The students' seeds.
+        threads (str): The thread count the stages run with.
+        ledger_path (str): The stage ledger.
+        cache_dir (str, optional): The stage cache (default: its default
+            root).
+        demo_args (list[str]): More demo options, as given to the runs.
+    """
+    from benchmarks.long_check import stage_keys
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
+    cache = StageCache(cache_dir)
+    ledger = StageLedger(ledger_path).records() if osp.isfile(
+        ledger_path) else {}
+    rows = []
+    for task in tasks:
+        experiment = EXPERIMENTS[task]
+        metric = experiment.metrics[0]
+        epochs = experiment.schedules['long']['epochs']
+        baseline = next(s.name for s in experiment.stages
+                        if s.kind == 'baseline')
+        for seed in seeds:
+            keys = stage_keys(task, 'long', seed, threads, demo_args,
+                              heads=True)
+            if seed == 0:  # the convergence check's plain student at 2E
+                keys[f'{baseline}, 2E={2 * epochs}'] = stage_keys(
+                    task, 'long', seed, threads,
+                    list(demo_args) + ['--epochs', str(2 * epochs)],
+                    [baseline])[baseline]
+            for name, key in keys.items():
+                rows.append(
+                    dict(task=task, seed=str(seed), stage=name, key=key[:12],
+                         **stage_state(key, cache, ledger, metric)))
+    return rows
+
+
+def format_table(rows: List[Dict[str, str]]) -> str:
+    """The rows as a Markdown table."""
+    columns = ('task', 'seed', 'stage', 'state', 'position', 'result', 'key')
+    header = dict(result='result: test / val (hours)')
+    lines = [
+        '| ' + ' | '.join(header.get(c, c) for c in columns) + ' |',
+        '|' + '---|' * len(columns)
+    ]
+    for row in rows:
+        lines.append('| ' + ' | '.join(row[c] for c in columns) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--tasks', nargs='+', default=['det', 'seg', 'cls'])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument(
+        '--threads', default=os.environ.get('OMP_NUM_THREADS', '1'),
+        help='the thread count the stages run with (part of their keys)')
+    parser.add_argument(
+        '--ledger', default=osp.join(REPO, 'benchmarks', 'results', 'ledger',
+                                     'long.json'))
+    parser.add_argument('--cache-dir', default=None,
+                        help='the stage cache (default: its default root)')
+    args, demo_args = parser.parse_known_args(argv)
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    unknown = sorted(set(args.tasks) - set(EXPERIMENTS))
+    if unknown:
+        parser.error(f'--tasks {unknown}: not tasks of the experiment table '
+                     f'(tasks: {sorted(EXPERIMENTS)})')
+    rows = status_rows(args.tasks, args.seeds, args.threads, args.ledger,
+                       args.cache_dir, demo_args)
+    text = (f'Long runs at {time.strftime("%Y-%m-%d %H:%M")} '
+            f'({args.threads} thread(s) per stage):\n\n' + format_table(rows))
+    print(text)
+    return text
+
+
+if __name__ == '__main__':
+    main()
