@@ -47,7 +47,7 @@ def torch_threads(threads: str) -> Iterator[None]:
 def stage_keys(task: str, schedule: str, seed: int, threads: str,
                demo_args: Sequence[str] = (),
                names: Optional[Sequence[str]] = None,
-               heads: bool = False) -> Dict[str, str]:
+               steps: bool = False) -> Dict[str, str]:
     """Stage name -> the key under which ``benchmarks/quality.py --task
     TASK --schedule SCHEDULE --seeds SEED [demo_args]`` at ``threads``
     torch threads files each stage's result (the stage cache's entry and
@@ -64,14 +64,14 @@ def stage_keys(task: str, schedule: str, seed: int, threads: str,
         demo_args (Sequence[str]): The demo options the run was given
             (e.g. ``--epochs 96``).
         names (Sequence[str], optional): These stages only.
-        heads (bool): Also their teacher-heads steps' keys (see
-            :func:`~mmfeatdistill.tools.demo.stage_keys_of`).
+        steps (bool): Also the keys of the steps that make stages'
+            inputs (see :func:`~mmfeatdistill.tools.demo.stage_keys_of`).
     """
     from benchmarks.quality import demo_argv
     from mmfeatdistill.tools.demo import stage_keys_of
     with torch_threads(threads), chdir(REPO):
         return stage_keys_of(demo_argv(task, schedule, seed, demo_args),
-                             names=names, heads=heads)
+                             names=names, steps=steps)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -6,7 +6,11 @@ the keys ``benchmarks/quality.py`` files them under
 ledger or the stage cache), running (a run holds its cache entry now),
 interrupted (a checkpoint to resume from) or not started. A running or
 interrupted stage shows the iteration of its last log line, of how many,
-and its last checkpoint; TOFD's teacher-heads step is a row of its own.
+and its last checkpoint. The steps that make other stages' inputs
+(backbone pretraining, TOFD's teacher-heads step) are rows of their own;
+a teacher or pretraining shared by the seeds is listed once. "done
+(cache)" is a finished result; a run with other evaluation settings
+than the long runs' would test its weights again.
 
     python benchmarks/long_status.py                 # seed 0, all tasks
     python benchmarks/long_status.py --tasks seg --seeds 0 1 2
@@ -78,8 +82,9 @@ def _max_epochs(entry_folder: str) -> Optional[int]:
 
 
 def stage_state(key: str, cache, ledger: Dict[str, dict],
-                metric) -> Dict[str, str]:
-    """One stage's state: ``state``, ``position`` and ``result``.
+                metric) -> Dict[str, object]:
+    """One stage's state: ``state``, ``position``, ``result`` and the
+    finished stage's ``record`` (None if not finished).
 
     Args:
         key (str): The stage's key.
@@ -103,11 +108,11 @@ def stage_state(key: str, cache, ledger: Dict[str, dict],
         if 'time' in done:
             result += f' ({done["time"] / 3600:.1f} h)'
         return dict(state=f'done ({where})', position='',
-                    result=result.strip())
+                    result=result.strip(), record=done)
     running = entry.in_use()
     checkpoint = _named_checkpoint(entry.work_dir)
     if not running and checkpoint is None:
-        return dict(state='not started', position='', result='')
+        return dict(state='not started', position='', result='', record=None)
     parts = []
     where = last_position(entry.work_dir, _max_epochs(entry.folder))
     if where is not None:
@@ -115,10 +120,13 @@ def stage_state(key: str, cache, ledger: Dict[str, dict],
         parts.append(f'iter {it}' + (
             f' of {total} ({100 * it / total:.0f}%)' if total else '') +
                      f', logged {stamp}')
+    elif running:  # (a run holds the entry while it makes its inputs)
+        parts.append('no training log line yet (its inputs may be in '
+                     'the making)')
     if checkpoint:
         parts.append(f'checkpoint {osp.basename(checkpoint)}')
     return dict(state='running' if running else 'interrupted',
-                position='; '.join(parts), result='')
+                position='; '.join(parts), result='', record=None)
 
 
 def _named_checkpoint(work_dir: str) -> Optional[str]:
@@ -150,12 +158,13 @@ def status_rows(
         demo_args (list[str]): More demo options, as given to the runs.
     """
     from benchmarks.long_check import stage_keys
+    from mmfeatdistill.tools.demo import HEADS_STEP
     from mmfeatdistill.tools.experiments import EXPERIMENTS
     from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
     cache = StageCache(cache_dir)
     ledger = StageLedger(ledger_path).records() if osp.isfile(
         ledger_path) else {}
-    rows = []
+    rows, seen = [], set()
     for task in tasks:
         experiment = EXPERIMENTS[task]
         metric = experiment.metrics[0]
@@ -164,16 +173,34 @@ def status_rows(
                         if s.kind == 'baseline')
         for seed in seeds:
             keys = stage_keys(task, 'long', seed, threads, demo_args,
-                              heads=True)
+                              steps=True)
             if seed == 0:  # the convergence check's plain student at 2E
                 keys[f'{baseline}, 2E={2 * epochs}'] = stage_keys(
                     task, 'long', seed, threads,
                     list(demo_args) + ['--epochs', str(2 * epochs)],
                     [baseline])[baseline]
+            states = {}
             for name, key in keys.items():
+                if key in seen:  # the teacher and pretraining: one row
+                    continue
+                seen.add(key)
+                states[name] = stage_state(key, cache, ledger, metric)
+            for name, state in states.items():
+                record = states.get(
+                    name[:-len(HEADS_STEP)],
+                    {}).get('record') if name.endswith(HEADS_STEP) else None
+                if state['state'] == 'not started' and record:
+                    # a step whose stage is done: not needed (its stage's
+                    # result may keep the step's time)
+                    state = dict(state, state='not needed (its stage is '
+                                 'done)')
+                    if 'teacher_heads_time' in record:
+                        state['result'] = \
+                            f'({record["teacher_heads_time"] / 3600:.1f} h)'
                 rows.append(
-                    dict(task=task, seed=str(seed), stage=name, key=key[:12],
-                         **stage_state(key, cache, ledger, metric)))
+                    dict(task=task, seed=str(seed), stage=name,
+                         key=keys[name][:12], state=state['state'],
+                         position=state['position'], result=state['result']))
     return rows
 
 
@@ -212,8 +239,12 @@ def main(argv: Optional[List[str]] = None) -> str:
                      f'(tasks: {sorted(EXPERIMENTS)})')
     rows = status_rows(args.tasks, args.seeds, args.threads, args.ledger,
                        args.cache_dir, demo_args)
+    # (an option this script does not know goes to the demo, and changes
+    # the keys: say which)
     text = (f'Long runs at {time.strftime("%Y-%m-%d %H:%M")} '
-            f'({args.threads} thread(s) per stage):\n\n' + format_table(rows))
+            f'({args.threads} thread(s) per stage' +
+            (f'; demo options {" ".join(demo_args)}' if demo_args else '') +
+            '):\n\n' + format_table(rows))
     print(text)
     return text
 

@@ -98,7 +98,7 @@ def stage_hours(per_seed: List[List[dict]], experiment) -> float:
     original run; TOFD's its teacher-heads step's too), a teacher shared
     by the seeds once. What no row holds is not counted: the backbones'
     pretraining, and the teacher-heads step of a TOFD row recorded before
-    its result kept that step's time (2026-12-07).
+    its result kept that step's time (commit 19d53c3, 2026-12-07 20:53).
 
     Args:
         per_seed (list[list[dict]]): The demo's results, one list per seed.
@@ -264,8 +264,8 @@ def main(argv=None) -> str:
         f'{time.strftime("%Y-%m-%d")}; the rows\' own training and '
         f'test times add up to {stage_hours(per_seed, experiment):.1f} h, '
         f'the teacher\'s once, a resumed stage\'s without its pauses, '
-        f'backbone pretraining and a cached TOFD row\'s teacher-heads step '
-        f'not counted). '
+        f'backbone pretraining and the teacher-heads step of a TOFD row '
+        f'recorded before 2026-12-07 20:53 not counted). '
         f'Machine: {platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
         f'{device}, {os.environ.get("OMP_NUM_THREADS", "default")} torch '

@@ -688,8 +688,10 @@ def train_and_test(stage: Stage, work_dir: str, options: List[str],
                                 from_ledger=from_ledger)
     metrics = ', '.join(f'{m.label} {result["metrics"][m.key]:.2f}'
                         for m in experiment.metrics)
-    # this run's wall time, and the row's: its runs' own times (the
-    # teacher-heads step's included, trained now or earlier)
+    # the seconds printed as 'done in' (the stage's training time, a
+    # resumed stage's runs together, plus its teacher-heads step if that
+    # ran now), and the row's: its runs' own times, the teacher-heads
+    # step's included whether it ran now or earlier
     elapsed = sum(t for t, fresh in heads_runs
                   if fresh) + (0.0 if cached else result['time'])
     own_time = result['time'] + result.get('teacher_heads_time', 0.0)
@@ -1018,12 +1020,15 @@ def _plan(
 #: What :func:`stage_keys_of` appends to a stage's name for its
 #: teacher-heads step.
 HEADS_STEP = ' (teacher heads)'
+#: What it appends to a role (``'teacher'``, ``'student'``) for the
+#: backbone pretraining that role's stages start from.
+PRETRAIN_STEP = ' backbone pretraining'
 
 
 def stage_keys_of(argv: Optional[List[str]] = None,
                   experiment: Optional[Experiment] = None,
                   names: Optional[Sequence[str]] = None,
-                  heads: bool = False) -> Dict[str, str]:
+                  steps: bool = False) -> Dict[str, str]:
     """The weight key of each stage of the experiment as ``main(argv)``
     would train it (stage name -> key): where the stage cache and the
     ledger keep its result. Computed from the configs and options alone;
@@ -1037,8 +1042,11 @@ def stage_keys_of(argv: Optional[List[str]] = None,
         experiment (Experiment, optional): As for :func:`main`.
         names (Sequence[str], optional): These stages only (default: all,
             the teacher's included).
-        heads (bool): Also the key of each (named) stage's teacher-heads
-            step, as ``name + HEADS_STEP``. Default False.
+        steps (bool): Also the keys of the steps that make other stages'
+            inputs: each (named) stage's teacher-heads step, as ``name +
+            HEADS_STEP``, and each role's backbone pretraining (with
+            ``--pretrain-epochs``), as ``role + PRETRAIN_STEP``. Default
+            False.
     """
     args, experiment = _parse(argv, experiment)
     unknown = set(names or ()) - {s.name for s in experiment.stages}
@@ -1051,7 +1059,11 @@ def stage_keys_of(argv: Optional[List[str]] = None,
         raise RuntimeError('stage_keys_of trains nothing')
 
     pretrained, _, teacher_ckpt, options = _plan(args, experiment, lambda: {})
-    keys = {experiment.teacher.name: teacher_ckpt.key}
+    keys = {
+        role + PRETRAIN_STEP: p.key
+        for role, p in pretrained.items()
+    } if steps else {}
+    keys[experiment.teacher.name] = teacher_ckpt.key
     for stage in experiment.stages[1:]:
         if names is not None and stage.name not in names:
             continue
@@ -1059,7 +1071,7 @@ def stage_keys_of(argv: Optional[List[str]] = None,
             stage, options, pretrained.get(pretrain_role(stage)),
             None if stage.kind == 'baseline' else teacher_ckpt)
         add_teacher_heads(stage, args, stage_options, inputs, untrained)
-        if heads and stage.teacher_heads:
+        if steps and stage.teacher_heads:
             keys[stage.name + HEADS_STEP] = inputs['model.teacher_ckpt'].key
         keys[stage.name] = tested_key(args, stage.config, stage_options,
                                       inputs)

@@ -308,7 +308,9 @@ class StageEntry:
         return find_resumable_checkpoint(self.work_dir)
 
     def in_use(self) -> bool:
-        """Whether a run holds the entry now (:meth:`lock`)."""
+        """Whether a run holds the entry now (:meth:`lock`). It takes a
+        shared lock for an instant: a run asking for the entry in that
+        instant prints that the entry is in use and waits for it."""
         path = osp.join(self.folder, '.lock')
         if not osp.isfile(path):
             return False

@@ -9,7 +9,7 @@ import os.path as osp
 
 from benchmarks.long_check import stage_keys
 from benchmarks.long_status import last_position, main, status_rows
-from mmfeatdistill.tools.demo import HEADS_STEP
+from mmfeatdistill.tools.demo import HEADS_STEP, PRETRAIN_STEP
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 from mmfeatdistill.tools.stage_cache import StageCache
 
@@ -36,17 +36,22 @@ def _log(work_dir: str, run: str, lines: list) -> None:
 
 
 def test_states_and_positions(tmp_path):
-    keys = stage_keys(TASK, 'long', 0, '1', _demo_args(tmp_path), heads=True)
+    keys = stage_keys(TASK, 'long', 0, '1', _demo_args(tmp_path), steps=True)
     tofd = next(s.name for s in EXPERIMENT.stages if s.teacher_heads)
     assert tofd + HEADS_STEP in keys
+    assert {'student' + PRETRAIN_STEP, 'teacher' + PRETRAIN_STEP} <= set(keys)
     cache = StageCache(str(tmp_path / 'cache'))
-    # in the ledger: the teacher; in the cache: the plain student
+    # in the ledger: the teacher and TOFD (its teacher-heads step never
+    # ran on this machine); in the cache: the plain student
     ledger = tmp_path / 'long.json'
     ledger.write_text(
         json.dumps({
             keys['teacher']:
             dict(metrics={METRIC: 55.0}, val_metrics={METRIC: 54.0},
-                 time=7200.0)
+                 time=7200.0),
+            keys[tofd]:
+            dict(metrics={METRIC: 43.0}, val_metrics={METRIC: 42.0},
+                 time=3600.0, teacher_heads_time=5400.0),
         }))
     baseline = cache.entry(keys['student (baseline)'])
     baseline.save_result(
@@ -65,14 +70,20 @@ def test_states_and_positions(tmp_path):
     ])
     with open(osp.join(kd.work_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(kd.work_dir, 'iter_1000.pth'))
-    # feature MSE running: a run holds its entry
+    # feature MSE running: a run holds its entry; OFD's run holds its
+    # entry too, but has logged no training line yet
     mse = cache.entry(keys['feature MSE'])
     _log(mse.work_dir, '20261207_030000', [
         '2026/12/07 03:00:00 - mmengine - INFO - Iter(train) [ 70/900] x',
     ])
-    with mse.lock():
-        rows = status_rows([TASK], [0], '1', str(ledger),
+    with mse.lock(), cache.entry(keys['OFD']).lock():
+        rows = status_rows([TASK], [0, 1], '1', str(ledger),
                            str(tmp_path / 'cache'), _demo_args(tmp_path))
+    # the teacher and the pretraining steps (seed 0's for every seed) are
+    # listed once
+    assert [r['stage'] for r in rows].count('teacher') == 1
+    assert {r['seed'] for r in rows if 'pretraining' in r['stage']} == {'0'}
+    rows = [r for r in rows if r['seed'] == '0']
     by_stage = {r['stage']: r for r in rows}
     assert set(by_stage) == set(keys) | {
         f'student (baseline), 2E={2 * EPOCHS}'
@@ -89,7 +100,13 @@ def test_states_and_positions(tmp_path):
     assert by_stage['feature MSE']['state'] == 'running'
     assert by_stage['feature MSE']['position'] == \
         'iter 70 of 900 (8%), logged 2026/12/07 03:00:00'
-    for name in ('OFD', tofd, tofd + HEADS_STEP):
+    assert by_stage['OFD']['state'] == 'running'
+    assert by_stage['OFD']['position'].startswith('no training log line')
+    assert by_stage[tofd]['state'] == 'done (ledger)'
+    assert by_stage[tofd + HEADS_STEP]['state'] == \
+        'not needed (its stage is done)'
+    assert by_stage[tofd + HEADS_STEP]['result'] == '(1.5 h)'
+    for name in ('student' + PRETRAIN_STEP, 'PEFD'):
         assert by_stage[name]['state'] == 'not started', name
     assert by_stage['KD']['key'] == keys['KD'][:12]
     # no run holds the entry now: feature MSE is interrupted (no

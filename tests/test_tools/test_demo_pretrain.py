@@ -113,6 +113,15 @@ def test_long_schedule_pretrains_every_backbone(task, monkeypatch, tmp_path):
         s.name: next(c[3] for c in calls if c[1] == s.config)
         for s in experiment.stages
     }
+    # and those of the steps that make stages' inputs
+    steps = demo.stage_keys_of(args, steps=True)
+    tofd = next(s.name for s in experiment.stages if s.teacher_heads)
+    assert steps == dict(
+        keys, **{tofd + demo.HEADS_STEP: heads[0][3]}, **{
+            role + demo.PRETRAIN_STEP: next(c[3] for c in calls
+                                            if c[1] == config)
+            for role, config in experiment.pretrain.items()
+        })
 
 
 @pytest.mark.parametrize('task', ['cls', 'det', 'seg'])

@@ -97,7 +97,7 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
 
     # a stage the ledger lacks: its teacher (and TOFD's heads) trained
     # again for it, nothing else
-    _demo(tmp_path, 'cache2', 'OFD', 'TOFD')
+    fresh = _demo(tmp_path, 'cache2', 'OFD', 'TOFD')
     assert _configs(calls) == [
         osp.basename(experiment.teacher.config),
         osp.basename(by_name['TOFD'].teacher_heads),
@@ -108,9 +108,10 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
     from_ledger = _demo(tmp_path, 'cache3', 'OFD', 'TOFD')
     assert calls == []
     # TOFD's row counts its teacher-heads step's run, whether the row
-    # was trained now, comes from the cache or from the ledger
-    trained = _demo(tmp_path, 'cache2', 'TOFD')  # (cached now)
-    for results in (from_ledger, trained):
+    # was trained now (with the step), comes from the cache or from the
+    # ledger
+    cached = _demo(tmp_path, 'cache2', 'TOFD')
+    for results in (fresh, from_ledger, cached):
         tofd = next(r for r in results if r['name'] == 'TOFD')
         assert tofd['time'] == 1.0 + 3.0, results
     # the keys the benchmarks find the ledger's records by, computed
@@ -126,7 +127,7 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
     assert set(ledger) == set(keys.values())
     # with the teacher-heads step's key: the entry its run is filed under
     heads = demo.stage_keys_of(_argv(tmp_path, 'cache2'), names=['TOFD'],
-                               heads=True)
+                               steps=True)
     assert set(heads) == {'TOFD', 'TOFD' + demo.HEADS_STEP}
     step = StageCache(str(tmp_path / 'cache2')).entry(heads['TOFD' +
                                                             demo.HEADS_STEP])
