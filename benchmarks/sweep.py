@@ -1,28 +1,37 @@
-"""Tune a stage of the experiment table on the VALIDATION split: train it
-with each variant of ``--cfg-options`` (same teacher, seed and schedule as
-the demo) and record the last validation metric of each run. The test
-split is never evaluated here.
+"""Tune a stage of the experiment table on the VALIDATION split: each
+variant of the stage's ``--cfg-options`` is a stage of the demo
+(``tools/demo.py``) beside the table's, trained as the demo trains a
+stage, with the schedule's settings (``--schedule``: ``short``, or
+``long`` with its pretrained backbones), the same teacher (seed 0) and
+seed as the quality benchmark, in the stage cache (a sweep that is
+stopped resumes with ``--resume``; a variant trained before is not
+trained again). The last validation of each run is recorded, and the
+plain student's beside it. The demo's stages also test their final
+weights (so the chosen variant's table row needs no other run), but the
+sweep neither reads nor reports the test split: choose on validation.
 
-    python benchmarks/sweep.py --task seg --stage TOFD \\
-        --variant 'heads x1:' \\
-        --variant 'heads x0.25: \\
-            model.distill_losses.loss_tofd_ce*.loss_weight=0.25' \\
-        --teacher-dir work_dirs/quality_seg_short/teacher
+    python benchmarks/sweep.py --task seg --stage KD --schedule long \\
+        --variant 'weight 1 (config):' \\
+        --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' \\
+        --seeds 0 --resume --ledger benchmarks/results/ledger/long.json
 
-A variant is ``label: key=value key=value ...``; a ``*`` in a key (one
-level) is matched against the keys of the stage's config (e.g. every
-head's loss).
+A variant is ``label: key=value key=value ...`` (no options: the stage
+as the table has it); a ``*`` in a key (one level) is matched against
+the keys of the stage's config (e.g. every head's loss,
+``model.distill_losses.loss_tofd_ce*.loss_weight=0.25``). Other options
+are the demo's (e.g. ``--resume``, ``--ledger FILE``, ``--jobs 2``).
 Appends a table (variant, val metrics per seed, mean) to
 ``benchmarks/results/sweeps.md`` with the command.
 """
 import argparse
+import os
 import os.path as osp
 import platform
 import re
 import statistics
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -67,83 +76,128 @@ def expand(options: List[str], config: str) -> List[str]:
     return out
 
 
-def last_val(records: List[dict], key: str) -> float:
-    values = [r[key] for r in records if key in r and 'loss' not in r]
-    if not values:
-        raise KeyError(f'no validation {key} was logged')
-    return float(values[-1])
+def variant_stages(stage, variants: List[str]) -> List[Tuple[str, object]]:
+    """``(label, Stage)`` per variant ``'label: key=value ...'``: the stage
+    with the variant's options (``*`` keys expanded against its config),
+    named ``'<stage> [<label>]'``. A variant without options is the stage
+    as the table has it (same key: its result may come from the cache).
+
+    Args:
+        stage (Stage): The experiment table's stage.
+        variants (list[str]): The ``--variant`` arguments.
+    """
+    from dataclasses import replace
+
+    from mmfeatdistill.tools import demo
+    out, labels = [], set()
+    for variant in variants:
+        label, colon, opts = variant.partition(':')
+        label = label.strip()
+        if not colon or not label:
+            raise ValueError(f'--variant {variant!r}: write it as '
+                             f'"label: key=value key=value ..." (a label, '
+                             f'a colon, then the options, maybe none)')
+        if label in labels:
+            raise ValueError(f'--variant {label!r} given twice')
+        labels.add(label)
+        options = tuple(expand(opts.split(), demo._repo_path(stage.config)))
+        out.append((label,
+                    replace(stage, name=f'{stage.name} [{label}]',
+                            options=tuple(stage.options) + options)))
+    return out
 
 
 def main(argv=None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--task', required=True)
     parser.add_argument('--stage', required=True)
     parser.add_argument('--variant', action='append', required=True)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
-    parser.add_argument('--teacher-dir', required=True,
-                        help='the cached teacher of a demo/quality run')
-    parser.add_argument('--work-dir', default=None)
+    parser.add_argument('--schedule', default='short',
+                        help="the experiment's schedule the stages follow")
+    parser.add_argument(
+        '--work-dir', default=None,
+        help='default work_dirs/sweep_<task>_<schedule>_<stage>')
     parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results', 'sweeps.md'))
     args, demo_args = parser.parse_known_args(argv)
+    from dataclasses import replace
+
+    from benchmarks.quality import demo_argv
     from mmfeatdistill.tools import demo
     from mmfeatdistill.tools.experiments import EXPERIMENTS
+    if args.task not in EXPERIMENTS:
+        parser.error(f'--task {args.task!r}: not a task of the experiment '
+                     f'table (tasks: {sorted(EXPERIMENTS)})')
     experiment = EXPERIMENTS[args.task]
+    if args.schedule not in experiment.schedules:
+        parser.error(f'--schedule {args.schedule!r}: not a schedule of task '
+                     f'{args.task!r} ({sorted(experiment.schedules)})')
+    names = [s.name for s in experiment.stages if s.kind != 'teacher']
+    if args.stage not in names:
+        parser.error(f'--stage {args.stage!r}: not a student stage of task '
+                     f'{args.task!r} ({names})')
     stage = next(s for s in experiment.stages if s.name == args.stage)
-    dargs = demo.parse_args(['--task', args.task, '--quiet'] + demo_args)
-    dargs.data_root = osp.abspath(dargs.data_root)
+    variants = variant_stages(stage, args.variant)
+    swept = replace(
+        experiment,
+        stages=tuple(experiment.stages) + tuple(s for _, s in variants))
     work = osp.abspath(args.work_dir or osp.join(
-        REPO, 'work_dirs', f'sweep_{args.task}_{demo.slug(stage.name)}'))
-    import json
-    with open(osp.join(args.teacher_dir, 'teacher.json')) as f:
-        teacher_ckpt = json.load(f)['ckpt']
+        REPO, 'work_dirs',
+        f'sweep_{args.task}_{args.schedule}_{demo.slug(stage.name)}'))
+    metrics = experiment.metrics
+    baseline = next(s.name for s in experiment.stages if s.kind == 'baseline')
     rows: Dict[str, List[Dict[str, float]]] = {}
     start = time.time()
-    for variant in args.variant:
-        label, _, opts = variant.partition(':')
-        for seed in args.seeds:
-            options = demo.common_options(dargs, experiment, dargs.epochs,
-                                          dargs.train_subset, seed)
-            if stage.kind != 'baseline':
-                options += [f'model.teacher_ckpt={teacher_ckpt}']
-            options += expand(opts.split(), demo._repo_path(stage.config))
-            run_dir = osp.join(work, demo.slug(label), f'seed{seed}')
-            if stage.teacher_heads:
-                heads = osp.join(run_dir, 'teacher_heads')
-                demo.run_script(
-                    'train_tofd_teacher_heads.py', stage.teacher_heads, heads,
-                    [o for o in options if not o.startswith('model.')] +
-                    [f'model.model_ckpt={teacher_ckpt}'], True)
-                options.append('model.teacher_ckpt=' +
-                               osp.join(heads, 'teacher_with_heads.pth'))
-            demo.run_script('train.py', stage.config, run_dir, options, True)
-            records = demo.read_scalars(run_dir)
-            rows.setdefault(label.strip(), []).append({
-                m.key:
-                last_val(records, m.key) * m.scale
-                for m in experiment.metrics
-            })
-            print(
-                f'[sweep] {label.strip()} seed {seed}: '
-                f'{rows[label.strip()][-1]}', flush=True)
-    main_key = experiment.metrics[0].key
+    for seed in args.seeds:
+        results = demo.main(
+            demo_argv(args.task, args.schedule, seed,
+                      [*demo_args, '--only', *(s.name for _, s in variants)],
+                      work_dir=work), experiment=swept)
+        by_name = {r['name']: r for r in results}
+        for label, variant in [(baseline, None)] + variants:
+            result = by_name[variant.name if variant else baseline]
+            missing = [
+                m.key for m in metrics
+                if m.key not in result.get('val_metrics', {})
+            ]
+            if missing:
+                raise KeyError(f'{label}: no validation {missing} was logged '
+                               f'(the sweep reads the validation split only)')
+            rows.setdefault(label, []).append(
+                {m.key: result['val_metrics'][m.key]
+                 for m in metrics})
+            print(f'[sweep] {label} seed {seed}: {rows[label][-1]}',
+                  flush=True)
+    main_key = metrics[0].key
     lines = [
-        f'| variant | val {experiment.metrics[0].label} per seed | '
-        f'mean |', '|---|---|---|'
+        f'| variant | val {metrics[0].label} per seed | mean |',
+        '|---|---|---|'
     ]
     for label, runs in rows.items():
         values = [r[main_key] for r in runs]
         lines.append(f'| {label} | ' + ', '.join(f'{v:.2f}' for v in values) +
                      f' | {statistics.mean(values):.2f} |')
     command = ('python benchmarks/sweep.py ' + ' '.join(
-        ([f'--task {args.task}', f'--stage {args.stage!r}'] +
-         [f'--variant {v!r}' for v in args.variant] +
+        ([
+            f'--task {args.task}', f'--stage {args.stage!r}',
+            f'--schedule {args.schedule}'
+        ] + [f'--variant {v!r}' for v in args.variant] +
          ['--seeds ' + ' '.join(map(str, args.seeds))] + demo_args)))
     text = '\n'.join([
-        f'### {args.task} / {args.stage}: validation split '
-        f'({time.strftime("%Y-%m-%d")}, {(time.time() - start) / 60:.0f} '
-        f'min, {platform.machine()} {__import__("os").cpu_count()} cores)', '',
-        f'Command: `{command}`', '', *lines, ''
+        f'### {args.task} / {args.stage}: validation split, '
+        f'`{args.schedule}` schedule ({time.strftime("%Y-%m-%d")}, '
+        f'{(time.time() - start) / 60:.0f} min, {platform.machine()} '
+        f'{os.cpu_count()} cores, '
+        f'{os.environ.get("OMP_NUM_THREADS", "default")} torch thread(s) '
+        f'per stage)', '', f'Command: `{command}`', '',
+        'The stages are the demo\'s (`tools/demo.py`, its stage cache: a '
+        f'variant trained before is not trained again), each a variant of '
+        f'{args.stage} with the options given; the plain student is the '
+        f'reference. Only the validation split is read and reported here.', '',
+        *lines, ''
     ])
     with open(args.out, 'a') as f:
         f.write('\n' + text)

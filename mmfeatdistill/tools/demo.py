@@ -568,15 +568,16 @@ def stage_inputs(
     stage: Stage, options: List[str], pretrained: Optional[StageOutput] = None,
     teacher: Optional[StageOutput] = None
 ) -> Tuple[List[str], Dict[str, StageOutput]]:
-    """A stage's options and the checkpoints it reads from other stages:
-    its backbone from ``pretrained`` (:func:`pretrained_backbone_options`)
-    and a distiller's teacher from ``teacher``.
+    """A stage's options (``options``, then the stage's own
+    ``stage.options``) and the checkpoints it reads from other stages: its
+    backbone from ``pretrained`` (:func:`pretrained_backbone_options`) and
+    a distiller's teacher from ``teacher``.
 
     Returns:
         tuple[list[str], dict]: The options but the checkpoints, and
         ``option -> StageOutput``.
     """
-    options, inputs = list(options), {}
+    options, inputs = list(options) + list(stage.options), {}
     if pretrained is not None:
         for option in pretrained_backbone_options(stage, pretrained.token):
             name, value = option.split('=', 1)
@@ -602,13 +603,17 @@ def add_teacher_heads(
     its teacher checkpoint (``inputs['model.teacher_ckpt']``, from
     :func:`stage_inputs`) that step's output, named by the step's key. The
     step trains on the teacher alone (the stage's options but the
-    student's), from the stage's teacher checkpoint;
+    student's and the stage's own, ``stage.options``), from the stage's
+    teacher checkpoint;
     ``make_heads(heads_options, heads_inputs)`` trains it (or finds it in
     the cache) when the output is first needed. A stage without the step
     is left as it is."""
     if not stage.teacher_heads:
         return
-    heads_options = [o for o in options if not o.startswith('model.student.')]
+    heads_options = [
+        o for o in options
+        if not o.startswith('model.student.') and o not in stage.options
+    ]
     heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
     inputs['model.teacher_ckpt'] = StageOutput(
         stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,

@@ -25,12 +25,17 @@ class Stage:
             auxiliary heads on the frozen teacher first
             (``tools/train_tofd_teacher_heads.py``; TOFD); its checkpoint
             becomes this stage's teacher.
+        options (tuple[str]): ``--cfg-options`` of this stage alone, after
+            the experiment's (e.g. a variant of a loss weight that
+            ``benchmarks/sweep.py`` tries); part of the stage's key, not
+            of its teacher-heads step's. Default none.
     """
 
     name: str
     config: str
     kind: str = 'method'
     teacher_heads: Optional[str] = None
+    options: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         kinds = ('teacher', 'baseline', 'reference', 'method')
