@@ -80,6 +80,29 @@ lane() {
     return 0
   fi
   run --task "$task" --schedule long --seeds "$@"
+  if [ "$*" = 0 ]; then
+    sweep "$task"
+  fi
+}
+# the validation sweeps a task's long reading needs (benchmarks/sweep.py,
+# same ledger, resumable; only the validation split is read), in its lane
+# after its seed-0 stages. seg: KD's loss weight (KD at E with the
+# config's weight 1 is not ahead of the plain student; its term is still
+# 30% of the loss at the end, benchmarks/results/fmnist_scenes_seg.md)
+sweep() {
+  local task="$1"
+  case "$task" in
+    seg) set -- --stage KD --variant 'weight 1 (config):' \
+           --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' ;;
+    *) return 0 ;;
+  esac
+  if grep -qF -- "### $task / $2: validation split, \`long\` schedule" \
+      benchmarks/results/sweeps.md 2>/dev/null; then
+    echo "[long_runs] $task $2 sweep: section present, skipped"
+    return 0
+  fi
+  ${NICE:+nice -n "$NICE"} "$PY" benchmarks/sweep.py --task "$task" \
+    --schedule long "$@" --seeds 0 --resume --ledger "$LEDGER"
 }
 # E per task: the schedule's epochs (mmfeatdistill/tools/experiments.py;
 # at 2 threads det E=12 was 2.70 mAP behind 2E=24, seg E=12 0.88 mIoU

@@ -106,6 +106,22 @@ def test_seed_zero_everywhere_first_and_only_where_converged(tmp_path):
                    if line.startswith('quality.py'))
 
 
+def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
+    status, lines = run_script(tmp_path)
+    assert status == 0
+    sweeps = [i for i, line in enumerate(lines) if line.startswith('sweep.py')]
+    # seg's KD sweep, once, after seg's seed-0 stages, before its seeds 0-2
+    assert [task_of(lines[i]) for i in sweeps] == ['seg'], lines
+    seg = [(i, seeds) for i, task, seeds in stage_runs(lines)
+           if task == 'seg']
+    assert seg[0][1] == '0' and seg[0][0] < sweeps[0] < seg[1][0]
+    assert '--schedule long --stage KD' in lines[sweeps[0]]
+    assert '--resume --ledger ledger.json' in lines[sweeps[0]]
+    # not where the task is not converged
+    _, lines = run_script(tmp_path / 'again', NOT_CONVERGED='seg')
+    assert not any(line.startswith('sweep.py') for line in lines)
+
+
 def test_a_failing_lane_stops_neither_the_others_nor_the_next_round(tmp_path):
     status, lines = run_script(tmp_path, FAILING='det')
     assert status != 0
