@@ -112,8 +112,7 @@ def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
     sweeps = [i for i, line in enumerate(lines) if line.startswith('sweep.py')]
     # seg's KD sweep, once, after seg's seed-0 stages, before its seeds 0-2
     assert [task_of(lines[i]) for i in sweeps] == ['seg'], lines
-    seg = [(i, seeds) for i, task, seeds in stage_runs(lines)
-           if task == 'seg']
+    seg = [(i, seeds) for i, task, seeds in stage_runs(lines) if task == 'seg']
     assert seg[0][1] == '0' and seg[0][0] < sweeps[0] < seg[1][0]
     assert '--schedule long --stage KD' in lines[sweeps[0]]
     assert '--resume --ledger ledger.json' in lines[sweeps[0]]
