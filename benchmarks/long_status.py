@@ -37,14 +37,17 @@ sys.path.insert(0, REPO)
 _EPOCH_LINE = re.compile(r'^(\S+ \S+) - .*Epoch\(train\)\s*\[\s*(\d+)\]'
                          r'\[\s*(\d+)/(\d+)\]')
 _ITER_LINE = re.compile(r'^(\S+ \S+) - .*Iter\(train\)\s*\[\s*(\d+)/(\d+)\]')
+_ETA = re.compile(r'\beta: (\S+)')
 _MAX_EPOCHS = re.compile(r'^train_cfg\.max_epochs=(\d+)$')
 
 
-def last_position(work_dir: str,
-                  max_epochs: Optional[int]) -> Optional[Tuple[int, int, str]]:
+def last_position(
+        work_dir: str,
+        max_epochs: Optional[int]) -> Optional[Tuple[int, int, str, str]]:
     """The training iteration of the newest run's last log line in
     ``work_dir`` (an MMEngine work dir, one folder per run): ``(iteration,
-    total or 0 when unknown, the line's time)``, or None (no such line).
+    total or 0 when unknown, the line's time, MMEngine's eta on it or
+    '')``, or None (no such line).
 
     Args:
         work_dir (str): The stage's work dir.
@@ -59,11 +62,14 @@ def last_position(work_dir: str,
                 m = _EPOCH_LINE.match(line)
                 if m:
                     stamp, epoch, i, n = m.group(1), *map(int, m.groups()[1:])
-                    found = ((epoch - 1) * n + i, n * (max_epochs or 0), stamp)
-                    continue
-                m = _ITER_LINE.match(line)
-                if m:
-                    found = (int(m.group(2)), int(m.group(3)), m.group(1))
+                    it, total = (epoch - 1) * n + i, n * (max_epochs or 0)
+                else:
+                    m = _ITER_LINE.match(line)
+                    if not m:
+                        continue
+                    stamp, it, total = m.group(1), *map(int, m.groups()[1:])
+                eta = _ETA.search(line)
+                found = (it, total, stamp, eta.group(1) if eta else '')
         if found:
             return found
     return None
@@ -116,10 +122,10 @@ def stage_state(key: str, cache, ledger: Dict[str, dict],
     parts = []
     where = last_position(entry.work_dir, _max_epochs(entry.folder))
     if where is not None:
-        it, total, stamp = where
+        it, total, stamp, eta = where
         parts.append(f'iter {it}' + (
             f' of {total} ({100 * it / total:.0f}%)' if total else '') +
-                     f', logged {stamp}')
+                     f', logged {stamp}' + (f', eta {eta}' if eta else ''))
     elif running:  # (a run holds the entry while it makes its inputs)
         parts.append('no training log line yet (its inputs may be in '
                      'the making)')

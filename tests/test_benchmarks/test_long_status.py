@@ -65,7 +65,8 @@ def test_states_and_positions(tmp_path):
     ])
     _log(kd.work_dir, '20261207_020000', [
         '2026/12/07 02:00:05 - mmengine - INFO - Epoch(train) [3][10/500] x',
-        '2026/12/07 02:00:09 - mmengine - INFO - Epoch(train) [3][20/500] x',
+        '2026/12/07 02:00:09 - mmengine - INFO - Epoch(train) [3][20/500] '
+        ' lr: 3.2893e-01  eta: 2:33:03  time: 0.6379',
         '2026/12/07 02:00:10 - mmengine - INFO - Saving checkpoint',
     ])
     with open(osp.join(kd.work_dir, 'last_checkpoint'), 'w') as f:
@@ -96,7 +97,7 @@ def test_states_and_positions(tmp_path):
     total = 500 * EPOCHS
     assert by_stage['KD']['position'] == (
         f'iter 1020 of {total} ({100 * 1020 / total:.0f}%), logged '
-        '2026/12/07 02:00:09; checkpoint iter_1000.pth')
+        '2026/12/07 02:00:09, eta 2:33:03; checkpoint iter_1000.pth')
     assert by_stage['feature MSE']['state'] == 'running'
     assert by_stage['feature MSE']['position'] == \
         'iter 70 of 900 (8%), logged 2026/12/07 03:00:00'
