@@ -3,7 +3,8 @@
 # table), in the order their evidence is needed: for each task the plain
 # student at E and 2E epochs (is E converged on the validation split?
 # benchmarks/long_check.py), then, only where it is, every stage at E for
-# seed 0; seeds 0-2 start once seed 0 is done on every task.
+# seed 0 and the task's validation sweeps (`sweep` below); seeds 0-2
+# start once all of that is done on every task.
 #
 # One torch thread per process and two processes at a time (--jobs 2, and
 # the dense tasks in two lanes), as the main command runs: on these 2
@@ -96,8 +97,12 @@ sweep() {
            --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' ;;
     *) return 0 ;;
   esac
-  if grep -qF -- "### $task / $2: validation split, \`long\` schedule" \
-      benchmarks/results/sweeps.md 2>/dev/null; then
+  # done: a long-schedule section of this stage whose command has the
+  # last variant
+  local last="${*: -1}"
+  if grep -F -A2 -- "### $task / $2: validation split, \`long\` schedule" \
+      benchmarks/results/sweeps.md 2>/dev/null |
+      grep -F -- "$last" > /dev/null; then  # (no -q: no SIGPIPE, pipefail)
     echo "[long_runs] $task $2 sweep: section present, skipped"
     return 0
   fi

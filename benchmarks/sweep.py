@@ -6,9 +6,11 @@ stage, with the schedule's settings (``--schedule``: ``short``, or
 seed as the quality benchmark, in the stage cache (a sweep that is
 stopped resumes with ``--resume``; a variant trained before is not
 trained again). The last validation of each run is recorded, and the
-plain student's beside it. The demo's stages also test their final
-weights (so the chosen variant's table row needs no other run), but the
-sweep neither reads nor reports the test split: choose on validation.
+plain student's beside it, in the table this script writes. The demo's
+stages also test their final weights (so the chosen variant's table row
+needs no other run), and the demo's log lines and its ``results.md`` in
+the work dir show those test figures; the sweep's table does not: choose
+on validation.
 
     python benchmarks/sweep.py --task seg --stage KD --schedule long \\
         --variant 'weight 1 (config):' \\
@@ -109,7 +111,7 @@ def variant_stages(stage, variants: List[str]) -> List[Tuple[str, object]]:
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(
-        description=__doc__,
+        description=__doc__, allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--task', required=True)
     parser.add_argument('--stage', required=True)
@@ -123,6 +125,15 @@ def main(argv=None) -> str:
     parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results', 'sweeps.md'))
     args, demo_args = parser.parse_known_args(argv)
+    # the options the sweep sets itself for the demo (demo_argv)
+    owned = sorted(
+        a.split('=')[0] for a in demo_args
+        if a.split('=')[0] in ('--seed', '--teacher-seed', '--teacher-dir',
+                               '--only'))
+    if owned:
+        parser.error(f'{owned}: the sweep sets these demo options itself '
+                     f'(the seeds are --seeds, the teacher is seed 0\'s, the '
+                     f'stages are the variants); leave them out')
     from dataclasses import replace
 
     from benchmarks.quality import demo_argv

@@ -568,16 +568,16 @@ def stage_inputs(
     stage: Stage, options: List[str], pretrained: Optional[StageOutput] = None,
     teacher: Optional[StageOutput] = None
 ) -> Tuple[List[str], Dict[str, StageOutput]]:
-    """A stage's options (``options``, then the stage's own
-    ``stage.options``) and the checkpoints it reads from other stages: its
-    backbone from ``pretrained`` (:func:`pretrained_backbone_options`) and
-    a distiller's teacher from ``teacher``.
+    """A stage's options and the checkpoints it reads from other stages:
+    its backbone from ``pretrained`` (:func:`pretrained_backbone_options`)
+    and a distiller's teacher from ``teacher``. The stage's own options
+    (``stage.options``) come last: they override the others.
 
     Returns:
         tuple[list[str], dict]: The options but the checkpoints, and
         ``option -> StageOutput``.
     """
-    options, inputs = list(options) + list(stage.options), {}
+    options, inputs = list(options), {}
     if pretrained is not None:
         for option in pretrained_backbone_options(stage, pretrained.token):
             name, value = option.split('=', 1)
@@ -587,7 +587,7 @@ def stage_inputs(
                 options.append(option)
     if teacher is not None:
         inputs['model.teacher_ckpt'] = teacher
-    return options, inputs
+    return options + list(stage.options), inputs
 
 
 #: The script of a stage's teacher-heads step (TOFD's auxiliary heads).
@@ -610,10 +610,9 @@ def add_teacher_heads(
     is left as it is."""
     if not stage.teacher_heads:
         return
-    heads_options = [
-        o for o in options
-        if not o.startswith('model.student.') and o not in stage.options
-    ]
+    # (the stage's own options are the last, see stage_inputs)
+    common = options[:len(options) - len(stage.options)]
+    heads_options = [o for o in common if not o.startswith('model.student.')]
     heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
     inputs['model.teacher_ckpt'] = StageOutput(
         stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,

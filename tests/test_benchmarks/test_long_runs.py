@@ -32,6 +32,7 @@ if [[ " $* " == *" --task $HOLD "* && "$*" != *--only* ]]; then
   done
 fi
 echo "$script $*" >> "$CALLS"
+echo "$#" >> "$CALLS.nargs"  # (the arguments' boundaries: their count)
 if [ "$script" = long_check.py ] && [ "$2" = "$NOT_CONVERGED" ]; then
   exit 3
 fi
@@ -43,11 +44,14 @@ exit 0
 '''
 
 
-def run_script(tmp_path, **env: str) -> Tuple[int, List[str]]:
-    """Run a copy of long_runs.sh with the recording python; returns its
-    exit status and the recorded calls (one line each)."""
+def run_script(tmp_path, sweeps: str = '',
+               **env: str) -> Tuple[int, List[str]]:
+    """Run a copy of long_runs.sh with the recording python (``sweeps``:
+    the text of its benchmarks/results/sweeps.md); returns its exit status
+    and the recorded calls (one line each)."""
     root = tmp_path / 'repo'
     (root / 'benchmarks' / 'results').mkdir(parents=True)
+    (root / 'benchmarks' / 'results' / 'sweeps.md').write_text(sweeps)
     shutil.copy(osp.join(REPO, 'benchmarks', 'long_runs.sh'),
                 root / 'benchmarks')
     for experiment in EXPERIMENTS.values():
@@ -116,6 +120,19 @@ def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
     assert seg[0][1] == '0' and seg[0][0] < sweeps[0] < seg[1][0]
     assert '--schedule long --stage KD' in lines[sweeps[0]]
     assert '--resume --ledger ledger.json' in lines[sweeps[0]]
+    # each variant one argument: 2 variants, "--variant" and its text each
+    nargs = (tmp_path / 'calls.txt.nargs').read_text().split()
+    assert int(nargs[sweeps[0]]) == 15, lines[sweeps[0]]
+    # a section of the sweep in sweeps.md already: skipped
+    variant = lines[sweeps[0]].split('--variant ')[-1].split(' --seeds')[0]
+    done = ('### seg / KD: validation split, `long` schedule (2026-12-08)'
+            f"\n\nCommand: `python benchmarks/sweep.py --variant '{variant}'`")
+    _, lines = run_script(tmp_path / 'done', sweeps=done)
+    assert not any(line.startswith('sweep.py') for line in lines)
+    # (another sweep of the stage, other variants, does not count)
+    _, lines = run_script(tmp_path / 'other',
+                          sweeps=done.replace(variant, 'weight 0.1: x=0.1'))
+    assert any(line.startswith('sweep.py') for line in lines)
     # not where the task is not converged
     _, lines = run_script(tmp_path / 'again', NOT_CONVERGED='seg')
     assert not any(line.startswith('sweep.py') for line in lines)
