@@ -484,7 +484,10 @@ def cached_run(script: str, config: str, options: List[str],
                 f'[demo] {entry.work_dir} holds an interrupted run of '
                 f'{config} ({resume}); starting it over (--resume '
                 f'continues it)', flush=True)
-        if osp.exists(entry.index):  # a finished result, rerun
+        # a finished result whose weights will change: no longer the
+        # entry's (one whose weights are only tested again stays until the
+        # new result replaces it: a test that is killed loses nothing)
+        if osp.exists(entry.index) and not (retest and go_on):
             os.remove(entry.index)
         if not go_on and osp.isdir(entry.work_dir):
             shutil.rmtree(entry.work_dir)

@@ -12,6 +12,7 @@ import threading
 from typing import List
 
 import pytest
+import torch
 
 from mmfeatdistill.tools import demo
 from mmfeatdistill.tools.experiments import EXPERIMENTS
@@ -232,3 +233,29 @@ def test_jobs_train_the_plain_student_beside_the_teacher(
             '2'
         ])
     assert ofd not in _configs(calls)
+
+
+def test_a_failed_retest_keeps_the_finished_result(monkeypatch, tmp_path):
+    """Other evaluation settings test cached weights again; when that run
+    fails (or is killed), the entry keeps its finished result."""
+    _fake_runs(monkeypatch)
+    argv = [
+        '--task', 'cls', '--work-dir',
+        str(tmp_path / 'work'), '--cache-dir',
+        str(tmp_path / 'cache'), '--quiet', '--only'
+    ]
+    demo.main(argv)
+    key = demo.stage_keys_of(argv)['student (baseline)']
+    entry = StageCache(str(tmp_path / 'cache')).entry(key)
+    before = entry.result()
+    assert before is not None
+    # (a checkpoint a run can resume from, as a real run leaves)
+    torch.save(dict(meta=dict(iter=1), state_dict={}), before['ckpt'])
+
+    def killed(*args, **kwargs):
+        raise RuntimeError('killed while testing')
+
+    monkeypatch.setattr(demo, 'run_script', killed)
+    with pytest.raises(RuntimeError, match='killed while testing'):
+        demo.main(argv + ['--test-subset', '8'])
+    assert entry.result() == before
