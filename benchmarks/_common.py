@@ -1,13 +1,37 @@
-"""What the benchmark scripts share. Standard library only; ``peers.py``
-imports it in its main process, never in a worker (the peers' environments
-do not have this repository on their path)."""
+"""What the benchmark scripts share. Standard library only at import;
+``peers.py`` imports it in its main process, never in a worker (the peers'
+environments do not have this repository on their path)."""
+import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 
 def load_average() -> str:
     """``uptime``'s load averages (1, 5, 15 min)."""
     return ' / '.join(f'{x:.2f}' for x in os.getloadavg())
+
+
+def task_experiment(parser: argparse.ArgumentParser, task: str,
+                    schedule: Optional[str] = None):
+    """The experiment table's entry of ``task``, which must have
+    ``schedule`` if given; otherwise a usage error (``parser.error``)
+    naming the choices.
+
+    Args:
+        parser (ArgumentParser): The script's parser.
+        task (str): ``--task``.
+        schedule (str, optional): ``--schedule``.
+    """
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    if task not in EXPERIMENTS:
+        parser.error(f'--task {task!r}: not a task of the experiment table '
+                     f'(tasks: {sorted(EXPERIMENTS)})')
+    experiment = EXPERIMENTS[task]
+    if schedule is not None and schedule not in experiment.schedules:
+        parser.error(f'--schedule {schedule!r}: not a schedule of task '
+                     f'{task!r} ({sorted(experiment.schedules)})')
+    return experiment
 
 
 def write_section(path: str, name: str, text: str, writer: str,

@@ -91,15 +91,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         '--ledger', default=osp.join(REPO, 'benchmarks', 'results', 'ledger',
                                      'long.json'))
     args, demo_args = parser.parse_known_args(argv)
-    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    from benchmarks._common import task_experiment
     from mmfeatdistill.tools.stage_cache import StageLedger
-    if args.task not in EXPERIMENTS:
-        parser.error(f'--task {args.task!r}: not one of '
-                     f'{sorted(EXPERIMENTS)}')
-    experiment = EXPERIMENTS[args.task]
-    if args.schedule not in experiment.schedules:
-        parser.error(f'--schedule {args.schedule!r}: not one of '
-                     f'{sorted(experiment.schedules)}')
+    experiment = task_experiment(parser, args.task, args.schedule)
     baseline = next(s for s in experiment.stages if s.kind == 'baseline')
     metric = experiment.metrics[0]
     records = StageLedger(args.ledger).records()

@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks._common import write_section  # noqa: E402
+from benchmarks._common import task_experiment, write_section  # noqa: E402
 from benchmarks.long_check import stage_keys  # noqa: E402
 from benchmarks.quality import demo_option  # noqa: E402
 
@@ -250,15 +250,8 @@ def main(argv: Optional[List[str]] = None) -> str:
         help='default: benchmarks/results/curves/<task>_<schedule>_seed<N>'
         '.png')
     args, demo_args = parser.parse_known_args(argv)
-    from mmfeatdistill.tools.experiments import EXPERIMENTS
     from mmfeatdistill.tools.stage_cache import StageCache, StageLedger
-    if args.task not in EXPERIMENTS:
-        parser.error(f'--task {args.task!r}: not one of '
-                     f'{sorted(EXPERIMENTS)}')
-    experiment = EXPERIMENTS[args.task]
-    if args.schedule not in experiment.schedules:
-        parser.error(f'--schedule {args.schedule!r}: not one of '
-                     f'{sorted(experiment.schedules)}')
+    experiment = task_experiment(parser, args.task, args.schedule)
     epochs = int(
         demo_option(demo_args, '--epochs',
                     experiment.schedules[args.schedule]['epochs']))

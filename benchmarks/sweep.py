@@ -136,16 +136,10 @@ def main(argv=None) -> str:
                      f'stages are the variants); leave them out')
     from dataclasses import replace
 
+    from benchmarks._common import task_experiment
     from benchmarks.quality import demo_argv
     from mmfeatdistill.tools import demo
-    from mmfeatdistill.tools.experiments import EXPERIMENTS
-    if args.task not in EXPERIMENTS:
-        parser.error(f'--task {args.task!r}: not a task of the experiment '
-                     f'table (tasks: {sorted(EXPERIMENTS)})')
-    experiment = EXPERIMENTS[args.task]
-    if args.schedule not in experiment.schedules:
-        parser.error(f'--schedule {args.schedule!r}: not a schedule of task '
-                     f'{args.task!r} ({sorted(experiment.schedules)})')
+    experiment = task_experiment(parser, args.task, args.schedule)
     names = [s.name for s in experiment.stages if s.kind != 'teacher']
     if args.stage not in names:
         parser.error(f'--stage {args.stage!r}: not a student stage of task '

@@ -91,3 +91,14 @@ def test_keys_do_not_depend_on_the_working_directory(monkeypatch, tmp_path):
         monkeypatch.chdir(where)
         keys.append(stage_keys(TASK, 'long', 0, '1', names=[BASELINE.name]))
     assert keys[0] == keys[1]
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--task', 'nope'], "--task 'nope': not a task of the experiment table"),
+    (['--task', TASK, '--schedule', 'nope'
+      ], f"--schedule 'nope': not a schedule of task '{TASK}'"),
+])
+def test_unknown_task_or_schedule_names_the_choices(capsys, args, message):
+    with pytest.raises(SystemExit):
+        main(args + ['--epochs', '1', '2'])
+    assert message in capsys.readouterr().err
