@@ -120,9 +120,9 @@ def stage_state(key: str, cache, ledger: Dict[str, dict],
     if not running and checkpoint is None:
         return dict(state='not started', position='', result='', record=None)
     parts = []
-    where = last_position(entry.work_dir, _max_epochs(entry.folder))
-    if where is not None:
-        it, total, stamp, eta = where
+    position = last_position(entry.work_dir, _max_epochs(entry.folder))
+    if position is not None:
+        it, total, stamp, eta = position
         parts.append(f'iter {it}' + (
             f' of {total} ({100 * it / total:.0f}%)' if total else '') +
                      f', logged {stamp}' + (f', eta {eta}' if eta else ''))

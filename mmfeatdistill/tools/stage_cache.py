@@ -281,6 +281,7 @@ class StageEntry:
         self.folder = folder
         self.work_dir = osp.join(folder, 'work')
         self.index = osp.join(folder, 'stage.json')
+        self.lock_file = osp.join(folder, '.lock')
 
     def result(self) -> Optional[dict]:
         """The finished stage's result, or None (not finished, or an index
@@ -311,10 +312,9 @@ class StageEntry:
         """Whether a run holds the entry now (:meth:`lock`). It takes a
         shared lock for an instant: a run asking for the entry in that
         instant prints that the entry is in use and waits for it."""
-        path = osp.join(self.folder, '.lock')
-        if not osp.isfile(path):
+        if not osp.isfile(self.lock_file):
             return False
-        with open(path) as f:
+        with open(self.lock_file) as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -326,7 +326,7 @@ class StageEntry:
     def lock(self) -> Iterator[None]:
         """Hold the entry (another process on the same stage waits)."""
         os.makedirs(self.folder, exist_ok=True)
-        with open(osp.join(self.folder, '.lock'), 'w') as f:
+        with open(self.lock_file, 'w') as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
