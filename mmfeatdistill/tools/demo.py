@@ -593,6 +593,13 @@ def stage_inputs(
     return options + list(stage.options), inputs
 
 
+def teacher_seed(args: argparse.Namespace) -> int:
+    """The seed of the teacher's runs: ``--teacher-seed``, by default
+    ``--seed``. The backbone pretraining and TOFD's teacher-heads step
+    take it too, so every student seed shares them."""
+    return args.seed if args.teacher_seed is None else args.teacher_seed
+
+
 #: The script of a stage's teacher-heads step (TOFD's auxiliary heads).
 TEACHER_HEADS_SCRIPT = 'train_tofd_teacher_heads.py'
 
@@ -607,7 +614,9 @@ def add_teacher_heads(
     :func:`stage_inputs`) that step's output, named by the step's key. The
     step trains on the teacher alone (the stage's options but the
     student's and the stage's own, ``stage.options``), from the stage's
-    teacher checkpoint;
+    teacher checkpoint, with the teacher's seed (``--teacher-seed``): the
+    heads are part of the teacher, one step for every student seed, as
+    TOFD trains its teacher with them once;
     ``make_heads(heads_options, heads_inputs)`` trains it (or finds it in
     the cache) when the output is first needed. A stage without the step
     is left as it is."""
@@ -615,7 +624,11 @@ def add_teacher_heads(
         return
     # (the stage's own options are the last, see stage_inputs)
     common = options[:len(options) - len(stage.options)]
-    heads_options = [o for o in common if not o.startswith('model.student.')]
+    seed = f'randomness.seed={teacher_seed(args)}'
+    heads_options = [
+        seed if o.startswith('randomness.seed=') else o for o in common
+        if not o.startswith('model.student.')
+    ]
     heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
     inputs['model.teacher_ckpt'] = StageOutput(
         stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,
@@ -1008,15 +1021,13 @@ def _plan(
     starts from it), the teacher's options and checkpoint (that of
     ``teacher_row()``, see :func:`teacher_output`) and the students'
     options."""
-    teacher_seed = args.seed if args.teacher_seed is None else \
-        args.teacher_seed
+    seed = teacher_seed(args)
     pretrained: Dict[str, StageOutput] = {}
     if args.pretrain_epochs:
         for role in sorted(experiment.pretrain):
-            pretrained[role] = pretrain_output(role, args, experiment,
-                                               teacher_seed)
+            pretrained[role] = pretrain_output(role, args, experiment, seed)
     teacher_options = common_options(args, experiment, args.teacher_epochs,
-                                     args.teacher_train_subset, teacher_seed)
+                                     args.teacher_train_subset, seed)
     teacher_ckpt = teacher_output(args, experiment, teacher_options,
                                   pretrained.get('teacher'), teacher_row)
     options = common_options(args, experiment, args.epochs, args.train_subset,

@@ -148,6 +148,25 @@ def test_ledger_outlives_the_cache(monkeypatch, tmp_path):
     assert next(r for r in again if r['name'] == 'TOFD')['time'] == 4.0
 
 
+def test_teacher_heads_step_shared_by_student_seeds(tmp_path):
+    """TOFD's teacher-heads step is part of the teacher: it takes the
+    teacher's seed, so the quality benchmark's seeds (``--teacher-seed
+    0``) share one step while their TOFD students differ."""
+
+    def keys(*argv: str) -> dict:
+        return demo.stage_keys_of(
+            _argv(tmp_path, 'cache') + list(argv), names=['TOFD'], steps=True)
+
+    seeds = [
+        keys('--seed', str(seed), '--teacher-seed', '0') for seed in (0, 1)
+    ]
+    step = 'TOFD' + demo.HEADS_STEP
+    assert seeds[0][step] == seeds[1][step]
+    assert seeds[0]['TOFD'] != seeds[1]['TOFD']
+    # a teacher of another seed: another step
+    assert keys('--seed', '1')[step] != seeds[0][step]
+
+
 def test_broken_ledger_names_the_fix(tmp_path):
     path = tmp_path / 'ledger.json'
     path.write_text('{"key": ')
