@@ -177,7 +177,8 @@ def demo_argv(task: str, schedule: str, seed: int,
               work_dir: Optional[str] = None) -> List[str]:
     """The demo's arguments for one seed of a table: the schedule's
     settings (those ``demo_args`` do not override), ``demo_args``, the
-    seed, one teacher (seed 0) for every seed.
+    seed, one teacher (seed 0) for every seed (with its backbone
+    pretraining and TOFD's teacher heads, which take its seed).
 
     Args:
         task (str): The experiment.
@@ -270,7 +271,8 @@ def main(argv=None) -> str:
         f'{os.cpu_count()} CPU cores, {platform.platform()}; stages on '
         f'{device}, {os.environ.get("OMP_NUM_THREADS", "default")} torch '
         f'thread(s) each, {jobs} at a time. Schedule: '
-        f'{settings} (0 = all). One teacher (seed 0) for every seed; '
+        f'{settings} (0 = all). One teacher (seed 0), with its backbone '
+        f'pretraining and TOFD\'s teacher heads, for every seed; '
         f'"beyond 1 std": the gain exceeds the larger of the two standard '
         f'deviations (method, baseline)' +
         (f'; the same against {versus} in "gain over {versus}"' if any(
