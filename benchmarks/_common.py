@@ -39,7 +39,9 @@ def write_section(path: str, name: str, text: str, writer: str,
     """Put ``text`` between the markers of section ``name`` in ``path``
     (``<!-- NAME: written by WRITER -->`` and ``<!-- end of NAME -->``),
     keeping the rest of the file (the notes); a section not there yet is
-    appended, a file not there yet starts with ``heading``."""
+    appended, a file not there yet starts with ``heading``. Written
+    atomically: a killed writer leaves the file as it was."""
+    from mmfeatdistill.utils.checkpoint import atomic_write_text
     begin = f'<!-- {name}: written by {writer} -->'
     end = f'<!-- end of {name} -->'
     content = heading
@@ -52,5 +54,4 @@ def write_section(path: str, name: str, text: str, writer: str,
         content = head + block + rest.split(end, 1)[1]
     else:
         content = content.rstrip('\n') + '\n\n' + block + '\n'
-    with open(path, 'w') as f:
-        f.write(content.lstrip('\n'))
+    atomic_write_text(content.lstrip('\n'), path)

@@ -735,7 +735,7 @@ def prepare_data(experiment: Experiment, data_root: str,
     script, *rest = prepare
     cmd = [sys.executable, _repo_path(script)
            ] + [a.format(data_root=data_root) for a in rest]
-    subprocess.run(cmd, cwd=REPO, check=True)
+    subprocess.run(cmd, cwd=REPO, check=True, preexec_fn=_die_with_parent)
 
 
 def teacher_work_dir(args: argparse.Namespace) -> str:
@@ -1138,8 +1138,8 @@ def main(argv: Optional[List[str]] = None,
                          args.jobs)
     table = format_table(results, experiment)
     print('\n' + table + '\n')
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    from mmfeatdistill.utils.checkpoint import atomic_write_text
+    atomic_write_text(table + '\n', osp.join(args.work_dir, 'results.md'))
     png = osp.join(args.work_dir, 'results.png')
     plot(results, experiment, png)
     print(f'[demo] table: {osp.join(args.work_dir, "results.md")}\n'

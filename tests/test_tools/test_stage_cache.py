@@ -70,6 +70,21 @@ def test_key_reads_files_by_content(tmp_path):
         for root in (data, copy, other)
     ]
     assert keys[0] == keys[1] != keys[2]
+    # an initialisation file (a teacher checkpoint, a pretrained
+    # backbone) by content too; the device and the thread count
+    ckpts = []
+    for name, content in (('a', b'1'), ('b', b'1'), ('c', b'2')):
+        ckpts.append(str(tmp_path / f'{name}.pth'))
+        with open(ckpts[-1], 'wb') as f:
+            f.write(content)
+    init = [_key(OFD, f'model.teacher_ckpt={c}') for c in ckpts]
+    assert init[0] == init[1] != init[2]
+    cfg = resolve_config(OFD, [])
+    assert len({
+        weight_key(cfg, 'cpu', '1')[0],
+        weight_key(cfg, 'cpu', '2')[0],
+        weight_key(cfg, 'cuda (a GPU)', '1')[0]
+    }) == 3
 
 
 def test_killed_stage_resumes_to_the_uninterrupted_weights(tmp_path):
