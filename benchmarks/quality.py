@@ -6,10 +6,11 @@ and the training time; written to ``benchmarks/results/<task's file>.md``.
     python benchmarks/quality.py --task cls [--seeds 0 1 2] [--schedule long]
     python benchmarks/quality.py --task seg [demo options...]
 
-One teacher (seed 0, trained once per task and schedule, cached in the work
-dir) serves every seed; per seed the stages are trained and tested through
-``tools/train.py`` and ``tools/test.py`` exactly as ``tools/demo.py`` does
-(demo options, e.g. ``--epochs``, pass through).
+One teacher (seed 0, trained once per task and schedule, kept in the stage
+cache), with its backbone pretraining and TOFD's teacher heads, serves every
+seed; per seed the stages are trained and tested through ``tools/train.py
+--test`` exactly as ``tools/demo.py`` does (demo options, e.g.
+``--epochs``, pass through).
 """
 import argparse
 import os
