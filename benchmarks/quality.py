@@ -29,12 +29,19 @@ from benchmarks._common import write_section  # noqa: E402
 def _versus(values: List[float], others: List[float]) -> dict:
     """Mean gain of ``values`` over ``others`` (one per seed, same seed
     order), the seeds where it is ahead, and whether the gain exceeds the
-    larger of their two standard deviations."""
-    spread = max(
-        (statistics.stdev(v) if len(v) > 1 else 0.0) for v in (values, others))
+    larger of their two standard deviations (None with one seed: no
+    spread is measured)."""
     gain = statistics.mean(values) - statistics.mean(others)
+    beyond = None
+    if len(values) > 1 and len(others) > 1:
+        beyond = gain > max(statistics.stdev(v) for v in (values, others))
     return dict(gain=gain, ahead=sum(v > o for v, o in zip(values, others)),
-                beyond_std=gain > spread)
+                beyond_std=beyond)
+
+
+def _yes_no(beyond: Optional[bool]) -> str:
+    """A "beyond 1 std" cell; ``n/a`` where one seed measured no spread."""
+    return 'n/a (1 seed)' if beyond is None else ('yes' if beyond else 'no')
 
 
 def default_versus(experiment) -> Optional[str]:
@@ -135,18 +142,20 @@ def format_rows(rows: List[dict], experiment,
         '|---|' + '---|' * (len(metrics) + 5 + with_vs)
     ]
     for row in rows:
-        values = ' | '.join(f'{row[m.key][0]:.2f} ± {row[m.key][1]:.2f}'
-                            for m in metrics)
+        # (one seed: no std)
+        values = ' | '.join(
+            f'{row[m.key][0]:.2f}' +
+            (f' ± {row[m.key][1]:.2f}' if row['seeds'] > 1 else '')
+            for m in metrics)
         if 'gain' in row:
             extra = (f'{row["gain"]:+.2f} | {row["ahead"]}/{row["seeds"]} '
-                     f'seeds | {"yes" if row["beyond_std"] else "no"}')
+                     f'seeds | {_yes_no(row["beyond_std"])}')
         else:
             extra = ' | | '
         if with_vs:
             vs = row.get('vs')
             extra += (f' | {vs["gain"]:+.2f} ({vs["ahead"]}/{row["seeds"]}; '
-                      f'{"yes" if vs["beyond_std"] else "no"})'
-                      if vs else ' | ')
+                      f'{_yes_no(vs["beyond_std"])})' if vs else ' | ')
         cached = ' (once)' if row['kind'] == 'teacher' else ''
         val = '' if row.get('val') is None else f'{row["val"]:.2f}'
         lines.append(f'| {row["name"]} | {values} | {extra} | {val} | '

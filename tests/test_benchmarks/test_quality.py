@@ -82,6 +82,28 @@ def test_no_kd_column_without_kd_runs():
     assert len({line.count('|') for line in table.splitlines()}) == 1
 
 
+def test_one_seed_claims_no_spread():
+    """One seed measures no spread: no std, and "beyond 1 std" is n/a, not
+    the "yes" that a zero std would give any gain."""
+    experiment = EXPERIMENTS['cls']
+    teacher, plain = (s.name for s in experiment.stages[:2])
+    rows = summarise(
+        [results({
+            teacher: 90.0,
+            plain: 80.0,
+            'KD': 79.0,
+            'OFD': 81.5
+        })], experiment, 'KD')
+    ofd = next(r for r in rows if r['name'] == 'OFD')
+    assert ofd['gain'] == pytest.approx(1.5) and ofd['ahead'] == 1
+    assert ofd['beyond_std'] is None and ofd['vs']['beyond_std'] is None
+    line = next(line
+                for line in format_rows(rows, experiment, 'KD').splitlines()
+                if line.startswith('| OFD |'))
+    assert line.startswith('| OFD | 81.50 | +1.50 | 1/1 seeds | n/a (1 seed) '
+                           '| +2.50 (1/1; n/a (1 seed)) |'), line
+
+
 def test_stage_hours_count_a_shared_teacher_once():
     """Resumed long tables: the header's hours add up the stages' own
     times (an invocation that finds them cached takes seconds); the seeds'
