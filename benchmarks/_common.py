@@ -40,7 +40,15 @@ def write_section(path: str, name: str, text: str, writer: str,
     (``<!-- NAME: written by WRITER -->`` and ``<!-- end of NAME -->``),
     keeping the rest of the file (the notes); a section not there yet is
     appended, a file not there yet starts with ``heading``. Written
-    atomically: a killed writer leaves the file as it was."""
+    atomically: a killed writer leaves the file as it was.
+
+    Args:
+        path (str): The results file.
+        name (str): The section's name.
+        text (str): The section's text.
+        writer (str): The script that writes it (in the begin marker).
+        heading (str): The first line(s) of a new file.
+    """
     from mmfeatdistill.utils.checkpoint import atomic_write_text
     begin = f'<!-- {name}: written by {writer} -->'
     end = f'<!-- end of {name} -->'

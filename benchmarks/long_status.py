@@ -8,7 +8,8 @@ interrupted (a checkpoint to resume from) or not started. A running or
 interrupted stage shows the iteration of its last log line, of how many,
 and its last checkpoint. The steps that make other stages' inputs
 (backbone pretraining, TOFD's teacher-heads step) are rows of their own;
-a teacher or pretraining shared by the seeds is listed once. "done
+a teacher, pretraining or heads step shared by the seeds is listed once
+(a step none of whose stages still needs it: "not needed"). "done
 (cache)" is a finished result; a run with other evaluation settings
 than the long runs' would test its weights again.
 
@@ -170,10 +171,12 @@ def status_rows(
     cache = StageCache(cache_dir)
     ledger = StageLedger(ledger_path).records() if osp.isfile(
         ledger_path) else {}
-    rows, seen = [], set()
+    # every (task, seed, stage) with its key; a key shared by the seeds
+    # (the teacher, a pretraining, TOFD's heads step) gets one row, at
+    # its first seed
+    entries, keys_of = [], {}
     for task in tasks:
         experiment = EXPERIMENTS[task]
-        metric = experiment.metrics[0]
         epochs = experiment.schedules['long']['epochs']
         baseline = next(s.name for s in experiment.stages
                         if s.kind == 'baseline')
@@ -185,28 +188,37 @@ def status_rows(
                     task, 'long', seed, threads,
                     list(demo_args) + ['--epochs', str(2 * epochs)],
                     [baseline])[baseline]
-            states = {}
-            for name, key in keys.items():
-                if key in seen:  # the teacher and pretraining: one row
-                    continue
-                seen.add(key)
-                states[name] = stage_state(key, cache, ledger, metric)
-            for name, state in states.items():
-                record = states.get(
-                    name[:-len(HEADS_STEP)],
-                    {}).get('record') if name.endswith(HEADS_STEP) else None
-                if state['state'] == 'not started' and record:
-                    # a step whose stage is done: not needed (its stage's
-                    # result may keep the step's time)
-                    state = dict(state, state='not needed (its stage is '
-                                 'done)')
-                    if 'teacher_heads_time' in record:
-                        state['result'] = \
-                            f'({record["teacher_heads_time"] / 3600:.1f} h)'
-                rows.append(
-                    dict(task=task, seed=str(seed), stage=name,
-                         key=keys[name][:12], state=state['state'],
-                         position=state['position'], result=state['result']))
+            keys_of[task, seed] = keys
+            entries += [(task, seed, name, key) for name, key in keys.items()]
+    states = {}
+    for task, _, _, key in entries:
+        if key not in states:
+            states[key] = stage_state(key, cache, ledger,
+                                      EXPERIMENTS[task].metrics[0])
+    # each step's stages (over the seeds): the records of their results
+    served: Dict[str, list] = {}
+    for task, seed, name, key in entries:
+        if name.endswith(HEADS_STEP):
+            stage = keys_of[task, seed][name[:-len(HEADS_STEP)]]
+            served.setdefault(key, []).append(states[stage].get('record'))
+    rows, seen = [], set()
+    for task, seed, name, key in entries:
+        if key in seen:
+            continue
+        seen.add(key)
+        state = states[key]
+        records = served.get(key, [])
+        if state['state'] == 'not started' and records and all(records):
+            # a step whose stages are all done: not needed (their
+            # results may keep the step's time)
+            state = dict(state, state='not needed (its stages are done)')
+            if 'teacher_heads_time' in records[0]:
+                state['result'] = \
+                    f'({records[0]["teacher_heads_time"] / 3600:.1f} h)'
+        rows.append(
+            dict(task=task, seed=str(seed), stage=name, key=key[:12],
+                 state=state['state'], position=state['position'],
+                 result=state['result']))
     return rows
 
 

@@ -104,25 +104,29 @@ def stage_hours(per_seed: List[List[dict]], experiment) -> float:
     the seeds: each run's own time (a resumed stage counts its runs, not
     the pauses between them; a row from the cache or the ledger its
     original run; TOFD's its teacher-heads step's too), a teacher shared
-    by the seeds once. What no row holds is not counted: the backbones'
-    pretraining, and the teacher-heads step of a TOFD row recorded before
-    its result kept that step's time (commit 19d53c3, 2026-12-07 20:53).
+    by the seeds once, and so a teacher-heads step (shared by the seeds:
+    counted with the stage's first seed). What no row holds is not
+    counted: the backbones' pretraining, and the teacher-heads step of a
+    TOFD row recorded before its result kept that step's time (commit
+    19d53c3, 2026-12-07 20:53).
 
     Args:
         per_seed (list[list[dict]]): The demo's results, one list per seed.
         experiment (Experiment): The table's experiment.
     """
     kinds = {s.name: s.kind for s in experiment.stages}
-    seconds, teachers = 0.0, set()
+    seconds, seen = 0.0, set()
     for results in per_seed:
         for r in results:
             if r['name'] not in kinds:
                 continue
+            first = r['name'] not in seen
+            seen.add(r['name'])
             if kinds[r['name']] == 'teacher':
-                if r['name'] in teachers:
-                    continue
-                teachers.add(r['name'])
-            seconds += r['time']
+                seconds += r['time'] if first else 0.0
+            else:
+                seconds += r['time'] - (0.0 if first else r.get(
+                    'teacher_heads_time', 0.0))
     return seconds / 3600
 
 
@@ -131,7 +135,8 @@ def format_rows(rows: List[dict], experiment,
     """The rows of :func:`summarise` as a markdown table; a column of the
     comparison with ``versus`` when a row has one."""
     metrics = experiment.metrics
-    head = ' | '.join(f'{m.label} mean ± std' for m in metrics)
+    spread = ' mean ± std' if any(r['seeds'] > 1 for r in rows) else ''
+    head = ' | '.join(f'{m.label}{spread}' for m in metrics)
     with_vs = any('vs' in row for row in rows)
     vs_head = (f' gain over {versus} (seeds ahead; beyond 1 std) |'
                if with_vs else '')
@@ -142,11 +147,11 @@ def format_rows(rows: List[dict], experiment,
         '|---|' + '---|' * (len(metrics) + 5 + with_vs)
     ]
     for row in rows:
-        # (one seed: no std)
-        values = ' | '.join(
-            f'{row[m.key][0]:.2f}' +
-            (f' ± {row[m.key][1]:.2f}' if row['seeds'] > 1 else '')
-            for m in metrics)
+        # no std of one seed, nor of the teacher (one run for every seed)
+        std = row['seeds'] > 1 and row['kind'] != 'teacher'
+        values = ' | '.join(f'{row[m.key][0]:.2f}' +
+                            (f' ± {row[m.key][1]:.2f}' if std else '')
+                            for m in metrics)
         if 'gain' in row:
             extra = (f'{row["gain"]:+.2f} | {row["ahead"]}/{row["seeds"]} '
                      f'seeds | {_yes_no(row["beyond_std"])}')

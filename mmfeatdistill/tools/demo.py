@@ -344,9 +344,10 @@ _PRCTL = _prctl()
 
 
 def _die_with_parent() -> None:
-    """In a stage's child process: end it when the demo process ends,
-    however it ends (Linux ``PR_SET_PDEATHSIG``), so that a killed demo
-    leaves no training running in its cache entry."""
+    """In a child process of the demo (a stage's run, the data step): end
+    it when the demo process ends, however it ends (Linux
+    ``PR_SET_PDEATHSIG``), so that a killed demo leaves no training
+    running in its cache entry."""
     if _PRCTL is not None:
         _PRCTL(1, signal.SIGKILL)
 
@@ -596,7 +597,14 @@ def stage_inputs(
 def teacher_seed(args: argparse.Namespace) -> int:
     """The seed of the teacher's runs: ``--teacher-seed``, by default
     ``--seed``. The backbone pretraining and TOFD's teacher-heads step
-    take it too, so every student seed shares them."""
+    take it too, so every student seed shares them.
+
+    Args:
+        args (argparse.Namespace): The demo's arguments.
+
+    Returns:
+        int: The seed.
+    """
     return args.seed if args.teacher_seed is None else args.teacher_seed
 
 
@@ -629,6 +637,8 @@ def add_teacher_heads(
         seed if o.startswith('randomness.seed=') else o for o in common
         if not o.startswith('model.student.')
     ]
+    assert heads_options.count(seed) == 1, \
+        f'one seed option expected in {common}'
     heads_inputs = {'model.model_ckpt': inputs['model.teacher_ckpt']}
     inputs['model.teacher_ckpt'] = StageOutput(
         stage_key(args, TEACHER_HEADS_SCRIPT, stage.teacher_heads,

@@ -70,6 +70,8 @@ def test_gains_over_the_baseline_and_kd():
     assert len({line.count('|') for line in lines}) == 1, table
     ofd_line = next(line for line in lines if line.startswith('| OFD |'))
     assert '| +2.67 | 3/3 seeds | yes | +0.67 (2/3; no) |' in ofd_line
+    # the teacher, one run for every seed: no std
+    assert f'| {teacher} | 90.00 | ' in table
 
 
 def test_no_kd_column_without_kd_runs():
@@ -102,22 +104,26 @@ def test_one_seed_claims_no_spread():
                 if line.startswith('| OFD |'))
     assert line.startswith('| OFD | 81.50 | +1.50 | 1/1 seeds | n/a (1 seed) '
                            '| +2.50 (1/1; n/a (1 seed)) |'), line
+    assert 'mean ± std' not in format_rows(rows, experiment, 'KD')
 
 
 def test_stage_hours_count_a_shared_teacher_once():
     """Resumed long tables: the header's hours add up the stages' own
     times (an invocation that finds them cached takes seconds); the seeds'
-    shared teacher counts once, names outside the table not at all."""
+    shared teacher and teacher-heads step count once, names outside the
+    table not at all."""
     experiment = EXPERIMENTS['cls']
     teacher, plain = (s.name for s in experiment.stages[:2])
     per_seed = [[
         dict(name=teacher, time=3600.0),
         dict(name=plain, time=1800.0 + seed),
         dict(name='KD', time=900.0),
+        dict(name='TOFD', time=1000.0 + 400.0, teacher_heads_time=400.0),
         dict(name='not a stage', time=7200.0)
     ] for seed in range(3)]
-    # 3600 + (1800 + 1801 + 1802) + 3 * 900 = 11703 s
-    assert stage_hours(per_seed, experiment) == pytest.approx(11703 / 3600)
+    # 3600 + (1800 + 1801 + 1802) + 3 * 900 + (400 + 3 * 1000) = 15103 s:
+    # TOFD's teacher-heads step, shared by the seeds, once too
+    assert stage_hours(per_seed, experiment) == pytest.approx(15103 / 3600)
 
 
 def test_each_seed_runs_the_demo_with_the_schedule_and_one_teacher(

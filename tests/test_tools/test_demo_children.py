@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Callable
 
 import pytest
 
@@ -42,7 +43,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _wait(condition, seconds: float) -> bool:
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``condition()`` holds within ``seconds``."""
     end = time.time() + seconds
     while time.time() < end:
         if condition():
@@ -65,7 +67,9 @@ def test_child_ends_with_the_killed_demo(tmp_path, child):
         [sys.executable, '-c', PARENT,
          str(tmp_path), child], env=env)
     try:
-        assert _wait(pid_file.exists, 60), 'the child did not start'
+        # (a parent that died first fails at once)
+        assert _wait(lambda: pid_file.exists() or parent.poll() is not None,
+                     60) and pid_file.exists(), 'the child did not start'
         pid = int(pid_file.read_text())
         assert _alive(pid)
         parent.send_signal(signal.SIGKILL)
