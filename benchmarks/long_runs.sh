@@ -86,28 +86,39 @@ lane() {
   fi
 }
 # the validation sweeps a task's long reading needs (benchmarks/sweep.py,
-# same ledger, resumable; only the validation split is read), in its lane
-# after its seed-0 stages. seg: KD's loss weight (KD at E with the
-# config's weight 1 is not ahead of the plain student; its term is still
-# 30% of the loss at the end, benchmarks/results/fmnist_scenes_seg.md)
+# same ledger, resumable, its variants two at a time; only the validation
+# split is read), in its lane after its seed-0 stages. seg: KD's loss
+# weight, 1 (the config's) against 0.3 and 0.1 (KD at E with weight 1 is
+# not ahead of the plain student; its term is still 30% of the loss at
+# the end, benchmarks/results/fmnist_scenes_seg.md)
 sweep() {
   local task="$1"
   case "$task" in
     seg) set -- --stage KD --variant 'weight 1 (config):' \
-           --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' ;;
+           --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' \
+           --variant 'weight 0.1: model.distill_losses.loss_kd.loss_weight=0.1' ;;
     *) return 0 ;;
   esac
-  # done: a long-schedule section of this stage whose command has the
-  # last variant
-  local last="${*: -1}"
-  if grep -F -A2 -- "### $task / $2: validation split, \`long\` schedule" \
-      benchmarks/results/sweeps.md 2>/dev/null |
-      grep -F -- "$last" > /dev/null; then  # (no -q: no SIGPIPE, pipefail)
-    echo "[long_runs] $task $2 sweep: section present, skipped"
-    return 0
-  fi
+  # done: a long-schedule section of this stage whose command has every
+  # variant (a sweep of some of them does not count)
+  local variants=() arg prev='' line all
+  for arg in "$@"; do
+    [ "$prev" = --variant ] && variants+=("$arg")
+    prev="$arg"
+  done
+  while IFS= read -r line; do
+    all=1
+    for arg in "${variants[@]}"; do
+      [[ "$line" == *"$arg"* ]] || all=0
+    done
+    if [ "$all" = 1 ]; then
+      echo "[long_runs] $task $2 sweep: section present, skipped"
+      return 0
+    fi
+  done < <(grep -F -A2 -- "### $task / $2: validation split, \`long\` schedule" \
+             benchmarks/results/sweeps.md 2>/dev/null | grep -F -- 'Command:')
   ${NICE:+nice -n "$NICE"} "$PY" benchmarks/sweep.py --task "$task" \
-    --schedule long "$@" --seeds 0 --resume --ledger "$LEDGER"
+    --schedule long "$@" --seeds 0 --resume --ledger "$LEDGER" --jobs "$JOBS"
 }
 # E per task: the schedule's epochs (mmfeatdistill/tools/experiments.py;
 # at 2 threads det E=12 was 2.70 mAP behind 2E=24, seg E=12 0.88 mIoU

@@ -120,19 +120,30 @@ def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
     assert seg[0][1] == '0' and seg[0][0] < sweeps[0] < seg[1][0]
     assert '--schedule long --stage KD' in lines[sweeps[0]]
     assert '--resume --ledger ledger.json' in lines[sweeps[0]]
-    # each variant one argument: 2 variants, "--variant" and its text each
+    # each variant one argument: 3 variants, "--variant" and its text
+    # each; its variants two at a time
     nargs = (tmp_path / 'calls.txt.nargs').read_text().split()
-    assert int(nargs[sweeps[0]]) == 15, lines[sweeps[0]]
-    # a section of the sweep in sweeps.md already: skipped
-    variant = lines[sweeps[0]].split('--variant ')[-1].split(' --seeds')[0]
-    done = ('### seg / KD: validation split, `long` schedule (2026-12-08)'
-            f"\n\nCommand: `python benchmarks/sweep.py --variant '{variant}'`")
-    _, lines = run_script(tmp_path / 'done', sweeps=done)
+    assert int(nargs[sweeps[0]]) == 19, lines[sweeps[0]]
+    assert lines[sweeps[0]].endswith('--jobs 2'), lines[sweeps[0]]
+    # a section of the sweep in sweeps.md already (its command has every
+    # variant): skipped
+    variants = [
+        v.split(' --seeds')[0].strip()
+        for v in lines[sweeps[0]].split('--variant ')[1:]
+    ]
+    assert len(variants) == 3, variants
+
+    def section(names):
+        return ('### seg / KD: validation split, `long` schedule (2026-12-08)'
+                '\n\nCommand: `python benchmarks/sweep.py ' +
+                ' '.join(f"--variant '{v}'" for v in names) + '`')
+
+    _, lines = run_script(tmp_path / 'done', sweeps=section(variants))
     assert not any(line.startswith('sweep.py') for line in lines)
-    # (another sweep of the stage, other variants, does not count)
-    _, lines = run_script(tmp_path / 'other',
-                          sweeps=done.replace(variant, 'weight 0.1: x=0.1'))
-    assert any(line.startswith('sweep.py') for line in lines)
+    # (a sweep of some of the variants, even the last, does not count)
+    for i, some in enumerate((variants[:2], variants[::2])):
+        _, lines = run_script(tmp_path / f'some{i}', sweeps=section(some))
+        assert any(line.startswith('sweep.py') for line in lines), some
     # not where the task is not converged
     _, lines = run_script(tmp_path / 'again', NOT_CONVERGED='seg')
     assert not any(line.startswith('sweep.py') for line in lines)
