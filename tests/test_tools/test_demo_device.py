@@ -17,6 +17,23 @@ def test_cuda_without_gpu_is_a_clear_error(capsys):
     assert demo.parse_args(['--task', 'cls']).device == 'cpu'
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
+def test_quality_cuda_without_gpu_is_a_clear_error(capsys, tmp_path):
+    """``benchmarks/quality.py --device cuda`` passes the device to the
+    demo: without a GPU, the same error before anything is trained or
+    written."""
+    from benchmarks import quality
+    out = tmp_path / 'results.md'
+    with pytest.raises(SystemExit):
+        quality.main([
+            '--task', 'cls', '--seeds', '0', '--out',
+            str(out), '--work-dir',
+            str(tmp_path / 'work'), '--device', 'cuda'
+        ])
+    assert 'use --device cpu' in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / 'work').exists()
+
+
 def test_cpu_stages_see_no_gpu(monkeypatch, tmp_path):
     seen = {}
 
