@@ -46,8 +46,8 @@ def torch_threads(threads: str) -> Iterator[None]:
 
 def stage_keys(task: str, schedule: str, seed: int, threads: str,
                demo_args: Sequence[str] = (),
-               names: Optional[Sequence[str]] = None,
-               steps: bool = False) -> Dict[str, str]:
+               names: Optional[Sequence[str]] = None, steps: bool = False,
+               experiment=None) -> Dict[str, str]:
     """Stage name -> the key under which ``benchmarks/quality.py --task
     TASK --schedule SCHEDULE --seeds SEED [demo_args]`` at ``threads``
     torch threads files each stage's result (the stage cache's entry and
@@ -66,12 +66,15 @@ def stage_keys(task: str, schedule: str, seed: int, threads: str,
         names (Sequence[str], optional): These stages only.
         steps (bool): Also the keys of the steps that make stages'
             inputs (see :func:`~mmfeatdistill.tools.demo.stage_keys_of`).
+        experiment (Experiment, optional): The table's entry of ``task``
+            with more stages (e.g. a sweep's variants, as
+            ``benchmarks/sweep.py`` runs them); default the entry.
     """
     from benchmarks.quality import demo_argv
     from mmfeatdistill.tools.demo import stage_keys_of
     with torch_threads(threads), chdir(REPO):
         return stage_keys_of(demo_argv(task, schedule, seed, demo_args),
-                             names=names, steps=steps)
+                             experiment, names=names, steps=steps)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

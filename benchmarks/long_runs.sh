@@ -85,22 +85,25 @@ lane() {
     sweep "$task"
   fi
 }
-# the validation sweeps a task's long reading needs (benchmarks/sweep.py,
+# the validation sweeps a task's long reading needs (the `sweeps` of its
+# experiment table's entry, e.g. seg's KD loss weight; benchmarks/sweep.py,
 # same ledger, resumable, its variants two at a time; only the validation
-# split is read), in its lane after its seed-0 stages. seg: KD's loss
-# weight, 1 (the config's) against 0.3 and 0.1 (KD at E with weight 1 is
-# not ahead of the plain student; its term is still 30% of the loss at
-# the end, benchmarks/results/fmnist_scenes_seg.md)
+# split is read), in its lane after its seed-0 stages
 sweep() {
-  local task="$1"
-  case "$task" in
-    seg) set -- --stage KD --variant 'weight 1 (config):' \
-           --variant 'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3' \
-           --variant 'weight 0.1: model.distill_losses.loss_kd.loss_weight=0.1' ;;
-    *) return 0 ;;
-  esac
-  # done: a long-schedule section of this stage whose command has every
-  # variant (a sweep of some of them does not count)
+  local task="$1" n i
+  n="$(entry "$task" "len(e.sweeps.get('long', ()))")"
+  for ((i = 0; i < n; i++)); do
+    local args=()
+    mapfile -t args < <(entry "$task" "'\n'.join(e.sweeps['long'][$i].argv)")
+    [ "${#args[@]}" -gt 0 ] || return 1
+    sweep_once "$task" "${args[@]}"
+  done
+}
+# one sweep (--stage S --variant V ...), unless done: a long-schedule
+# section of its stage whose command has every variant (a sweep of some
+# of them does not count)
+sweep_once() {
+  local task="$1"; shift
   local variants=() arg prev='' line all
   for arg in "$@"; do
     [ "$prev" = --variant ] && variants+=("$arg")

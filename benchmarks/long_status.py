@@ -7,9 +7,11 @@ ledger or the stage cache), running (a run holds its cache entry now),
 interrupted (a checkpoint to resume from) or not started. A running or
 interrupted stage shows the iteration of its last log line, of how many,
 and its last checkpoint. The steps that make other stages' inputs
-(backbone pretraining, TOFD's teacher-heads step) are rows of their own;
-a teacher, pretraining or heads step shared by the seeds is listed once
-(a step none of whose stages still needs it: "not needed"). "done
+(backbone pretraining, TOFD's teacher-heads step) and the variants of the
+task's ``long`` validation sweeps (``Experiment.sweeps``, seed 0) are
+rows of their own; a teacher, pretraining or heads step shared by the
+seeds is listed once (a step none of whose stages still needs it: "not
+needed"). "done
 (cache)" is a finished result; a run with other evaluation settings
 than the long runs' would test its weights again.
 
@@ -149,6 +151,33 @@ def _named_checkpoint(work_dir: str) -> Optional[str]:
     return max(found, key=osp.getmtime) if found else None
 
 
+def sweep_keys(task: str, threads: str,
+               demo_args: List[str] = ()) -> Dict[str, str]:
+    """The keys of the variants of the task's ``long`` sweeps
+    (``Experiment.sweeps``, run by ``benchmarks/long_runs.sh`` for seed
+    0), named as ``benchmarks/sweep.py`` names them (``'KD [weight
+    0.3]'``); a variant without options has its stage's key.
+
+    Args:
+        task (str): The experiment.
+        threads (str): The thread count the stages run with.
+        demo_args (list[str]): More demo options, as given to the runs.
+    """
+    from benchmarks.long_check import stage_keys
+    from benchmarks.sweep import variant_stages
+    from mmfeatdistill.tools.experiments import EXPERIMENTS
+    experiment = EXPERIMENTS[task]
+    keys = {}
+    for sweep in experiment.sweeps.get('long', ()):
+        stage = next(s for s in experiment.stages if s.name == sweep.stage)
+        variants = [s for _, s in variant_stages(stage, list(sweep.variants))]
+        keys.update(
+            stage_keys(task, 'long', 0, threads, demo_args,
+                       [s.name for s in variants],
+                       experiment=experiment.with_stages(*variants)))
+    return keys
+
+
 def status_rows(
     tasks: List[str], seeds: List[int], threads: str, ledger_path: str,
     cache_dir: Optional[str] = None, demo_args: List[str] = ()
@@ -188,6 +217,8 @@ def status_rows(
                     task, 'long', seed, threads,
                     list(demo_args) + ['--epochs', str(2 * epochs)],
                     [baseline])[baseline]
+            if seed == 0:  # the long sweeps' variants (seed 0 only)
+                keys.update(sweep_keys(task, threads, demo_args))
             keys_of[task, seed] = keys
             entries += [(task, seed, name, key) for name, key in keys.items()]
     states = {}

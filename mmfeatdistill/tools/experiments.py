@@ -7,7 +7,7 @@ step that prepares its teacher, if any). The demo and the benchmarks read
 this table; nothing else lists the stages.
 """
 from dataclasses import dataclass, field, replace
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,35 @@ def schedule_option(key: str) -> str:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """A validation sweep of one stage (``benchmarks/sweep.py``) that the
+    reading of a schedule's table needs, e.g. the evidence for a row that
+    is not ahead. ``benchmarks/long_runs.sh`` runs a task's ``long``
+    sweeps in its lane after the task's seed-0 stages.
+
+    Attributes:
+        stage (str): The stage's name in the table.
+        variants (tuple[str]): Its ``--variant`` arguments, each
+            ``'label: key=value ...'`` (no options: the stage as the
+            table has it).
+        why (str): What the sweep is the evidence for.
+    """
+
+    stage: str
+    variants: Tuple[str, ...]
+    why: str = ''
+
+    @property
+    def argv(self) -> List[str]:
+        """``benchmarks/sweep.py``'s ``--stage`` and ``--variant``
+        arguments."""
+        argv = ['--stage', self.stage]
+        for variant in self.variants:
+            argv += ['--variant', variant]
+        return argv
+
+
+@dataclass(frozen=True)
 class Experiment:
     """One task: data, metrics and stages (the teacher first).
 
@@ -113,6 +142,8 @@ class Experiment:
             ``<task>.md``.
         work_dir (str): The demo's default work dir; default
             ``work_dirs/demo_<task>``.
+        sweeps (dict): Schedule name -> the validation sweeps
+            (:class:`Sweep`) its reading needs.
     """
 
     task: str
@@ -128,6 +159,7 @@ class Experiment:
     pretrain_prepare: Tuple[str, ...] = ()
     results_file: str = ''
     work_dir: str = ''
+    sweeps: Dict[str, Tuple[Sweep, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.results_file:
@@ -155,6 +187,16 @@ class Experiment:
         if len(set(names)) != len(names):
             raise ValueError(f'Experiment {self.task!r}: stage names must '
                              f'be unique, got {names}')
+        for schedule, sweeps in self.sweeps.items():
+            for sweep in sweeps:
+                if schedule not in self.schedules or \
+                        sweep.stage not in names[1:] or \
+                        len(sweep.variants) < 2:
+                    raise ValueError(
+                        f'Experiment {self.task!r}: sweep {sweep} of '
+                        f'schedule {schedule!r} needs a schedule of the '
+                        f'experiment ({sorted(self.schedules)}), a student '
+                        f'stage ({names[1:]}) and two variants or more')
 
     @property
     def teacher(self) -> Stage:
@@ -288,6 +330,13 @@ EXPERIMENTS: Dict[str, Experiment] = {
             # papers run DeepLabV3+
             long=dict(epochs=48, train_subset=0, teacher_epochs=48,
                       teacher_train_subset=0, pretrain_epochs=5)),
+        sweeps=dict(long=(Sweep(
+            'KD', ('weight 1 (config):',
+                   'weight 0.3: model.distill_losses.loss_kd.loss_weight=0.3',
+                   'weight 0.1: model.distill_losses.loss_kd.loss_weight=0.1'),
+            why='KD at E with the config\'s weight 1 is not ahead of the '
+            'plain student; its term is still 30% of the loss at the end '
+            '(benchmarks/results/fmnist_scenes_seg.md)'), )),
         **_fmnist_scenes_pretrain('deeplabv3plus-r18w16',
                                   'deeplabv3plus-r18w5')),
     'det':

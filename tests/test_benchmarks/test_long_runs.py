@@ -111,42 +111,55 @@ def test_seed_zero_everywhere_first_and_only_where_converged(tmp_path):
 
 
 def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
+    """The experiment table's ``long`` sweeps, each once, in its task's
+    lane after the task's seed-0 stages, before its seeds 0-2."""
+    table = [(task, sweep) for task, e in EXPERIMENTS.items()
+             for sweep in e.sweeps.get('long', ())]
+    assert table, 'no long sweep in the table to test with'
     status, lines = run_script(tmp_path)
     assert status == 0
     sweeps = [i for i, line in enumerate(lines) if line.startswith('sweep.py')]
-    # seg's KD sweep, once, after seg's seed-0 stages, before its seeds 0-2
-    assert [task_of(lines[i]) for i in sweeps] == ['seg'], lines
-    seg = [(i, seeds) for i, task, seeds in stage_runs(lines) if task == 'seg']
-    assert seg[0][1] == '0' and seg[0][0] < sweeps[0] < seg[1][0]
-    assert '--schedule long --stage KD' in lines[sweeps[0]]
-    assert '--resume --ledger ledger.json' in lines[sweeps[0]]
-    # each variant one argument: 3 variants, "--variant" and its text
-    # each; its variants two at a time
+    assert sorted(task_of(lines[i]) for i in sweeps) == \
+        sorted(task for task, _ in table), lines
     nargs = (tmp_path / 'calls.txt.nargs').read_text().split()
-    assert int(nargs[sweeps[0]]) == 19, lines[sweeps[0]]
-    assert lines[sweeps[0]].endswith('--jobs 2'), lines[sweeps[0]]
-    # a section of the sweep in sweeps.md already (its command has every
-    # variant): skipped
-    variants = [
-        v.split(' --seeds')[0].strip()
-        for v in lines[sweeps[0]].split('--variant ')[1:]
-    ]
-    assert len(variants) == 3, variants
+    for (task,
+         sweep), i in zip(sorted(table, key=lambda t: t[0]),
+                          sorted(sweeps, key=lambda i: task_of(lines[i]))):
+        runs = [(j, seeds) for j, t, seeds in stage_runs(lines) if t == task]
+        assert runs[0][1] == '0' and runs[0][0] < i < runs[1][0]
+        assert f'--schedule long --stage {sweep.stage}' in lines[i]
+        assert '--resume --ledger ledger.json' in lines[i]
+        # its variants two at a time
+        assert lines[i].endswith('--jobs 2'), lines[i]
+        # each variant one argument ("--variant" and its text each):
+        # --task, --schedule, the sweep's, --seeds, --resume, --ledger,
+        # --jobs
+        assert int(nargs[i]) == 11 + len(sweep.argv), lines[i]
+    # a section of the first sweep in sweeps.md already (its command has
+    # every variant): skipped
+    task, sweep = table[0]
 
-    def section(names):
-        return ('### seg / KD: validation split, `long` schedule (2026-12-08)'
-                '\n\nCommand: `python benchmarks/sweep.py ' +
-                ' '.join(f"--variant '{v}'" for v in names) + '`')
+    def section(variants):
+        return (f'### {task} / {sweep.stage}: validation split, `long` '
+                'schedule (2026-12-08)\n\nCommand: `python '
+                'benchmarks/sweep.py ' + ' '.join(f"--variant '{v}'"
+                                                  for v in variants) + '`')
 
-    _, lines = run_script(tmp_path / 'done', sweeps=section(variants))
-    assert not any(line.startswith('sweep.py') for line in lines)
+    def swept(lines):
+        return [
+            line for line in lines if line.startswith('sweep.py')
+            and f'--stage {sweep.stage}' in line and task_of(line) == task
+        ]
+
+    _, lines = run_script(tmp_path / 'done', sweeps=section(sweep.variants))
+    assert not swept(lines)
     # (a sweep of some of the variants, even the last, does not count)
-    for i, some in enumerate((variants[:2], variants[::2])):
-        _, lines = run_script(tmp_path / f'some{i}', sweeps=section(some))
-        assert any(line.startswith('sweep.py') for line in lines), some
+    _, lines = run_script(tmp_path / 'some',
+                          sweeps=section(sweep.variants[1:]))
+    assert swept(lines)
     # not where the task is not converged
-    _, lines = run_script(tmp_path / 'again', NOT_CONVERGED='seg')
-    assert not any(line.startswith('sweep.py') for line in lines)
+    _, lines = run_script(tmp_path / 'again', NOT_CONVERGED=task)
+    assert not swept(lines)
 
 
 def test_a_failing_lane_stops_neither_the_others_nor_the_next_round(tmp_path):

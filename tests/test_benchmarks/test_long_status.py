@@ -8,7 +8,7 @@ import os
 import os.path as osp
 
 from benchmarks.long_check import stage_keys
-from benchmarks.long_status import last_position, main, status_rows
+from benchmarks.long_status import last_position, main, status_rows, sweep_keys
 from mmfeatdistill.tools.demo import HEADS_STEP, PRETRAIN_STEP
 from mmfeatdistill.tools.experiments import EXPERIMENTS
 from mmfeatdistill.tools.stage_cache import StageCache
@@ -90,9 +90,17 @@ def test_states_and_positions(tmp_path):
     } == {'0'}
     rows = [r for r in rows if r['seed'] == '0']
     by_stage = {r['stage']: r for r in rows}
-    assert set(by_stage) == set(keys) | {
+    # the long sweeps' variants (seed 0): a row each, but the variant
+    # without options (its stage's key: the stage's row)
+    sweeps = sweep_keys(TASK, '1', _demo_args(tmp_path))
+    variants = {n for n, k in sweeps.items() if k not in keys.values()}
+    assert len(variants) == len(sweeps) - len(EXPERIMENT.sweeps['long'])
+    assert set(by_stage) == set(keys) | variants | {
         f'student (baseline), 2E={2 * EPOCHS}'
     }
+    for name in variants:
+        assert by_stage[name]['state'] == 'not started'
+        assert by_stage[name]['key'] == sweeps[name][:12]
     assert by_stage['teacher']['state'] == 'done (ledger)'
     assert by_stage['teacher']['result'] == '55.00 / 54.00 (2.0 h)'
     assert by_stage['student (baseline)']['state'] == 'done (cache)'

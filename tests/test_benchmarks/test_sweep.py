@@ -10,6 +10,7 @@ import os.path as osp
 from typing import List
 
 import pytest
+from mmengine.config import Config
 
 from benchmarks.quality import demo_argv
 from benchmarks.sweep import main
@@ -139,3 +140,24 @@ def test_usage_errors_name_the_fix(tmp_path, capsys, extra, message):
             _args(tmp_path, 'a:', stage='teacher' if not extra else 'KD') +
             extra)
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('task, sweep', [(task, sweep)
+                                         for task, e in EXPERIMENTS.items()
+                                         for sweeps in e.sweeps.values()
+                                         for sweep in sweeps])
+def test_table_sweeps_are_valid_variants(task, sweep):
+    """Each sweep of the experiment table (``benchmarks/long_runs.sh``
+    runs the ``long`` ones) gives stages of distinct options: its
+    options match keys of the stage's config."""
+    from benchmarks.sweep import variant_stages
+    stage = next(s for s in EXPERIMENTS[task].stages if s.name == sweep.stage)
+    stages = variant_stages(stage, list(sweep.variants))
+    assert len({s.options for _, s in stages}) == len(sweep.variants)
+    cfg = Config.fromfile(demo._repo_path(stage.config)).to_dict()
+    for _, variant in stages:
+        for option in variant.options:
+            node = cfg
+            for part in option.split('=')[0].split('.'):
+                assert isinstance(node, dict) and part in node, option
+                node = node[part]

@@ -3,16 +3,16 @@ import pytest
 
 from mmfeatdistill.tools.demo import parse_args
 from mmfeatdistill.tools.experiments import (EXPERIMENTS, SCHEDULE_KEYS,
-                                             Experiment, Metric, Stage,
+                                             Experiment, Metric, Stage, Sweep,
                                              schedule_option)
 
 
-def _experiment(**schedules) -> Experiment:
+def _experiment(sweeps=None, **schedules) -> Experiment:
     return Experiment(
         task='toy', title='toy', metrics=(Metric('acc', 'acc (%)'), ),
         stages=(Stage('teacher', 't.py', 'teacher'),
-                Stage('student (baseline)', 's.py',
-                      'baseline')), data_root='data/toy', schedules=schedules)
+                Stage('student (baseline)', 's.py', 'baseline')),
+        data_root='data/toy', schedules=schedules, sweeps=sweeps or {})
 
 
 def test_a_misspelt_schedule_key_is_refused():
@@ -21,6 +21,21 @@ def test_a_misspelt_schedule_key_is_refused():
             ValueError, match=r"schedule 'long' has unknown "
             r"keys \['epoch'\]"):
         _experiment(short=dict(epochs=1), long=dict(epoch=3))
+
+
+def test_a_sweep_names_a_schedule_a_student_stage_and_variants():
+    good = Sweep('student (baseline)', ('a:', 'b: x=1'))
+    assert good.argv == [
+        '--stage', 'student (baseline)', '--variant', 'a:', '--variant',
+        'b: x=1'
+    ]
+    _experiment(dict(long=(good, )), long=dict(epochs=1))
+    for sweeps in (dict(short=(good, )),
+                   dict(long=(Sweep('teacher', good.variants), )),
+                   dict(long=(Sweep('KD', good.variants), )),
+                   dict(long=(Sweep(good.stage, ('a:', )), ))):
+        with pytest.raises(ValueError, match='needs a schedule'):
+            _experiment(sweeps, long=dict(epochs=1))
 
 
 @pytest.mark.parametrize('task', sorted(EXPERIMENTS))
