@@ -95,31 +95,24 @@ sweep() {
   for ((i = 0; i < n; i++)); do
     local args=()
     mapfile -t args < <(entry "$task" "'\n'.join(e.sweeps['long'][$i].argv)")
-    [ "${#args[@]}" -gt 0 ] || return 1
+    if [ "${#args[@]}" = 0 ]; then
+      echo "[long_runs] $task: could not read long sweep $i from the experiment table" >&2
+      return 1
+    fi
     sweep_once "$task" "${args[@]}"
   done
 }
 # one sweep (--stage S --variant V ...), unless done: a long-schedule
-# section of its stage whose command has every variant (a sweep of some
-# of them does not count)
+# section of its stage in sweeps.md whose command has every variant and
+# seed 0 (benchmarks/sweep.py's sweep_done: a sweep of some of the
+# variants, or of near ones, does not count)
 sweep_once() {
   local task="$1"; shift
-  local variants=() arg prev='' line all
-  for arg in "$@"; do
-    [ "$prev" = --variant ] && variants+=("$arg")
-    prev="$arg"
-  done
-  while IFS= read -r line; do
-    all=1
-    for arg in "${variants[@]}"; do
-      [[ "$line" == *"$arg"* ]] || all=0
-    done
-    if [ "$all" = 1 ]; then
-      echo "[long_runs] $task $2 sweep: section present, skipped"
-      return 0
-    fi
-  done < <(grep -F -A2 -- "### $task / $2: validation split, \`long\` schedule" \
-             benchmarks/results/sweeps.md 2>/dev/null | grep -F -- 'Command:')
+  if "$PY" -c "import sys; from benchmarks.sweep import sweep_done; sys.exit(0 if sweep_done('benchmarks/results/sweeps.md', sys.argv[1], sys.argv[2:]) else 3)" \
+      "$task" "$@"; then
+    echo "[long_runs] $task $2 sweep: section present, skipped"
+    return 0
+  fi
   ${NICE:+nice -n "$NICE"} "$PY" benchmarks/sweep.py --task "$task" \
     --schedule long "$@" --seeds 0 --resume --ledger "$LEDGER" --jobs "$JOBS"
 }

@@ -33,7 +33,7 @@ import re
 import statistics
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -106,6 +106,60 @@ def variant_stages(stage, variants: List[str]) -> List[Tuple[str, object]]:
         out.append((label,
                     replace(stage, name=f'{stage.name} [{label}]',
                             options=tuple(stage.options) + options)))
+    return out
+
+
+def sweep_done(path: str, task: str, argv: Sequence[str],
+               schedule: str = 'long', seed: int = 0) -> bool:
+    """Whether ``path`` (``benchmarks/results/sweeps.md``) has a section
+    of this sweep: ``task``'s stage and ``schedule``, a command whose
+    ``--variant`` arguments include every variant of ``argv`` (exactly:
+    a sweep of some of them, or of near variants, does not count) and
+    whose ``--seeds`` include ``seed``.
+
+    Args:
+        path (str): The sweeps' results file (missing: nothing done).
+        task (str): The experiment.
+        argv (Sequence[str]): The sweep's ``--stage S --variant V ...``
+            (``Sweep.argv``).
+        schedule (str): The schedule's name.
+        seed (int): The seed the sweep must have run.
+    """
+    import shlex
+    wanted = _options(argv)
+    if not osp.isfile(path):
+        return False
+    with open(path) as f:
+        sections = f.read().split('\n### ')
+    head = (f'{task} / {wanted["--stage"][0]}: validation split, '
+            f'`{schedule}` schedule')
+    for section in sections:
+        if not section.lstrip('# ').startswith(head):
+            continue
+        command = next((line for line in section.splitlines()
+                        if line.startswith('Command: `')), None)
+        if command is None:
+            continue
+        found = _options(shlex.split(command.split('`')[1]))
+        if set(wanted['--variant']) <= set(found.get('--variant', [])) and \
+                str(seed) in found.get('--seeds', []) and \
+                found.get('--task') == [task] and \
+                found.get('--stage') == wanted['--stage']:
+            return True
+    return False
+
+
+def _options(argv: Sequence[str]) -> Dict[str, List[str]]:
+    """``--name value ...`` -> name -> values (a repeated option's values
+    together)."""
+    out: Dict[str, List[str]] = {}
+    name = None
+    for arg in argv:
+        if arg.startswith('--'):
+            name = arg
+            out.setdefault(name, [])
+        elif name is not None:
+            out[name].append(arg)
     return out
 
 

@@ -191,12 +191,14 @@ class Experiment:
             for sweep in sweeps:
                 if schedule not in self.schedules or \
                         sweep.stage not in names[1:] or \
-                        len(sweep.variants) < 2:
+                        len(sweep.variants) < 2 or \
+                        any('\n' in v for v in sweep.variants):
                     raise ValueError(
                         f'Experiment {self.task!r}: sweep {sweep} of '
                         f'schedule {schedule!r} needs a schedule of the '
                         f'experiment ({sorted(self.schedules)}), a student '
-                        f'stage ({names[1:]}) and two variants or more')
+                        f'stage ({names[1:]}) and two variants or more, '
+                        f'each on one line')
 
     @property
     def teacher(self) -> Stage:

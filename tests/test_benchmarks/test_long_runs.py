@@ -139,11 +139,12 @@ def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
     # every variant): skipped
     task, sweep = table[0]
 
-    def section(variants):
+    def section(variants, seeds='0'):
         return (f'### {task} / {sweep.stage}: validation split, `long` '
                 'schedule (2026-12-08)\n\nCommand: `python '
-                'benchmarks/sweep.py ' + ' '.join(f"--variant '{v}'"
-                                                  for v in variants) + '`')
+                f'benchmarks/sweep.py --task {task} --stage {sweep.stage!r} ' +
+                ' '.join(f'--variant {v!r}'
+                         for v in variants) + f' --seeds {seeds}`')
 
     def swept(lines):
         return [
@@ -153,7 +154,8 @@ def test_sweeps_run_after_their_tasks_seed_zero_stages(tmp_path):
 
     _, lines = run_script(tmp_path / 'done', sweeps=section(sweep.variants))
     assert not swept(lines)
-    # (a sweep of some of the variants, even the last, does not count)
+    # not done: a sweep of some of the variants (the cases:
+    # test_sweep.py's test of sweep_done)
     _, lines = run_script(tmp_path / 'some',
                           sweeps=section(sweep.variants[1:]))
     assert swept(lines)

@@ -94,7 +94,7 @@ def test_states_and_positions(tmp_path):
     # without options (its stage's key: the stage's row)
     sweeps = sweep_keys(TASK, '1', _demo_args(tmp_path))
     variants = {n for n, k in sweeps.items() if k not in keys.values()}
-    assert len(variants) == len(sweeps) - len(EXPERIMENT.sweeps['long'])
+    assert variants and len(variants) < len(sweeps)
     assert set(by_stage) == set(keys) | variants | {
         f'student (baseline), 2E={2 * EPOCHS}'
     }
@@ -146,3 +146,35 @@ def test_states_and_positions(tmp_path):
 def test_a_log_without_training_lines_has_no_position(tmp_path):
     _log(str(tmp_path), '20261207_010000', ['2026/12/07 01:00:00 - start'])
     assert last_position(str(tmp_path), 48) is None
+
+
+def test_sweep_keys_are_those_the_sweep_runs(monkeypatch, tmp_path):
+    """The keys long_status lists a sweep's variants under are those of
+    the stages ``benchmarks/sweep.py`` runs (its demo arguments and its
+    widened experiment), as ``benchmarks/long_runs.sh`` calls it."""
+    from benchmarks import sweep as sweep_script
+    from benchmarks.long_check import REPO, chdir, torch_threads
+    from mmfeatdistill.tools import demo
+    runs = []
+
+    def main(argv, experiment):
+        runs.append((argv, experiment))
+        raise KeyboardInterrupt  # (no run: its arguments are enough)
+
+    monkeypatch.setattr(demo, 'main', main)
+    for sweep in EXPERIMENT.sweeps['long']:
+        runs.clear()
+        try:
+            sweep_script.main([
+                '--task', TASK, '--schedule', 'long', *sweep.argv, '--seeds',
+                '0', '--resume', '--jobs', '2', *_demo_args(tmp_path)
+            ])
+        except KeyboardInterrupt:
+            pass
+        (argv, experiment), = runs
+        names = [s.name for s in experiment.stages[len(EXPERIMENT.stages):]]
+        assert len(names) == len(sweep.variants)
+        with torch_threads('1'), chdir(REPO):
+            ran = demo.stage_keys_of(argv, experiment, names=names)
+        listed = sweep_keys(TASK, '1', _demo_args(tmp_path))
+        assert ran == {n: listed[n] for n in names}

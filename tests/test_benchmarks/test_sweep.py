@@ -161,3 +161,40 @@ def test_table_sweeps_are_valid_variants(task, sweep):
             for part in option.split('=')[0].split('.'):
                 assert isinstance(node, dict) and part in node, option
                 node = node[part]
+
+
+def test_sweep_done_needs_every_variant_and_the_seed(tmp_path):
+    """``benchmarks/long_runs.sh`` skips a table sweep only when a section
+    of sweeps.md ran every one of its variants, exactly, and seed 0."""
+    from benchmarks.sweep import sweep_done
+    from mmfeatdistill.tools.experiments import Sweep
+    sweep = Sweep('KD', ('weight 1 (config):', 'weight 0.3: x.loss_weight=0.3',
+                         'weight 0.1: x.loss_weight=0.1'))
+    path = tmp_path / 'sweeps.md'
+    assert not sweep_done(str(path), 'seg', sweep.argv)  # no file
+
+    def section(variants, seeds='0', task='seg', stage='KD', schedule='long'):
+        return (f'### {task} / {stage}: validation split, `{schedule}` '
+                'schedule (2026-12-08, 1 min)\n\nCommand: `python '
+                f'benchmarks/sweep.py --task {task} --stage {stage!r} '
+                f'--schedule {schedule} ' + ' '.join(f'--variant {v!r}'
+                                                     for v in variants) +
+                f' --seeds {seeds} --resume`\n\n| variant |\n')
+
+    near = [v + '5' if '=' in v else v for v in sweep.variants]
+    not_done = [
+        section(sweep.variants[:k] + sweep.variants[k + 1:])
+        for k in range(len(sweep.variants))
+    ] + [
+        section(near),
+        section(sweep.variants, seeds='1 2'),
+        section(sweep.variants, task='det'),
+        section(sweep.variants, stage='OFD'),
+        section(sweep.variants, schedule='short')
+    ]
+    path.write_text('# Sweeps\n\n' + '\n'.join(not_done))
+    assert not sweep_done(str(path), 'seg', sweep.argv)
+    # one section with every variant (and more), seeds 0-2: done
+    path.write_text('# Sweeps\n\n' + '\n'.join(not_done) + '\n' + section(
+        list(sweep.variants) + ['weight 3: x.loss_weight=3'], seeds='0 1 2'))
+    assert sweep_done(str(path), 'seg', sweep.argv)

@@ -33,7 +33,8 @@ def test_a_sweep_names_a_schedule_a_student_stage_and_variants():
     for sweeps in (dict(short=(good, )),
                    dict(long=(Sweep('teacher', good.variants), )),
                    dict(long=(Sweep('KD', good.variants), )),
-                   dict(long=(Sweep(good.stage, ('a:', )), ))):
+                   dict(long=(Sweep(good.stage, ('a:', )), )),
+                   dict(long=(Sweep(good.stage, ('a:', 'b: x=1\ny=2')), ))):
         with pytest.raises(ValueError, match='needs a schedule'):
             _experiment(sweeps, long=dict(epochs=1))
 
