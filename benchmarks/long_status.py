@@ -164,17 +164,16 @@ def sweep_keys(task: str, threads: str,
         demo_args (list[str]): More demo options, as given to the runs.
     """
     from benchmarks.long_check import stage_keys
-    from benchmarks.sweep import variant_stages
+    from benchmarks.sweep import swept_experiment
     from mmfeatdistill.tools.experiments import EXPERIMENTS
     experiment = EXPERIMENTS[task]
     keys = {}
     for sweep in experiment.sweeps.get('long', ()):
-        stage = next(s for s in experiment.stages if s.name == sweep.stage)
-        variants = [s for _, s in variant_stages(stage, list(sweep.variants))]
+        swept, variants = swept_experiment(experiment, sweep.stage,
+                                           sweep.variants)
         keys.update(
             stage_keys(task, 'long', 0, threads, demo_args,
-                       [s.name for s in variants],
-                       experiment=experiment.with_stages(*variants)))
+                       [s.name for _, s in variants], experiment=swept))
     return keys
 
 

@@ -109,6 +109,23 @@ def variant_stages(stage, variants: List[str]) -> List[Tuple[str, object]]:
     return out
 
 
+def swept_experiment(experiment, stage: str, variants: Sequence[str]):
+    """The experiment with the variants of its stage ``stage`` (see
+    :func:`variant_stages`) after its own stages, as the sweep runs it.
+
+    Args:
+        experiment (Experiment): The table's entry.
+        stage (str): The swept stage's name.
+        variants (Sequence[str]): The ``--variant`` arguments.
+
+    Returns:
+        tuple: The widened experiment and ``(label, Stage)`` per variant.
+    """
+    table_stage = next(s for s in experiment.stages if s.name == stage)
+    labelled = variant_stages(table_stage, list(variants))
+    return experiment.with_stages(*(s for _, s in labelled)), labelled
+
+
 def sweep_done(path: str, task: str, argv: Sequence[str],
                schedule: str = 'long', seed: int = 0) -> bool:
     """Whether ``path`` (``benchmarks/results/sweeps.md``) has a section
@@ -188,8 +205,6 @@ def main(argv=None) -> str:
         parser.error(f'{owned}: the sweep sets these demo options itself '
                      f'(the seeds are --seeds, the teacher is seed 0\'s, the '
                      f'stages are the variants); leave them out')
-    from dataclasses import replace
-
     from benchmarks._common import task_experiment
     from benchmarks.quality import demo_argv
     from mmfeatdistill.tools import demo
@@ -198,14 +213,10 @@ def main(argv=None) -> str:
     if args.stage not in names:
         parser.error(f'--stage {args.stage!r}: not a student stage of task '
                      f'{args.task!r} ({names})')
-    stage = next(s for s in experiment.stages if s.name == args.stage)
-    variants = variant_stages(stage, args.variant)
-    swept = replace(
-        experiment,
-        stages=tuple(experiment.stages) + tuple(s for _, s in variants))
+    swept, variants = swept_experiment(experiment, args.stage, args.variant)
     work = osp.abspath(args.work_dir or osp.join(
         REPO, 'work_dirs',
-        f'sweep_{args.task}_{args.schedule}_{demo.slug(stage.name)}'))
+        f'sweep_{args.task}_{args.schedule}_{demo.slug(args.stage)}'))
     metrics = experiment.metrics
     baseline = next(s.name for s in experiment.stages if s.kind == 'baseline')
     rows: Dict[str, List[Dict[str, float]]] = {}
